@@ -1,0 +1,28 @@
+"""Jinja2 rendering for emails: autoescaped HTML, plain text, StrictUndefined, one shared layout.
+
+Playbook copy is inserted as data (escaped), never compiled as a template.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class EmailRenderer:
+    def __init__(self) -> None:
+        self._env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(["html"]),
+            keep_trailing_newline=True,
+        )
+
+    def render(self, name: str, context: dict[str, Any]) -> tuple[str, str]:
+        html = self._env.get_template(f"{name}.html").render(**context)
+        text = self._env.get_template(f"{name}.txt").render(**context)
+        return html, text

@@ -1,0 +1,230 @@
+"""Journey and window side effects: context loading, invites and reminders, read-model projection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.email.delivery import deliver
+from activities.email.render import EmailRenderer
+from activities.email.sender import EmailSender
+from db.models import Cohort, CohortMember, Partner, PartnerContact, Program
+from db.repositories import journeys, outbox
+from db.repositories import playbooks as playbook_repo
+from db.session import SessionFactory, transaction
+from domain.links import LinkSigner, StepClaims
+from domain.schedule import zone
+from playbooks.model import Playbook
+from settings import Settings
+from workflows.types import (
+    CohortStatusChange,
+    JourneyContext,
+    JourneyUpdate,
+    LoadContext,
+    PartnerProfile,
+    StepNotice,
+)
+
+FINAL = ("completed", "exited")
+
+
+def format_local(moment: datetime, tz: str) -> str:
+    local = moment.astimezone(zone(tz))
+    return f"{local:%a %-d %b %Y, %H:%M} ({tz})"
+
+
+class JourneyActivities:
+    def __init__(
+        self, sessions: SessionFactory, sender: EmailSender, signer: LinkSigner, renderer: EmailRenderer, settings: Settings
+    ):
+        self._sessions, self._sender, self._signer = sessions, sender, signer
+        self._renderer, self._settings = renderer, settings
+        self._playbooks: dict[tuple[str, int], Playbook] = {}  # snapshots are immutable: safe to cache
+
+    async def _playbook(self, session, playbook_id: str, version: int) -> Playbook:  # type: ignore[no-untyped-def]
+        key = (playbook_id, version)
+        if key not in self._playbooks:
+            row = await playbook_repo.get(session, playbook_id, version)
+            if row is None:
+                raise ApplicationError(f"playbook {playbook_id} v{version} is not published", non_retryable=True)
+            self._playbooks[key] = playbook_repo.to_model(row)
+        return self._playbooks[key]
+
+    @activity.defn
+    async def load_journey_context(self, req: LoadContext) -> JourneyContext:
+        async with transaction(self._sessions) as session:
+            row = await playbook_repo.get(session, req.playbook.playbook_id, req.playbook.version)
+            if row is None or row.sha256 != req.playbook.sha256:
+                raise ApplicationError(
+                    f"playbook snapshot {req.playbook.playbook_id} v{req.playbook.version} is missing or altered",
+                    type="PlaybookSnapshotMismatch",
+                    non_retryable=True,
+                )
+            partner = await session.get(Partner, req.partner_id)
+            if partner is None:
+                raise ApplicationError(f"partner {req.partner_id} not found", type="NotFound", non_retryable=True)
+            return JourneyContext(
+                playbook=playbook_repo.to_model(row),
+                partner=PartnerProfile(
+                    id=partner.id,
+                    name=partner.name,
+                    type=partner.type,
+                    verticals=list(partner.verticals),
+                    tier=partner.tier,
+                    timezone=partner.timezone,
+                ),
+            )
+
+    @activity.defn
+    async def notify_step(self, notice: StepNotice) -> str:
+        """Record the invite/reminder in the read model and queue its email in one transaction, then send."""
+        key = f"{notice.journey_id}/{notice.step_key}/{notice.kind}/{notice.n}"
+        async with transaction(self._sessions) as session:
+            cohort = await session.get(Cohort, notice.cohort_id)
+            partner = await session.get(Partner, notice.partner_id)
+            if cohort is None or partner is None:
+                raise ApplicationError("cohort or partner vanished", type="NotFound", non_retryable=True)
+            program = await session.get(Program, cohort.program_id)
+            playbook = await self._playbook(session, cohort.playbook_id, cohort.playbook_version)
+            step, play = playbook.step(notice.step_key), playbook.play_of(notice.step_key)
+            contact = await session.scalar(
+                select(PartnerContact)
+                .where(PartnerContact.partner_id == partner.id)
+                .order_by(PartnerContact.is_primary.desc(), PartnerContact.id)
+            )
+            step_values = dict(
+                journey_id=notice.journey_id,
+                step_key=notice.step_key,
+                stage=notice.stage,
+                play_key=notice.play_key,
+                status="invited" if notice.kind == "invite" else "reminded",
+                invited_at=notice.occurred_at,
+                due_at=notice.due_at,
+                reminders_sent=notice.n,
+            )
+            await journeys.save_journey(
+                session,
+                dict(
+                    id=notice.journey_id,
+                    cohort_id=notice.cohort_id,
+                    partner_id=notice.partner_id,
+                    stage=notice.stage,
+                    current_play=notice.play_key,
+                    current_step=notice.step_key,
+                    status="waiting",
+                    started_at=notice.occurred_at,
+                    updated_at=notice.occurred_at,
+                ),
+            )
+            await journeys.save_step(session, step_values)
+            recipient = {"to": contact.email, "name": contact.name} if contact else None
+            await journeys.append_event(
+                session,
+                key,
+                notice.journey_id,
+                f"step_{'invited' if notice.kind == 'invite' else 'reminded'}",
+                notice.stage,
+                notice.step_key,
+                notice.occurred_at,
+                {"n": notice.n, "due_at": notice.due_at.isoformat(), "email": bool(recipient)},
+            )
+            if contact is None:
+                activity.logger.warning("partner %s has no contact; %s not emailed", partner.id, key)
+                return "no-contact"
+            program_name = program.name if program else self._settings.program_name
+            token = self._signer.sign_step(StepClaims(journey_id=notice.journey_id, step_key=notice.step_key))
+            subject = step.email.subject if notice.kind == "invite" else f"Reminder: {step.email.subject}"
+            html, text = self._renderer.render(
+                "step",
+                dict(
+                    subject=subject,
+                    program_name=program_name,
+                    partner_name=partner.name,
+                    contact_name=contact.name,
+                    kind=notice.kind,
+                    intro=step.email.intro,
+                    play_title=play.title,
+                    step_title=step.title,
+                    due_local=format_local(notice.due_at, partner.timezone),
+                    link=f"{self._settings.public_base_url.rstrip('/')}/p/{token}",
+                ),
+            )
+            outbox_id = await outbox.enqueue(
+                session,
+                key,
+                journey_id=notice.journey_id,
+                kind=f"step_{notice.kind}",
+                to_email=contact.email,
+                to_name=contact.name,
+                subject=subject,
+                html=html,
+                text=text,
+                provider=self._sender.name,
+            )
+            reply_to = program.pm_email if program and program.pm_email else None
+        return await deliver(self._sessions, self._sender, outbox_id, reply_to)
+
+    @activity.defn
+    async def project_journey(self, change: JourneyUpdate) -> None:
+        event_id = f"{change.journey_id}/{change.step_key or change.stage}/{change.kind}"
+        async with transaction(self._sessions) as session:
+            values = dict(
+                id=change.journey_id,
+                cohort_id=change.cohort_id,
+                partner_id=change.partner_id,
+                stage=change.stage,
+                status=change.status,
+                readiness_score=change.readiness_score,
+                current_step=change.current_step,
+                current_play=change.current_play,
+                started_at=change.occurred_at,
+                updated_at=change.occurred_at,
+            )
+            if change.status in FINAL:
+                values["completed_at"] = change.occurred_at
+            await journeys.save_journey(session, values)
+            await journeys.append_event(
+                session, event_id, change.journey_id, change.kind, change.stage, change.step_key, change.occurred_at, change.data
+            )
+            if change.kind == "step_completed" and change.step_key:
+                await journeys.mark_step(
+                    session,
+                    change.journey_id,
+                    change.step_key,
+                    status="completed",
+                    completed_at=change.occurred_at,
+                    submission=change.data.get("answers", {}),
+                )
+            elif change.kind == "step_overdue" and change.step_key:
+                await journeys.mark_step(session, change.journey_id, change.step_key, status="overdue")
+
+    @activity.defn
+    async def set_cohort_status(self, change: CohortStatusChange) -> None:
+        async with transaction(self._sessions) as session:
+            await session.execute(
+                update(Cohort)
+                .where(Cohort.id == change.cohort_id, Cohort.status.not_in(("closed", "cancelled")))
+                .values(status=change.status)
+            )
+
+    @activity.defn
+    async def list_cohort_members(self, cohort_id: str) -> list[str]:
+        async with transaction(self._sessions) as session:
+            rows = await session.scalars(
+                select(CohortMember.partner_id)
+                .where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
+                .order_by(CohortMember.added_at, CohortMember.partner_id)
+            )
+            return list(rows)
+
+    def all(self) -> list:  # type: ignore[type-arg]
+        return [
+            self.load_journey_context,
+            self.notify_step,
+            self.project_journey,
+            self.set_cohort_status,
+            self.list_cohort_members,
+        ]

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from domain.schedule import zone
+from playbooks.model import PartnerType
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise ValueError("must be an email address like name@company.com")
+    return value.lower()
+
+
+def _timezone(value: str) -> str:
+    if zone(value).key != value:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Berlin")
+    return value
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ContactIn(Input):
+    email: Annotated[str, AfterValidator(_email)]
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(default="", max_length=120)
+
+
+class PartnerIn(Input):
+    external_id: str | None = Field(default=None, max_length=120)
+    name: str = Field(min_length=1, max_length=200)
+    type: PartnerType
+    verticals: list[str] = Field(default_factory=list)
+    region: str = Field(default="", max_length=60)
+    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
+    tier: int = Field(default=3, ge=1, le=3)
+    contacts: list[ContactIn] = Field(min_length=1)
+
+
+class CohortCreate(Input):
+    name: str = Field(min_length=1, max_length=200)
+    program: str = Field(default="Partner Co-Sell Program", min_length=1, max_length=200)
+    pm_email: Annotated[str, AfterValidator(_email)] | None = None
+    playbook_id: str
+    playbook_version: int | None = Field(default=None, ge=1)
+    starts_at: datetime | None = None
+    duration_days: int | None = Field(default=None, gt=0, le=365)
+    partners: list[PartnerIn] = Field(min_length=1, max_length=50_000)
+
+
+class PlaybookPin(BaseModel):
+    id: str
+    version: int
+    sha256: str
+
+
+class CohortOut(BaseModel):
+    id: str
+    name: str
+    program: str
+    status: str
+    playbook: PlaybookPin
+    starts_at: datetime
+    ends_at: datetime
+    partners: int
+    window_workflow_id: str
+
+
+class PartnerProgress(BaseModel):
+    partner_id: str
+    name: str
+    type: str
+    stage: str | None
+    current_play: str | None
+    current_step: str | None
+    status: str
+    readiness_score: int
+    updated_at: datetime | None
+
+
+class StepCounts(BaseModel):
+    step_key: str
+    stage: str
+    title: str
+    invited: int = 0
+    open: int = 0
+    completed: int = 0
+    overdue: int = 0
+
+
+class CohortProgress(BaseModel):
+    cohort: CohortOut
+    partners: list[PartnerProgress]
+    by_stage: dict[str, int]
+    by_status: dict[str, int]
+    steps: list[StepCounts]

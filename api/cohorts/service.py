@@ -1,0 +1,196 @@
+"""Create cohorts, launch their windows, and read their progress from the read model."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.cohorts.schemas import (
+    CohortCreate,
+    CohortOut,
+    CohortProgress,
+    PartnerIn,
+    PartnerProgress,
+    PlaybookPin,
+    StepCounts,
+)
+from api.errors import AppError, NotFound, Unavailable
+from db.models import Cohort, CohortMember, Partner, PartnerContact, PlaybookSnapshot, Program
+from db.repositories import journeys
+from db.repositories import playbooks as playbook_repo
+from workflows.types import WindowInput, window_id
+from workflows.window import ActivationWindowWorkflow
+
+
+async def _program(session: AsyncSession, name: str, pm_email: str | None) -> Program:
+    program = await session.scalar(select(Program).where(Program.name == name))
+    if program is None:
+        program = Program(id=str(uuid.uuid4()), name=name, pm_email=pm_email or "")
+        session.add(program)
+        await session.flush()
+    elif pm_email:
+        program.pm_email = pm_email
+    return program
+
+
+async def _partner(session: AsyncSession, data: PartnerIn) -> Partner:
+    partner = None
+    if data.external_id:
+        partner = await session.scalar(select(Partner).where(Partner.external_id == data.external_id))
+    if partner is None:
+        partner = Partner(id=str(uuid.uuid4()), external_id=data.external_id)
+        session.add(partner)
+    partner.name, partner.type, partner.verticals = data.name, data.type.value, data.verticals
+    partner.region, partner.timezone, partner.tier = data.region, data.timezone, data.tier
+    await session.flush()
+    existing = {c.email: c for c in await session.scalars(select(PartnerContact).where(PartnerContact.partner_id == partner.id))}
+    for index, contact in enumerate(data.contacts):
+        row = existing.get(contact.email) or PartnerContact(partner_id=partner.id, email=contact.email)
+        row.name, row.role, row.is_primary = contact.name, contact.role, index == 0
+        session.add(row)
+    for email, row in existing.items():
+        if email not in {c.email for c in data.contacts}:
+            row.is_primary = False
+    return partner
+
+
+async def create(session: AsyncSession, body: CohortCreate) -> CohortOut:
+    snapshot = await playbook_repo.get(session, body.playbook_id, body.playbook_version)
+    if snapshot is None:
+        version = f" version {body.playbook_version}" if body.playbook_version else ""
+        raise NotFound(f"playbook {body.playbook_id!r}{version} is not published", {"playbook_id": body.playbook_id})
+    duplicates = [k for k, n in Counter(p.external_id for p in body.partners if p.external_id).items() if n > 1]
+    if duplicates:
+        raise AppError("a partner appears twice in this cohort", {"external_ids": duplicates}, status_code=422)
+    program = await _program(session, body.program, body.pm_email)
+    starts_at = (body.starts_at or datetime.now(UTC)).astimezone(UTC)
+    playbook = playbook_repo.to_model(snapshot)
+    cohort = Cohort(
+        id=str(uuid.uuid4()),
+        program_id=program.id,
+        name=body.name,
+        playbook_id=snapshot.playbook_id,
+        playbook_version=snapshot.version,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(days=body.duration_days or playbook.total_days),
+        status="launching",
+    )
+    session.add(cohort)
+    await session.flush()
+    for data in body.partners:
+        partner = await _partner(session, data)
+        session.add(CohortMember(cohort_id=cohort.id, partner_id=partner.id))
+    await session.flush()
+    return _out(cohort, program, snapshot, len(body.partners))
+
+
+def _out(cohort: Cohort, program: Program, snapshot: PlaybookSnapshot, members: int) -> CohortOut:
+    return CohortOut(
+        id=cohort.id,
+        name=cohort.name,
+        program=program.name,
+        status=cohort.status,
+        playbook=PlaybookPin(id=snapshot.playbook_id, version=snapshot.version, sha256=snapshot.sha256),
+        starts_at=cohort.starts_at,
+        ends_at=cohort.ends_at,
+        partners=members,
+        window_workflow_id=window_id(cohort.id),
+    )
+
+
+async def launch(client: Client, task_queue: str, cohort: CohortOut) -> None:
+    """Start the window workflow; idempotent, since the workflow id is the cohort's business key."""
+    window = WindowInput(
+        cohort_id=cohort.id,
+        playbook=playbook_repo.PlaybookRef(
+            playbook_id=cohort.playbook.id, version=cohort.playbook.version, sha256=cohort.playbook.sha256
+        ),
+        starts_at=cohort.starts_at,
+        ends_at=cohort.ends_at,
+    )
+    try:
+        await client.start_workflow(
+            ActivationWindowWorkflow.run,
+            window,
+            id=cohort.window_workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        pass
+    except RPCError as exc:
+        raise Unavailable(
+            "the cohort was saved but its window could not be launched; retry the launch",
+            {"cohort_id": cohort.id, "retry": f"POST /api/v1/cohorts/{cohort.id}/launch", "reason": str(exc)},
+        ) from exc
+
+
+async def get(session: AsyncSession, cohort_id: str) -> CohortOut:
+    cohort = await session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotFound(f"cohort {cohort_id} not found")
+    program = await session.get(Program, cohort.program_id)
+    snapshot = await playbook_repo.get(session, cohort.playbook_id, cohort.playbook_version)
+    assert program is not None and snapshot is not None
+    members = await session.scalar(
+        select(func.count()).where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
+    )
+    return _out(cohort, program, snapshot, members or 0)
+
+
+async def progress(session: AsyncSession, cohort_id: str) -> CohortProgress:
+    cohort = await get(session, cohort_id)
+    snapshot = await playbook_repo.get(session, cohort.playbook.id, cohort.playbook.version)
+    assert snapshot is not None
+    playbook = playbook_repo.to_model(snapshot)
+    members = (
+        await session.execute(
+            select(Partner)
+            .join(CohortMember, CohortMember.partner_id == Partner.id)
+            .where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
+            .order_by(Partner.name)
+        )
+    ).scalars()
+    by_partner = {j.partner_id: j for j in await journeys.cohort_journeys(session, cohort_id)}
+    partners = []
+    for partner in members:
+        j = by_partner.get(partner.id)
+        partners.append(
+            PartnerProgress(
+                partner_id=partner.id,
+                name=partner.name,
+                type=partner.type,
+                stage=j.stage if j else None,
+                current_play=j.current_play if j else None,
+                current_step=j.current_step if j else None,
+                status=j.status if j else "not_started",
+                readiness_score=j.readiness_score if j else 0,
+                updated_at=j.updated_at if j else None,
+            )
+        )
+    steps = {s.key: StepCounts(step_key=s.key, stage=st.key.value, title=s.title) for st, _, s in playbook.iter_steps()}
+    for row in await journeys.cohort_steps(session, cohort_id):
+        counts = steps[row.step_key]
+        counts.invited += 1
+        if row.status == "completed":
+            counts.completed += 1
+        elif row.status == "overdue":
+            counts.overdue += 1
+        else:
+            counts.open += 1
+    return CohortProgress(
+        cohort=cohort,
+        partners=partners,
+        by_stage=dict(Counter(p.stage for p in partners if p.stage)),
+        by_status=dict(Counter(p.status for p in partners)),
+        steps=list(steps.values()),
+    )

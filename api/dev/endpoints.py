@@ -1,0 +1,59 @@
+"""A local mail catcher over the outbox table: embedded/development mode only."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from api.deps import SessionDep
+from api.errors import NotFound
+from api.pages import render_page
+from db.repositories import outbox
+
+router = APIRouter(prefix="/dev/inbox", tags=["dev"])
+LINK = re.compile(r"https?://\S+/p/[A-Za-z0-9_.\-]+")
+
+
+class InboxMessage(BaseModel):
+    id: str
+    to: str
+    subject: str
+    kind: str
+    status: str
+    created_at: str
+    links: list[str]
+
+
+def _message(row: outbox.EmailOutbox) -> InboxMessage:
+    return InboxMessage(
+        id=row.id,
+        to=f"{row.to_name} <{row.to_email}>",
+        subject=row.subject,
+        kind=row.kind,
+        status=row.status,
+        created_at=row.created_at.isoformat(),
+        links=LINK.findall(row.text),
+    )
+
+
+@router.get("", response_class=HTMLResponse, include_in_schema=False)
+async def inbox(request: Request, session: SessionDep) -> HTMLResponse:
+    messages = [_message(r) for r in await outbox.recent(session)]
+    return render_page(request, "inbox.html", messages=messages)
+
+
+@router.get("/messages", response_model=list[InboxMessage])
+async def inbox_json(session: SessionDep) -> list[InboxMessage]:
+    """The newest outbox emails with the step links they carry (newest first)."""
+    return [_message(r) for r in await outbox.recent(session)]
+
+
+@router.get("/{message_id}", response_class=HTMLResponse, include_in_schema=False)
+async def inbox_message(message_id: str, request: Request, session: SessionDep) -> HTMLResponse:
+    row = await outbox.get(session, message_id)
+    if row is None:
+        raise NotFound("no such message")
+    return render_page(request, "inbox_message.html", message=_message(row), row=row)

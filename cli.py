@@ -1,0 +1,103 @@
+"""The `cosell` command."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+
+from playbooks.loader import PlaybookError, load_playbook
+from settings import get_settings
+
+app = typer.Typer(help="cosell: co-sell activation engine", no_args_is_help=True, pretty_exceptions_enable=False)
+playbook_app = typer.Typer(help="Validate and publish playbooks", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
+app.add_typer(playbook_app, name="playbook")
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def up(demo: bool = typer.Option(True, help="Create and launch the demo cohort on first run")) -> None:
+    """Start everything on embedded defaults: Temporal dev server, worker, API, SQLite, demo data."""
+    from embedded import up as run_up
+
+    asyncio.run(run_up(get_settings(), demo=demo))
+
+
+@app.command()
+def worker() -> None:
+    """Run a Temporal worker (production: run N of these)."""
+    from worker import run
+
+    asyncio.run(run(get_settings()))
+
+
+@app.command()
+def api(host: str = "0.0.0.0", port: int = 8000) -> None:
+    """Serve the HTTP API and pages (production: run M replicas behind a load balancer)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port, proxy_headers=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to COSELL_DATABASE_URL."""
+    from db.migrate import upgrade
+    from db.session import make_engine
+
+    async def run() -> None:
+        engine = make_engine(get_settings().database_url)
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(run())
+    typer.echo("database is at the latest migration")
+
+
+@playbook_app.command("validate")
+def validate(path: Path) -> None:
+    """Check a playbook folder or YAML file; print every problem with file, line and path."""
+    try:
+        playbook = load_playbook(path)
+    except PlaybookError as exc:
+        for issue in exc.issues:
+            typer.echo(str(issue), err=True)
+        typer.echo(f"{len(exc.issues)} problem(s) found", err=True)
+        raise typer.Exit(1) from exc
+    steps = len(playbook.iter_steps())
+    typer.echo(f"ok: {playbook.id} v{playbook.version}: {len(playbook.stages)} stages, {steps} steps, "
+               f"{playbook.total_days} days")
+
+
+@playbook_app.command("publish")
+def publish(paths: list[Path] = typer.Argument(None, help="Playbook folders; default: the shipped ones")) -> None:
+    """Publish playbooks as immutable snapshots (a changed version is refused)."""
+    from db.repositories import playbooks as repo
+    from db.session import make_engine, make_sessionmaker, transaction
+    from playbooks.loader import shipped_playbooks
+
+    playbooks = [load_playbook(p) for p in paths] if paths else shipped_playbooks()
+
+    async def run() -> None:
+        engine = make_engine(get_settings().database_url)
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                for playbook in playbooks:
+                    ref, new = await repo.publish(session, playbook)
+                    typer.echo(f"{'published' if new else 'unchanged'}: {ref.playbook_id} v{ref.version} {ref.sha256[:12]}")
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except repo.PlaybookChanged as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,74 @@
+"""Read-model writes (from activities only) and reads (from the API)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Journey, JourneyEvent, JourneyStep
+from db.upsert import insert_ignore, upsert
+
+
+async def append_event(
+    session: AsyncSession,
+    event_id: str,
+    journey_id: str,
+    kind: str,
+    stage: str,
+    step_key: str | None,
+    occurred_at: datetime,
+    data: dict[str, Any],
+) -> bool:
+    values = dict(
+        id=event_id, journey_id=journey_id, kind=kind, stage=stage, step_key=step_key, occurred_at=occurred_at, data=data
+    )
+    return await insert_ignore(session, JourneyEvent, values)
+
+
+async def save_journey(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Upsert the journey row; `started_at` is kept from the first write."""
+    update_cols = [c for c in values if c not in ("id", "started_at", "cohort_id", "partner_id")]
+    await upsert(session, Journey, values, keys=["id"], update=update_cols)
+
+
+async def save_step(session: AsyncSession, values: dict[str, Any]) -> None:
+    update_cols = [c for c in values if c not in ("journey_id", "step_key", "invited_at")]
+    await upsert(session, JourneyStep, values, keys=["journey_id", "step_key"], update=update_cols)
+
+
+async def mark_step(session: AsyncSession, journey_id: str, step_key: str, **values: Any) -> None:
+    await session.execute(
+        update(JourneyStep)
+        .where(JourneyStep.journey_id == journey_id, JourneyStep.step_key == step_key)
+        .values(**values)
+    )
+
+
+async def get_step(session: AsyncSession, journey_id: str, step_key: str) -> JourneyStep | None:
+    return await session.get(JourneyStep, (journey_id, step_key))
+
+
+async def get_journey(session: AsyncSession, journey_id: str) -> Journey | None:
+    return await session.get(Journey, journey_id)
+
+
+async def cohort_journeys(session: AsyncSession, cohort_id: str) -> list[Journey]:
+    rows = await session.scalars(select(Journey).where(Journey.cohort_id == cohort_id).order_by(Journey.partner_id))
+    return list(rows)
+
+
+async def cohort_steps(session: AsyncSession, cohort_id: str) -> list[JourneyStep]:
+    rows = await session.scalars(
+        select(JourneyStep).join(Journey, Journey.id == JourneyStep.journey_id).where(Journey.cohort_id == cohort_id)
+    )
+    return list(rows)
+
+
+async def timeline(session: AsyncSession, journey_id: str) -> list[JourneyEvent]:
+    rows = await session.scalars(
+        select(JourneyEvent).where(JourneyEvent.journey_id == journey_id).order_by(JourneyEvent.occurred_at)
+    )
+    return list(rows)

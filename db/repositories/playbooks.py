@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import PlaybookSnapshot
+from playbooks.loader import reference
+from playbooks.model import Playbook, PlaybookRef
+
+__all__ = ["PlaybookRef", "get", "list_all", "publish", "ref_of", "to_model"]
+
+
+class PlaybookChanged(Exception):
+    """A published (id, version) may never change: editing content means a new version."""
+
+
+async def publish(session: AsyncSession, playbook: Playbook) -> tuple[PlaybookRef, bool]:
+    ref = reference(playbook)
+    existing = await session.get(PlaybookSnapshot, (playbook.id, playbook.version))
+    if existing is not None:
+        if existing.sha256 != ref.sha256:
+            raise PlaybookChanged(
+                f"playbook {playbook.id} version {playbook.version} is already published with different "
+                "content; bump `version` so running windows keep what they started with"
+            )
+        return ref, False
+    session.add(
+        PlaybookSnapshot(
+            playbook_id=playbook.id,
+            version=playbook.version,
+            sha256=ref.sha256,
+            title=playbook.title,
+            content=playbook.model_dump(mode="json"),
+        )
+    )
+    await session.flush()
+    return ref, True
+
+
+async def get(session: AsyncSession, playbook_id: str, version: int | None = None) -> PlaybookSnapshot | None:
+    if version is None:
+        version = await session.scalar(
+            select(func.max(PlaybookSnapshot.version)).where(PlaybookSnapshot.playbook_id == playbook_id)
+        )
+        if version is None:
+            return None
+    return await session.get(PlaybookSnapshot, (playbook_id, version))
+
+
+async def list_all(session: AsyncSession) -> list[PlaybookSnapshot]:
+    rows = await session.scalars(select(PlaybookSnapshot).order_by(PlaybookSnapshot.playbook_id, PlaybookSnapshot.version))
+    return list(rows)
+
+
+def to_model(row: PlaybookSnapshot) -> Playbook:
+    return Playbook.model_validate(row.content)
+
+
+def ref_of(row: PlaybookSnapshot) -> PlaybookRef:
+    return PlaybookRef(playbook_id=row.playbook_id, version=row.version, sha256=row.sha256)
+
+

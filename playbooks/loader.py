@@ -1,0 +1,123 @@
+"""Load playbook YAML into the typed model; every problem names file, line and document path."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from playbooks.model import Playbook, PlaybookRef
+
+CONTENT_DIR = Path(__file__).parent / "content"
+
+
+@dataclass(frozen=True)
+class PlaybookIssue:
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class PlaybookError(Exception):
+    def __init__(self, issues: list[PlaybookIssue]):
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+def format_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _node_at(node: yaml.Node, loc: tuple[int | str, ...]) -> yaml.Node:
+    """Walk the composed YAML tree along a pydantic error location; stop where the path leaves it."""
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                return node
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return node
+    return node
+
+
+def _yaml_path(directory: Path) -> Path:
+    return directory / "playbook.yaml" if directory.is_dir() else directory
+
+
+def load_playbook(path: str | Path) -> Playbook:
+    file = _yaml_path(Path(path))
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlaybookError([PlaybookIssue(str(file), None, "", f"cannot read file: {exc}")]) from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise PlaybookError([PlaybookIssue(str(file), line, "", f"invalid YAML: {exc}")]) from exc
+    if root is None or not isinstance(data, dict):
+        raise PlaybookError([PlaybookIssue(str(file), 1, "", "a playbook must be a YAML mapping")])
+    data = _inline_content_files(file.parent, root, data)
+    try:
+        return Playbook.model_validate(data)
+    except ValidationError as exc:
+        issues = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            node = _node_at(root, loc)
+            message = err["msg"].removeprefix("Value error, ")
+            issues.append(PlaybookIssue(str(file), node.start_mark.line + 1, format_path(loc), message))
+        raise PlaybookError(issues) from exc
+
+
+def _inline_content_files(base: Path, root: yaml.Node, data: dict) -> dict:
+    """Replace each play's content_file with the Markdown it names, so the snapshot is self-contained."""
+    issues = []
+    for si, stage in enumerate(data.get("stages") or []):
+        for pi, play in enumerate((stage or {}).get("plays") or [] if isinstance(stage, dict) else []):
+            if not isinstance(play, dict) or not play.get("content_file"):
+                continue
+            loc: tuple[int | str, ...] = ("stages", si, "plays", pi, "content_file")
+            target = (base / str(play["content_file"])).resolve()
+            if base.resolve() not in target.parents:
+                message = "must name a file inside the playbook folder"
+            elif not target.is_file():
+                message = f"file not found: {play['content_file']}"
+            else:
+                play["content"] = target.read_text(encoding="utf-8")
+                continue
+            line = _node_at(root, loc).start_mark.line + 1
+            issues.append(PlaybookIssue(str(base / "playbook.yaml"), line, format_path(loc), message))
+    if issues:
+        raise PlaybookError(issues)
+    return data
+
+
+def canonical_json(playbook: Playbook) -> str:
+    return json.dumps(playbook.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def reference(playbook: Playbook) -> PlaybookRef:
+    digest = hashlib.sha256(canonical_json(playbook).encode()).hexdigest()
+    return PlaybookRef(playbook_id=playbook.id, version=playbook.version, sha256=digest)
+
+
+def shipped_playbooks() -> list[Playbook]:
+    return [load_playbook(d) for d in sorted(CONTENT_DIR.iterdir()) if (d / "playbook.yaml").is_file()]

@@ -1,0 +1,220 @@
+"""The playbook as typed data: stages -> plays -> steps, validated before any workflow sees it."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+KEY = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StageKey(StrEnum):
+    awareness = "awareness"
+    activation = "activation"
+    acceleration = "acceleration"
+
+
+class StepKind(StrEnum):
+    form = "form"
+    acknowledge = "acknowledge"
+    account_upload = "account_upload"
+    ae_intro_request = "ae_intro_request"
+    deal_registration = "deal_registration"
+    meeting = "meeting"
+
+
+class PartnerType(StrEnum):
+    SI = "SI"
+    ISV = "ISV"
+    MSP = "MSP"
+    referral = "referral"
+    influence = "influence"
+
+
+class ReadinessSignal(StrEnum):
+    """The five readiness signals of DOMAIN.md ("proof before pipeline")."""
+
+    icp_clarity = "icp_clarity"
+    packaged_offer = "packaged_offer"
+    repeatable_use_case = "repeatable_use_case"
+    proof_points = "proof_points"
+    messaging_consistency = "messaging_consistency"
+
+
+FieldType = Literal["text", "long_text", "select", "multi_select", "url", "number", "date", "email"]
+
+
+class FormField(Strict):
+    key: KEY
+    label: str = Field(min_length=1)
+    type: FieldType
+    required: bool = True
+    help: str = ""
+    options: tuple[str, ...] = ()
+    min_length: int | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, gt=0)
+    min_value: float | None = None
+    max_value: float | None = None
+
+    @model_validator(mode="after")
+    def _options_match_type(self) -> FormField:
+        choice = self.type in ("select", "multi_select")
+        if choice and not self.options:
+            raise ValueError(f"a {self.type} field needs options")
+        if not choice and self.options:
+            raise ValueError(f"options are only allowed on select and multi_select, not {self.type}")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError("options must be unique")
+        return self
+
+
+class Cadence(Strict):
+    every_business_days: int = Field(default=3, gt=0, le=30)
+    max_reminders: int = Field(default=2, ge=0, le=10)
+
+
+class QuietHours(Strict):
+    """Local times in the partner's time zone during which no email is sent."""
+
+    start: str = "19:00"
+    end: str = "08:00"
+
+    @model_validator(mode="after")
+    def _hhmm(self) -> QuietHours:
+        for value in (self.start, self.end):
+            if not HHMM.match(value):
+                raise ValueError(f"{value!r} is not a HH:MM time")
+        return self
+
+
+class EmailCopy(Strict):
+    subject: str = Field(min_length=1, max_length=150)
+    intro: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_line_subject(self) -> EmailCopy:
+        if "\n" in self.subject or "\r" in self.subject:
+            raise ValueError("subject must be a single line")
+        return self
+
+
+class Step(Strict):
+    key: KEY
+    kind: StepKind
+    title: str = Field(min_length=1)
+    due_days: int = Field(gt=0, le=90)
+    instructions: str = ""
+    reminders: Cadence | None = None
+    fields: tuple[FormField, ...] = ()
+    signals: dict[ReadinessSignal, int] = Field(default_factory=dict)
+    email: EmailCopy
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Step:
+        keys = [f.key for f in self.fields]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"field keys must be unique in step {self.key}")
+        if self.kind == StepKind.form and not self.fields:
+            raise ValueError("a form step needs at least one field")
+        for signal, points in self.signals.items():
+            if not 0 < points <= 100:
+                raise ValueError(f"signal {signal.value} points must be between 1 and 100")
+        return self
+
+
+class AppliesTo(Strict):
+    """Empty lists mean 'every'."""
+
+    partner_types: tuple[PartnerType, ...] = ()
+    verticals: tuple[str, ...] = ()
+    tiers: tuple[Literal[1, 2, 3], ...] = ()
+
+
+class Play(Strict):
+    key: KEY
+    title: str = Field(min_length=1)
+    sales_moment: Literal["positioning", "prospecting", "discovery", "objections", "deal", "expansion"]
+    summary: str = Field(min_length=1)
+    content: str = ""
+    content_file: str | None = None
+    applies_to: AppliesTo = AppliesTo()
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+
+class Gate(Strict):
+    """Exit gate: the readiness a partner needs to advance without a PM decision."""
+
+    min_readiness: int = Field(default=0, ge=0, le=100)
+    on_fail: Literal["hold", "exit"] = "hold"
+
+
+class Stage(Strict):
+    key: StageKey
+    title: str = Field(min_length=1)
+    duration_days: int = Field(gt=0, le=365)
+    goal: str = ""
+    gate: Gate = Gate()
+    plays: tuple[Play, ...] = Field(min_length=1)
+
+
+class Playbook(Strict):
+    id: KEY
+    version: int = Field(ge=1)
+    title: str = Field(min_length=1)
+    summary: str = ""
+    audience: str = ""
+    quiet_hours: QuietHours = QuietHours()
+    reminders: Cadence = Cadence()
+    stall_threshold_days: int = Field(default=7, gt=0)
+    stages: tuple[Stage, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _structure(self) -> Playbook:
+        order = [s.key for s in self.stages]
+        if order != sorted(order, key=list(StageKey).index) or len(set(order)) != len(order):
+            raise ValueError("stages must be unique and in the order awareness, activation, acceleration")
+        seen: set[str] = set()
+        for stage in self.stages:
+            for play in stage.plays:
+                for step in play.steps:
+                    if step.key in seen:
+                        raise ValueError(f"step key {step.key!r} is used twice; step keys are unique per playbook")
+                    seen.add(step.key)
+        return self
+
+    @property
+    def total_days(self) -> int:
+        return sum(s.duration_days for s in self.stages)
+
+    def step(self, key: str) -> Step:
+        for _, _, step in self.iter_steps():
+            if step.key == key:
+                return step
+        raise KeyError(key)
+
+    def play_of(self, step_key: str) -> Play:
+        for _, play, step in self.iter_steps():
+            if step.key == step_key:
+                return play
+        raise KeyError(step_key)
+
+    def iter_steps(self) -> list[tuple[Stage, Play, Step]]:
+        return [(st, pl, sp) for st in self.stages for pl in st.plays for sp in pl.steps]
+
+
+class PlaybookRef(BaseModel):
+    """What a journey carries instead of the whole document (small histories)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    playbook_id: str
+    version: int
+    sha256: str

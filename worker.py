@@ -1,0 +1,59 @@
+"""The Temporal worker: the one place that builds clients, sessions and senders and registers everything."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.email.render import EmailRenderer
+from activities.email.sender import EmailSender, OutboxOnlySender
+from activities.journeys import JourneyActivities
+from db.session import SessionFactory, make_engine, make_sessionmaker
+from domain.links import LinkSigner
+from settings import Settings, get_settings
+from workflows.journey import PartnerJourneyWorkflow
+from workflows.window import ActivationWindowWorkflow
+
+WORKFLOWS = [ActivationWindowWorkflow, PartnerJourneyWorkflow]
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+    )
+
+
+def make_signer(settings: Settings) -> LinkSigner:
+    return LinkSigner(settings.link_signing_keys, timedelta(days=settings.link_max_age_days))
+
+
+def make_sender(settings: Settings) -> EmailSender:
+    if settings.email_backend == "outbox":
+        return OutboxOnlySender()
+    raise NotImplementedError(f"email backend {settings.email_backend!r} is not available yet")
+
+
+def build_worker(
+    client: Client, settings: Settings, sessions: SessionFactory, sender: EmailSender | None = None
+) -> Worker:
+    acts = JourneyActivities(sessions, sender or make_sender(settings), make_signer(settings), EmailRenderer(), settings)
+    return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=acts.all())
+
+
+async def run(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        client = await connect(settings)
+        await build_worker(client, settings, make_sessionmaker(engine)).run()
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(run(get_settings()))

@@ -1,0 +1,137 @@
+"""Inputs, outputs and messages of the workflows. Pydantic models, passed through the sandbox and
+converted with the pydantic data converter (datetimes survive the sandbox that way)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from playbooks.model import Playbook, PlaybookRef
+
+JourneyStatus = Literal["active", "waiting", "overdue", "stalled", "completed", "exited"]
+
+
+def journey_id(cohort_id: str, partner_id: str) -> str:
+    return f"journey/{cohort_id}/{partner_id}"
+
+
+def window_id(cohort_id: str) -> str:
+    return f"window/{cohort_id}"
+
+
+class WindowInput(BaseModel):
+    version: int = 1
+    cohort_id: str
+    playbook: PlaybookRef
+    starts_at: datetime
+    ends_at: datetime
+
+
+class JourneyCarry(BaseModel):
+    """State carried across continue-as-new at a stage boundary."""
+
+    stage_index: int
+    completed: list[str] = Field(default_factory=list)
+    overdue: list[str] = Field(default_factory=list)
+    points: dict[str, int] = Field(default_factory=dict)
+
+
+class JourneyInput(BaseModel):
+    version: int = 1
+    cohort_id: str
+    partner_id: str
+    playbook: PlaybookRef
+    window_ends_at: datetime
+    carry: JourneyCarry | None = None
+
+
+class PartnerProfile(BaseModel):
+    id: str
+    name: str
+    type: str
+    verticals: list[str] = Field(default_factory=list)
+    tier: int = 3
+    timezone: str = "UTC"
+
+
+class JourneyContext(BaseModel):
+    playbook: Playbook
+    partner: PartnerProfile
+
+
+class LoadContext(BaseModel):
+    cohort_id: str
+    partner_id: str
+    playbook: PlaybookRef
+
+
+class StepSubmission(BaseModel):
+    step_key: str
+    answers: dict[str, Any]
+
+
+class NextStep(BaseModel):
+    step_key: str
+    title: str
+
+
+class StepReceipt(BaseModel):
+    step_key: str
+    completed_at: datetime
+    readiness_score: int
+    next_step: NextStep | None
+
+
+class OpenStepView(BaseModel):
+    step_key: str
+    stage: str
+    due_at: datetime
+    reminders_sent: int
+
+
+class JourneyProgress(BaseModel):
+    stage: str
+    status: JourneyStatus
+    open_step: OpenStepView | None
+    completed: list[str]
+    overdue: list[str]
+    readiness_score: int
+
+
+class StepNotice(BaseModel):
+    """Invite or reminder for one step; `n` is the reminder number (0 = the invite)."""
+
+    journey_id: str
+    cohort_id: str
+    partner_id: str
+    stage: str
+    play_key: str
+    step_key: str
+    kind: Literal["invite", "reminder"]
+    n: int
+    due_at: datetime
+    occurred_at: datetime
+
+
+class JourneyUpdate(BaseModel):
+    """One timeline event plus the read-model change it implies."""
+
+    journey_id: str
+    cohort_id: str
+    partner_id: str
+    kind: Literal["stage_entered", "step_completed", "step_overdue", "journey_completed", "journey_exited"]
+    stage: str
+    step_key: str | None = None
+    status: JourneyStatus
+    occurred_at: datetime
+    readiness_score: int
+    current_step: str | None = None
+    current_play: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CohortStatusChange(BaseModel):
+    cohort_id: str
+    status: Literal["active", "closed"]
