@@ -69,8 +69,10 @@ def validate(path: Path) -> None:
         typer.echo(f"{len(exc.issues)} problem(s) found", err=True)
         raise typer.Exit(1) from exc
     steps = len(playbook.iter_steps())
-    typer.echo(f"ok: {playbook.id} v{playbook.version}: {len(playbook.stages)} stages, {steps} steps, "
-               f"{playbook.total_days} days")
+    typer.echo(
+        f"ok: {playbook.id} v{playbook.version}: {len(playbook.stages)} stages, {steps} steps, "
+        f"{playbook.total_days} days"
+    )
 
 
 @playbook_app.command("publish")
@@ -88,7 +90,9 @@ def publish(paths: list[Path] = typer.Argument(None, help="Playbook folders; def
             async with transaction(make_sessionmaker(engine)) as session:
                 for playbook in playbooks:
                     ref, new = await repo.publish(session, playbook)
-                    typer.echo(f"{'published' if new else 'unchanged'}: {ref.playbook_id} v{ref.version} {ref.sha256[:12]}")
+                    typer.echo(
+                        f"{'published' if new else 'unchanged'}: {ref.playbook_id} v{ref.version} {ref.sha256[:12]}"
+                    )
         finally:
             await engine.dispose()
 

@@ -17,7 +17,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.cohorts import service as cohorts
-from api.cohorts.schemas import CohortCreate
+from api.cohorts.schemas import CohortCreate, CohortOut
 from db.migrate import upgrade
 from db.models import Cohort
 from db.repositories import playbooks as playbook_repo
@@ -28,18 +28,42 @@ from worker import build_worker, connect
 
 DEMO_PLAYBOOK = "cloud-cosell-90d"
 DEMO_PARTNERS = [
-    {"external_id": "demo-northwind", "name": "Northwind Analytics", "type": "ISV", "verticals": ["Retail"],
-     "region": "EMEA", "timezone": "Europe/Berlin",
-     "contacts": [{"email": "maria.lopez@northwind.example", "name": "Maria Lopez", "role": "Alliance lead"}]},
-    {"external_id": "demo-contoso", "name": "Contoso Cloud Services", "type": "SI", "verticals": ["Healthcare"],
-     "region": "NA", "timezone": "America/New_York",
-     "contacts": [{"email": "dev.patel@contoso.example", "name": "Dev Patel", "role": "Partner sales director"}]},
-    {"external_id": "demo-fabrikam", "name": "Fabrikam Managed IT", "type": "MSP", "verticals": ["Manufacturing"],
-     "region": "NA", "timezone": "America/Chicago",
-     "contacts": [{"email": "jo.kim@fabrikam.example", "name": "Jo Kim", "role": "Founder"}]},
-    {"external_id": "demo-tailspin", "name": "Tailspin Advisory", "type": "referral", "verticals": ["Financial services"],
-     "region": "APAC", "timezone": "Australia/Sydney",
-     "contacts": [{"email": "sam.taylor@tailspin.example", "name": "Sam Taylor", "role": "Managing partner"}]},
+    {
+        "external_id": "demo-northwind",
+        "name": "Northwind Analytics",
+        "type": "ISV",
+        "verticals": ["Retail"],
+        "region": "EMEA",
+        "timezone": "Europe/Berlin",
+        "contacts": [{"email": "maria.lopez@northwind.example", "name": "Maria Lopez", "role": "Alliance lead"}],
+    },
+    {
+        "external_id": "demo-contoso",
+        "name": "Contoso Cloud Services",
+        "type": "SI",
+        "verticals": ["Healthcare"],
+        "region": "NA",
+        "timezone": "America/New_York",
+        "contacts": [{"email": "dev.patel@contoso.example", "name": "Dev Patel", "role": "Partner sales director"}],
+    },
+    {
+        "external_id": "demo-fabrikam",
+        "name": "Fabrikam Managed IT",
+        "type": "MSP",
+        "verticals": ["Manufacturing"],
+        "region": "NA",
+        "timezone": "America/Chicago",
+        "contacts": [{"email": "jo.kim@fabrikam.example", "name": "Jo Kim", "role": "Founder"}],
+    },
+    {
+        "external_id": "demo-tailspin",
+        "name": "Tailspin Advisory",
+        "type": "referral",
+        "verticals": ["Financial services"],
+        "region": "APAC",
+        "timezone": "Australia/Sydney",
+        "contacts": [{"email": "sam.taylor@tailspin.example", "name": "Sam Taylor", "role": "Managing partner"}],
+    },
 ]
 
 
@@ -62,12 +86,30 @@ def start_temporal(settings: Settings) -> subprocess.Popen[bytes]:
             raise SystemExit(f"port {p} on {host} is already in use; is another `cosell up` running?")
     log = open(settings.data_dir / "temporal.log", "ab")  # noqa: SIM115 - lives as long as the process
     return subprocess.Popen(
-        [temporal_binary(), "server", "start-dev", "--ip", host, "--port", port,
-         "--ui-port", str(settings.temporal_ui_port),
-         "--db-filename", str(settings.data_dir / "temporal.db"),
-         "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-         "--log-level", "warn", "--namespace", settings.temporal_namespace],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--ip",
+            host,
+            "--port",
+            port,
+            "--ui-port",
+            str(settings.temporal_ui_port),
+            "--db-filename",
+            str(settings.data_dir / "temporal.db"),
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+            "--log-level",
+            "warn",
+            "--namespace",
+            settings.temporal_namespace,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -98,10 +140,15 @@ async def seed_demo(sessions: SessionFactory, client: Client, settings: Settings
     async with transaction(sessions) as session:
         existing = await session.scalar(select(Cohort.id).where(Cohort.name == "Demo cohort").limit(1))
         count = await session.scalar(select(func.count()).select_from(Cohort))
+        cohort: CohortOut | None = None
         if existing is None and count == 0:
             body = CohortCreate.model_validate(
-                {"name": "Demo cohort", "program": settings.program_name, "playbook_id": DEMO_PLAYBOOK,
-                 "partners": DEMO_PARTNERS}
+                {
+                    "name": "Demo cohort",
+                    "program": settings.program_name,
+                    "playbook_id": DEMO_PLAYBOOK,
+                    "partners": DEMO_PARTNERS,
+                }
             )
             cohort = await cohorts.create(session, body)
         else:
@@ -126,8 +173,11 @@ async def up(settings: Settings, demo: bool = True) -> None:
         sessions = make_sessionmaker(engine)
         published = await publish_shipped(sessions)
         worker = build_worker(client, settings, sessions)
-        server = uvicorn.Server(uvicorn.Config(create_app(settings, client), host=settings.api_host,
-                                               port=settings.api_port, log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings, client), host=settings.api_host, port=settings.api_port, log_level="warning"
+            )
+        )
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(server.serve())]
         cohort_id = await seed_demo(sessions, client, settings) if demo else ""
         _banner(settings, published, cohort_id)
@@ -171,7 +221,9 @@ def _banner(settings: Settings, published: list[str], cohort_id: str) -> None:
         f"  Playbooks       {', '.join(published)}",
     ]
     if cohort_id:
-        lines.append(f"  Demo progress   curl -H 'Authorization: Bearer {settings.api_keys[0]}' "
-                     f"{base}/api/v1/cohorts/{cohort_id}/progress")
+        lines.append(
+            f"  Demo progress   curl -H 'Authorization: Bearer {settings.api_keys[0]}' "
+            f"{base}/api/v1/cohorts/{cohort_id}/progress"
+        )
     lines += [f"  Data            {settings.data_dir.resolve()}", "Press Ctrl-C to stop.", ""]
     print("\n".join(lines), flush=True)

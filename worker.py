@@ -41,7 +41,9 @@ def make_sender(settings: Settings) -> EmailSender:
 def build_worker(
     client: Client, settings: Settings, sessions: SessionFactory, sender: EmailSender | None = None
 ) -> Worker:
-    acts = JourneyActivities(sessions, sender or make_sender(settings), make_signer(settings), EmailRenderer(), settings)
+    acts = JourneyActivities(
+        sessions, sender or make_sender(settings), make_signer(settings), EmailRenderer(), settings
+    )
     return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=acts.all())
 
 

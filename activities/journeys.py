@@ -38,7 +38,12 @@ def format_local(moment: datetime, tz: str) -> str:
 
 class JourneyActivities:
     def __init__(
-        self, sessions: SessionFactory, sender: EmailSender, signer: LinkSigner, renderer: EmailRenderer, settings: Settings
+        self,
+        sessions: SessionFactory,
+        sender: EmailSender,
+        signer: LinkSigner,
+        renderer: EmailRenderer,
+        settings: Settings,
     ):
         self._sessions, self._sender, self._signer = sessions, sender, signer
         self._renderer, self._settings = renderer, settings
@@ -187,7 +192,14 @@ class JourneyActivities:
                 values["completed_at"] = change.occurred_at
             await journeys.save_journey(session, values)
             await journeys.append_event(
-                session, event_id, change.journey_id, change.kind, change.stage, change.step_key, change.occurred_at, change.data
+                session,
+                event_id,
+                change.journey_id,
+                change.kind,
+                change.stage,
+                change.step_key,
+                change.occurred_at,
+                change.data,
             )
             if change.kind == "step_completed" and change.step_key:
                 await journeys.mark_step(

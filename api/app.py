@@ -44,8 +44,12 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         yield
         await engine.dispose()
 
-    app = FastAPI(title="cosell", version="0.1.0", lifespan=lifespan,
-                  description="Co-sell activation engine: cohorts, activation windows, playbooks, partner pages.")
+    app = FastAPI(
+        title="cosell",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Co-sell activation engine: cohorts, activation windows, playbooks, partner pages.",
+    )
     app.state.settings = settings
     app.state.signer = make_signer(settings)
     errors.install(app)

@@ -33,7 +33,9 @@ def _settings(request: Request) -> Settings:
 
 def _pm_auth(request: Request) -> str:
     header = request.headers.get("authorization", "")
-    key = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else request.headers.get("x-api-key", "")
+    key = (
+        header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else request.headers.get("x-api-key", "")
+    )
     for candidate in request.app.state.settings.api_keys:
         if key and hmac.compare_digest(key.encode(), candidate.encode()):
             return "pm"

@@ -42,7 +42,8 @@ class LinkSigner:
         try:
             data = self._serializer.loads(token, max_age=self._max_age)
         except SignatureExpired as exc:
-            raise LinkExpired(_claims(exc.payload)) from exc
+            payload = self._serializer.load_payload(exc.payload) if exc.payload is not None else None
+            raise LinkExpired(_claims(payload)) from exc
         except BadSignature as exc:
             raise LinkInvalid() from exc
         claims = _claims(data)

@@ -79,8 +79,11 @@ def load_playbook(path: str | Path) -> Playbook:
         return Playbook.model_validate(data)
     except ValidationError as exc:
         issues = []
-        for err in exc.errors():
+        errors = exc.errors()
+        for err in errors:
             loc = tuple(err["loc"])
+            if err["type"] == "too_short" and any(tuple(o["loc"])[: len(loc)] == loc and o is not err for o in errors):
+                continue  # a cascade of an invalid item below it, not a problem of its own
             node = _node_at(root, loc)
             message = err["msg"].removeprefix("Value error, ")
             issues.append(PlaybookIssue(str(file), node.start_mark.line + 1, format_path(loc), message))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -12,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from playbooks.forms import clean_answers
     from playbooks.model import Play, Playbook, Step
     from playbooks.plan import readiness, stage_steps
-    from workflows.policies import DB_WRITE, EMAIL_SEND, DB_TIMEOUT, EMAIL_TIMEOUT
+    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
     from workflows.types import (
         JourneyCarry,
         JourneyContext,
@@ -105,15 +106,15 @@ class PartnerJourneyWorkflow:
             now = workflow.now()
             if now >= due_at:
                 break
-            wake = next_reminder if current.reminders_sent < cadence.max_reminders and next_reminder < due_at else due_at
-            try:
+            wake = (
+                next_reminder if current.reminders_sent < cadence.max_reminders and next_reminder < due_at else due_at
+            )
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: current.done or current.submitting,
                     timeout=max(wake - now, timedelta(seconds=1)),
                     timeout_summary=f"{step.key} reminder or deadline",
                 )
-            except TimeoutError:
-                pass
             if current.done or current.submitting:
                 break
             now = workflow.now()

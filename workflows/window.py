@@ -7,6 +7,7 @@ read model through their own activities, and progress is read from there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -36,10 +37,8 @@ class ActivationWindowWorkflow:
             await asyncio.gather(*(self._start(inp, partner) for partner in members[i : i + START_CHUNK]))
         remaining = inp.ends_at - workflow.now()
         if remaining > timedelta(0):
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self._closed, timeout=remaining, timeout_summary="window end")
-            except TimeoutError:
-                pass
         await self._set_status(inp.cohort_id, "closed")
         return self._started
 

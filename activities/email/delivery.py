@@ -38,7 +38,9 @@ async def deliver(sessions: SessionFactory, sender: EmailSender, outbox_id: str,
         message_id = await sender.send(email)
     except PermanentSendError as exc:
         await _finish(sessions, outbox_id, "failed", error=str(exc))
-        raise ApplicationError(f"email rejected by {sender.name}: {exc}", type="EmailRejected", non_retryable=True) from exc
+        raise ApplicationError(
+            f"email rejected by {sender.name}: {exc}", type="EmailRejected", non_retryable=True
+        ) from exc
     except AmbiguousSendError as exc:
         log.warning("send outcome unknown for outbox %s: %s", outbox_id, exc)
         await _finish(sessions, outbox_id, "unknown", error=str(exc))
@@ -50,6 +52,12 @@ async def deliver(sessions: SessionFactory, sender: EmailSender, outbox_id: str,
     return "sent"
 
 
-async def _finish(sessions: SessionFactory, outbox_id: str, status: str, **values: str) -> None:
+async def _finish(
+    sessions: SessionFactory,
+    outbox_id: str,
+    status: str,
+    provider_message_id: str | None = None,
+    error: str | None = None,
+) -> None:
     async with transaction(sessions) as session:
-        await outbox.finish(session, outbox_id, status, **values)
+        await outbox.finish(session, outbox_id, status, provider_message_id=provider_message_id, error=error)

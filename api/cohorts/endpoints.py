@@ -10,7 +10,9 @@ router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"], dependencies=[PMA
 
 
 @router.post("", status_code=201, response_model=CohortOut)
-async def create_cohort(body: CohortCreate, session: SessionDep, temporal: TemporalDep, settings: SettingsDep) -> CohortOut:
+async def create_cohort(
+    body: CohortCreate, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+) -> CohortOut:
     """Create a cohort of partners on a published playbook and launch its activation window."""
     cohort = await service.create(session, body)
     await session.commit()

@@ -51,7 +51,9 @@ async def _partner(session: AsyncSession, data: PartnerIn) -> Partner:
     partner.name, partner.type, partner.verticals = data.name, data.type.value, data.verticals
     partner.region, partner.timezone, partner.tier = data.region, data.timezone, data.tier
     await session.flush()
-    existing = {c.email: c for c in await session.scalars(select(PartnerContact).where(PartnerContact.partner_id == partner.id))}
+    existing = {
+        c.email: c for c in await session.scalars(select(PartnerContact).where(PartnerContact.partner_id == partner.id))
+    }
     for index, contact in enumerate(data.contacts):
         row = existing.get(contact.email) or PartnerContact(partner_id=partner.id, email=contact.email)
         row.name, row.role, row.is_primary = contact.name, contact.role, index == 0

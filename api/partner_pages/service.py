@@ -50,7 +50,9 @@ async def load(session: AsyncSession, claims: StepClaims) -> StepPage | None:
     if partner is None or snapshot is None:
         return None
     playbook = playbook_repo.to_model(snapshot)
-    return StepPage(journey, step_row, partner, playbook, playbook.play_of(claims.step_key), playbook.step(claims.step_key))
+    return StepPage(
+        journey, step_row, partner, playbook, playbook.play_of(claims.step_key), playbook.step(claims.step_key)
+    )
 
 
 class SubmitOutcome:

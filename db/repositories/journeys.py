@@ -23,7 +23,13 @@ async def append_event(
     data: dict[str, Any],
 ) -> bool:
     values = dict(
-        id=event_id, journey_id=journey_id, kind=kind, stage=stage, step_key=step_key, occurred_at=occurred_at, data=data
+        id=event_id,
+        journey_id=journey_id,
+        kind=kind,
+        stage=stage,
+        step_key=step_key,
+        occurred_at=occurred_at,
+        data=data,
     )
     return await insert_ignore(session, JourneyEvent, values)
 

@@ -48,7 +48,9 @@ async def get(session: AsyncSession, playbook_id: str, version: int | None = Non
 
 
 async def list_all(session: AsyncSession) -> list[PlaybookSnapshot]:
-    rows = await session.scalars(select(PlaybookSnapshot).order_by(PlaybookSnapshot.playbook_id, PlaybookSnapshot.version))
+    rows = await session.scalars(
+        select(PlaybookSnapshot).order_by(PlaybookSnapshot.playbook_id, PlaybookSnapshot.version)
+    )
     return list(rows)
 
 
@@ -58,5 +60,3 @@ def to_model(row: PlaybookSnapshot) -> Playbook:
 
 def ref_of(row: PlaybookSnapshot) -> PlaybookRef:
     return PlaybookRef(playbook_id=row.playbook_id, version=row.version, sha256=row.sha256)
-
-

@@ -1,0 +1,31 @@
+# Two commands do all the set-up: `make up` (run the product) and `make test` (the full suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
+
+.PHONY: up test lint format bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -r requirements.lock
+	$(VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+up: $(STAMP)
+	$(VENV)/bin/cosell up
+
+test: $(STAMP) lint
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) .cosell .pytest_cache .mypy_cache .ruff_cache

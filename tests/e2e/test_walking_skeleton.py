@@ -1,0 +1,125 @@
+"""The done-when path, over real HTTP: launch -> invite in the inbox -> form POST -> next step."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+import uvicorn
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from db.session import SessionFactory
+from domain.links import StepClaims
+from settings import Settings
+from tests.api.helpers import PM
+from tests.factories import cohort_body, partner, settings_for
+from tests.workflows.helpers import running_worker
+from worker import make_signer
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@asynccontextmanager
+async def serving(settings: Settings, env: WorkflowEnvironment) -> AsyncIterator[str]:
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, env.client), host="127.0.0.1", port=settings.api_port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{settings.api_port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def form_fields(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]+)"', html))
+
+
+async def until(fetch, tries: int = 150):  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        if result := await fetch():
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+async def test_partner_completes_a_step_from_the_emailed_link(
+    dev_env: WorkflowEnvironment, sessions: SessionFactory
+) -> None:
+    port = free_port()
+    settings = settings_for(sessions, api_port=port, public_base_url=f"http://127.0.0.1:{port}")
+    async with running_worker(dev_env.client, settings, sessions), serving(settings, dev_env) as base:
+        async with httpx.AsyncClient(base_url=base, headers=PM) as pm:
+            body = cohort_body([partner("Alpha Analytics", "ISV"), partner("Beta Builders", "SI")])
+            cohort = (await pm.post("/api/v1/cohorts", json=body)).json()
+
+            async def two_invites():  # type: ignore[no-untyped-def]
+                messages = (await pm.get("/dev/inbox/messages")).json()
+                return messages if len(messages) == 2 else None
+
+            inbox = {m["to"].split("<")[1].rstrip(">"): m for m in await until(two_invites)}
+            inbox_page = await pm.get("/dev/inbox")
+            link = inbox["alliances@alpha-analytics.example"]["links"][0]
+            other_link = inbox["alliances@beta-builders.example"]["links"][0]
+            assert link in inbox_page.text
+
+        async with httpx.AsyncClient() as browser:
+            page = await browser.get(link)
+            assert page.status_code == 200 and "Describe your ideal customer" in page.text
+            assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
+            hidden = form_fields(page.text)
+
+            forged = await browser.post(link, data={**hidden, "csrf": "forged"})
+            assert forged.status_code == 403
+
+            answers = {"industry": "Healthcare", "company_size": "lots", "trigger": "Exiting their data centre in 2027"}
+            invalid = await browser.post(link, data={**hidden, **answers})
+            assert invalid.status_code == 422
+            assert "must be a number" in invalid.text and 'value="lots"' in invalid.text
+            assert "Exiting their data centre in 2027" in invalid.text  # what they typed is kept
+
+            fixed = await browser.post(link, data={**form_fields(invalid.text), **answers, "company_size": "800"})
+            assert fixed.status_code == 200, fixed.text
+            assert "is complete" in fixed.text and "Read the co-sell rules of engagement" in fixed.text
+
+            twice = await browser.post(link, data={**form_fields(invalid.text), **answers, "company_size": "900"})
+            assert twice.status_code == 409 and "already completed" in twice.text and "800" in twice.text
+            revisit = await browser.get(link)
+            assert "already completed" in revisit.text
+
+            tampered = await browser.get(link[:-3] + ("xyz" if not link.endswith("xyz") else "abc"))
+            assert tampered.status_code == 404 and "couldn" in tampered.text
+            alpha_journey = f"journey/{cohort['id']}"
+            foreign = make_signer(settings).sign_step(StepClaims(journey_id=alpha_journey, step_key="icp"))
+            assert (await browser.get(f"{base}/p/{foreign}")).status_code == 404
+            assert (await browser.get(other_link)).status_code == 200
+
+        async with httpx.AsyncClient(base_url=base, headers=PM) as pm:
+
+            async def alpha_on_next_step():  # type: ignore[no-untyped-def]
+                progress = (await pm.get(f"/api/v1/cohorts/{cohort['id']}/progress")).json()
+                alpha = next(p for p in progress["partners"] if p["name"] == "Alpha Analytics")
+                return progress if alpha["current_step"] == "rules" and alpha["status"] == "waiting" else None
+
+            progress = await until(alpha_on_next_step)
+            beta = next(p for p in progress["partners"] if p["name"] == "Beta Builders")
+            assert beta["current_step"] == "icp"
+            alpha = next(p for p in progress["partners"] if p["name"] == "Alpha Analytics")
+            assert alpha["readiness_score"] == 25
+            icp = next(s for s in progress["steps"] if s["step_key"] == "icp")
+            assert (icp["completed"], icp["open"]) == (1, 1)
