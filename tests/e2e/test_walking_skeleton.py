@@ -50,6 +50,11 @@ def form_fields(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]+)"', html))
 
 
+async def pm_get(base: str, path: str) -> dict:
+    async with httpx.AsyncClient(base_url=base, headers=PM) as pm:
+        return (await pm.get(path)).json()
+
+
 async def until(fetch, tries: int = 150):  # type: ignore[no-untyped-def]
     for _ in range(tries):
         if result := await fetch():
@@ -104,9 +109,15 @@ async def test_partner_completes_a_step_from_the_emailed_link(
 
             tampered = await browser.get(link[:-3] + ("xyz" if not link.endswith("xyz") else "abc"))
             assert tampered.status_code == 404 and "couldn" in tampered.text
-            alpha_journey = f"journey/{cohort['id']}"
-            foreign = make_signer(settings).sign_step(StepClaims(journey_id=alpha_journey, step_key="icp"))
-            assert (await browser.get(f"{base}/p/{foreign}")).status_code == 404
+            signer = make_signer(settings)
+            ids = {
+                p["name"]: p["partner_id"]
+                for p in (await pm_get(base, f"/api/v1/cohorts/{cohort['id']}/progress"))["partners"]
+            }
+            beta_rules = StepClaims(journey_id=f"journey/{cohort['id']}/{ids['Beta Builders']}", step_key="rules")
+            assert (await browser.get(f"{base}/p/{signer.sign_step(beta_rules)}")).status_code == 404
+            made_up = StepClaims(journey_id=f"journey/{cohort['id']}/not-a-partner", step_key="icp")
+            assert (await browser.get(f"{base}/p/{signer.sign_step(made_up)}")).status_code == 404
             assert (await browser.get(other_link)).status_code == 200
 
         async with httpx.AsyncClient(base_url=base, headers=PM) as pm:
