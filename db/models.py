@@ -157,3 +157,16 @@ class EmailOutbox(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class AuditLog(Base):
+    """Every PM action, with who, what and the answer; the idempotency key makes retries no-ops."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    cohort_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
