@@ -17,9 +17,10 @@ from db.session import SessionFactory, make_engine, make_sessionmaker
 from domain.links import LinkSigner
 from settings import Settings, get_settings
 from workflows.journey import PartnerJourneyWorkflow
+from workflows.shard import CohortShardWorkflow
 from workflows.window import ActivationWindowWorkflow
 
-WORKFLOWS = [ActivationWindowWorkflow, PartnerJourneyWorkflow]
+WORKFLOWS = [ActivationWindowWorkflow, CohortShardWorkflow, PartnerJourneyWorkflow]
 
 
 async def connect(settings: Settings) -> Client:

@@ -24,7 +24,9 @@ from workflows.types import (
     JourneyContext,
     JourneyUpdate,
     LoadContext,
+    MembersPage,
     PartnerProfile,
+    PmNotice,
     StepNotice,
 )
 
@@ -214,21 +216,79 @@ class JourneyActivities:
                 await journeys.mark_step(session, change.journey_id, change.step_key, status="overdue")
 
     @activity.defn
+    async def notify_pm(self, notice: PmNotice) -> str:
+        """A timeline event plus an email to the program manager, once per (journey, kind, stage, step)."""
+        key = f"{notice.journey_id}/{notice.stage}/{notice.step_key or '-'}/{notice.kind}"
+        async with transaction(self._sessions) as session:
+            cohort = await session.get(Cohort, notice.cohort_id)
+            partner = await session.get(Partner, notice.partner_id)
+            if cohort is None or partner is None:
+                raise ApplicationError("cohort or partner vanished", type="NotFound", non_retryable=True)
+            program = await session.get(Program, cohort.program_id)
+            data = {"reason": notice.reason}
+            await journeys.append_event(
+                session, key, notice.journey_id, notice.kind, notice.stage, notice.step_key, notice.occurred_at, data
+            )
+            if program is None or not program.pm_email:
+                return "no-pm-email"
+            subject = (
+                f"{partner.name} needs a gate decision ({notice.stage})"
+                if notice.kind == "gate_held"
+                else f"{partner.name} has stalled in {cohort.name}"
+            )
+            base = self._settings.public_base_url.rstrip("/")
+            html, text = self._renderer.render(
+                "pm_notice",
+                dict(
+                    subject=subject,
+                    program_name=program.name,
+                    partner_name=partner.name,
+                    cohort_name=cohort.name,
+                    kind=notice.kind,
+                    reason=notice.reason,
+                    stage=notice.stage,
+                    progress_url=f"{base}/api/v1/cohorts/{cohort.id}/progress",
+                ),
+            )
+            outbox_id = await outbox.enqueue(
+                session,
+                key,
+                journey_id=notice.journey_id,
+                kind=f"pm_{notice.kind}",
+                to_email=program.pm_email,
+                to_name="Program manager",
+                subject=subject,
+                html=html,
+                text=text,
+                provider=self._sender.name,
+            )
+        return await deliver(self._sessions, self._sender, outbox_id, None)
+
+    @activity.defn
     async def set_cohort_status(self, change: CohortStatusChange) -> None:
+        values: dict[str, object] = {"status": change.status}
+        if change.ends_at is not None:
+            values["ends_at"] = change.ends_at
         async with transaction(self._sessions) as session:
             await session.execute(
                 update(Cohort)
                 .where(Cohort.id == change.cohort_id, Cohort.status.not_in(("closed", "cancelled")))
-                .values(status=change.status)
+                .values(**values)
             )
 
     @activity.defn
-    async def list_cohort_members(self, cohort_id: str) -> list[str]:
+    async def list_cohort_members(self, page: MembersPage) -> list[str]:
+        """Active members in partner-id order, one keyset page at a time (windows of 40,000 stay small)."""
         async with transaction(self._sessions) as session:
             rows = await session.scalars(
                 select(CohortMember.partner_id)
-                .where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
-                .order_by(CohortMember.added_at, CohortMember.partner_id)
+                .where(
+                    CohortMember.cohort_id == page.cohort_id,
+                    CohortMember.removed_at.is_(None),
+                    CohortMember.partner_id > page.after,
+                )
+                .order_by(CohortMember.partner_id)
+                .limit(page.limit)
             )
             return list(rows)
 
@@ -237,6 +297,7 @@ class JourneyActivities:
             self.load_journey_context,
             self.notify_step,
             self.project_journey,
+            self.notify_pm,
             self.set_cohort_status,
             self.list_cohort_members,
         ]

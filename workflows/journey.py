@@ -1,8 +1,13 @@
-"""PartnerJourneyWorkflow: a deterministic interpreter of one partner's pinned playbook snapshot."""
+"""PartnerJourneyWorkflow: a deterministic interpreter of one partner's pinned playbook snapshot.
+
+One run per stage (continue-as-new at each boundary), so histories stay small and a PM's
+migration to a new playbook version takes effect at the next stage.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -11,10 +16,11 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.schedule import reminder_at
     from playbooks.forms import clean_answers
-    from playbooks.model import Play, Playbook, Step
+    from playbooks.model import Play, Playbook, PlaybookRef, Stage, Step
     from playbooks.plan import readiness, stage_steps
     from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
     from workflows.types import (
+        GateDecision,
         JourneyCarry,
         JourneyContext,
         JourneyInput,
@@ -24,16 +30,18 @@ with workflow.unsafe.imports_passed_through():
         LoadContext,
         NextStep,
         OpenStepView,
+        PmNotice,
         StepNotice,
         StepReceipt,
         StepSubmission,
+        WindowChange,
         journey_id,
     )
 
 
 class _OpenStep:
-    def __init__(self, stage: str, play: Play, step: Step, due_at: datetime):
-        self.stage, self.play, self.step, self.due_at = stage, play, step, due_at
+    def __init__(self, stage: str, play: Play, step: Step, natural_due: datetime):
+        self.stage, self.play, self.step, self.natural_due = stage, play, step, natural_due
         self.reminders_sent = 0
         self.submitting = False
         self.done = False
@@ -49,87 +57,37 @@ class PartnerJourneyWorkflow:
         self._open: _OpenStep | None = None
         self._completed: list[str] = []
         self._overdue: list[str] = []
+        self._skipped: list[str] = []
         self._upcoming: list[tuple[Play, Step]] = []
+        self._ends_at = datetime.min
+        self._stage_ends = datetime.min
+        self._paused = False
+        self._exit_reason: str | None = None
+        self._next_playbook: PlaybookRef | None = None
+        self._decision: GateDecision | None = None
+        self._changed = False
+        self._last_progress_at = datetime.min
+        self._stalled = False
 
-    @workflow.run
-    async def run(self, inp: JourneyInput) -> JourneyProgress:
-        self._inp = inp
-        carry = inp.carry or JourneyCarry(stage_index=0)
-        self._completed, self._overdue = list(carry.completed), list(carry.overdue)
-        self._ctx = await workflow.execute_activity(
-            "load_journey_context",
-            LoadContext(cohort_id=inp.cohort_id, partner_id=inp.partner_id, playbook=inp.playbook),
-            result_type=JourneyContext,
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_WRITE,
-        )
-        playbook, partner = self._ctx.playbook, self._ctx.partner
-        stage = playbook.stages[carry.stage_index]
-        self._stage = stage.key.value
-        steps = [
-            (play, step)
-            for play, step in stage_steps(stage, partner.type, partner.verticals, partner.tier)
-            if step.key not in self._completed and step.key not in self._overdue
-        ]
-        await self._project("stage_entered", data={"title": stage.title, "steps": [s.key for _, s in steps]})
-        for index, (play, step) in enumerate(steps):
-            self._upcoming = steps[index + 1 :]
-            if workflow.now() >= inp.window_ends_at:
-                return await self._finish("exited", "journey_exited", {"reason": "the activation window ended"})
-            await self._run_step(playbook, play, step)
-        self._upcoming = []
-        if carry.stage_index + 1 < len(playbook.stages):
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            # A new run per stage keeps every history small and is the upgrade point for new code.
-            workflow.continue_as_new(
-                inp.model_copy(
-                    update={
-                        "carry": JourneyCarry(
-                            stage_index=carry.stage_index + 1, completed=self._completed, overdue=self._overdue
-                        )
-                    }
-                )
-            )
-        return await self._finish("completed", "journey_completed", {})
+    # --- messages -------------------------------------------------------------------------
 
-    async def _run_step(self, playbook: Playbook, play: Play, step: Step) -> None:
-        assert self._inp and self._ctx
-        now = workflow.now()
-        due_at = min(now + timedelta(days=step.due_days), self._inp.window_ends_at)
-        self._open = current = _OpenStep(self._stage, play, step, due_at)
-        self._status = "waiting"
-        await self._notify(current, "invite", 0)
-        cadence = step.reminders or playbook.reminders
-        tz, quiet = self._ctx.partner.timezone, playbook.quiet_hours
-        next_reminder = reminder_at(now, cadence.every_business_days, tz, quiet.start, quiet.end)
-        while not (current.done or current.submitting):
-            now = workflow.now()
-            if now >= due_at:
-                break
-            wake = (
-                next_reminder if current.reminders_sent < cadence.max_reminders and next_reminder < due_at else due_at
-            )
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    lambda: current.done or current.submitting,
-                    timeout=max(wake - now, timedelta(seconds=1)),
-                    timeout_summary=f"{step.key} reminder or deadline",
-                )
-            if current.done or current.submitting:
-                break
-            now = workflow.now()
-            if current.reminders_sent < cadence.max_reminders and next_reminder <= now < due_at:
-                current.reminders_sent += 1
-                await self._notify(current, "reminder", current.reminders_sent)
-                next_reminder = reminder_at(now, cadence.every_business_days, tz, quiet.start, quiet.end)
-        if current.submitting:
-            await workflow.wait_condition(lambda: current.done)
-        else:
-            self._overdue.append(step.key)
-            self._status = "overdue"
-            await self._project("step_overdue", step_key=step.key, data={"due_at": due_at.isoformat()})
-        self._open = None
-        self._status = "active"
+    @workflow.signal
+    def window_changed(self, change: WindowChange) -> None:
+        if change.ends_at is not None:
+            self._ends_at = change.ends_at
+        if change.paused is not None:
+            self._paused = change.paused
+        if change.exit_reason and not self._exit_reason:
+            self._exit_reason = change.exit_reason
+        if change.playbook is not None:
+            self._next_playbook = change.playbook
+        self._changed = True
+
+    @workflow.signal
+    def decide_gate(self, decision: GateDecision) -> None:
+        if self._status == "held":
+            self._decision = decision
+            self._changed = True
 
     @workflow.update
     async def complete_step(self, submission: StepSubmission) -> StepReceipt:
@@ -138,21 +96,22 @@ class PartnerJourneyWorkflow:
         current.submitting = True
         answers, _ = clean_answers(current.step, submission.answers)
         self._completed.append(current.step.key)
-        nxt = self._upcoming[0][1] if self._upcoming else None
+        self._last_progress_at, self._stalled = workflow.now(), False
+        nxt = self._upcoming[0] if self._upcoming else None
         score, points = readiness(self._ctx.playbook, self._completed)
         await self._project(
             "step_completed",
             step_key=current.step.key,
             data={"answers": answers, "play": current.play.key, "signals": points},
-            next_step=nxt,
-            next_play=self._upcoming[0][0] if self._upcoming else None,
+            now_at=nxt,
+            status="active",
         )
         current.done = True
         return StepReceipt(
             step_key=current.step.key,
             completed_at=workflow.now(),
             readiness_score=score,
-            next_step=NextStep(step_key=nxt.key, title=nxt.title) if nxt else None,
+            next_step=NextStep(step_key=nxt[1].key, title=nxt[1].title) if nxt else None,
         )
 
     @complete_step.validator
@@ -164,7 +123,7 @@ class PartnerJourneyWorkflow:
             raise ApplicationError("this step is not open", type="StepNotOpen")
         if current.submitting or current.done:
             raise ApplicationError("this step is already completed", type="AlreadyCompleted")
-        if workflow.now() >= current.due_at:
+        if workflow.now() >= self._due(current) or self._exit_reason:
             raise ApplicationError("this step closed at its due date", type="StepClosed")
         _, errors = clean_answers(current.step, submission.answers)
         if errors:
@@ -178,23 +137,211 @@ class PartnerJourneyWorkflow:
             view = OpenStepView(
                 step_key=current.step.key,
                 stage=current.stage,
-                due_at=current.due_at,
+                due_at=self._due(current),
                 reminders_sent=current.reminders_sent,
             )
-        score = readiness(self._ctx.playbook, self._completed)[0] if self._ctx else 0
         return JourneyProgress(
             stage=self._stage,
             status=self._status,
             open_step=view,
             completed=list(self._completed),
             overdue=list(self._overdue),
-            readiness_score=score,
+            readiness_score=readiness(self._ctx.playbook, self._completed)[0] if self._ctx else 0,
         )
+
+    # --- the interpreter ------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: JourneyInput) -> JourneyProgress:
+        self._inp = inp
+        carry = inp.carry or JourneyCarry(stage_index=0)
+        self._completed, self._overdue, self._skipped = list(carry.completed), list(carry.overdue), list(carry.skipped)
+        self._ends_at, self._paused = inp.window_ends_at, carry.paused
+        self._last_progress_at = carry.last_progress_at or workflow.now()
+        self._ctx = await workflow.execute_activity(
+            "load_journey_context",
+            LoadContext(cohort_id=inp.cohort_id, partner_id=inp.partner_id, playbook=inp.playbook),
+            result_type=JourneyContext,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_WRITE,
+        )
+        playbook, partner = self._ctx.playbook, self._ctx.partner
+        if carry.stage_index >= len(playbook.stages):
+            return await self._finish("completed", "journey_completed", {})
+        stage = playbook.stages[carry.stage_index]
+        self._stage = stage.key.value
+        self._stage_ends = min(workflow.now() + timedelta(days=stage.duration_days), self._ends_at)
+        done = set(self._completed) | set(self._overdue) | set(self._skipped)
+        plan = stage_steps(stage, partner.type, partner.verticals, partner.tier)
+        pending = [(p, s) for p, s in plan if s.key not in done]
+        await self._project("stage_entered", data={"title": stage.title, "ends_at": self._stage_ends.isoformat()})
+        while True:
+            if not await self._run_steps(playbook, pending):
+                return await self._finish("exited", "journey_exited", {"reason": self._exit_reason})
+            outcome = await self._gate(stage)
+            if outcome == "extend":
+                retry = {s.key for _, s in pending if s.key in self._overdue or s.key in self._skipped}
+                self._overdue = [k for k in self._overdue if k not in retry]
+                self._skipped = [k for k in self._skipped if k not in retry]
+                pending = [(p, s) for p, s in pending if s.key in retry]
+                continue
+            if outcome == "exit":
+                return await self._finish("exited", "journey_exited", {"reason": self._exit_reason})
+            break
+        if carry.stage_index + 1 < len(playbook.stages):
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.continue_as_new(self._next_input(inp, carry.stage_index + 1))
+        return await self._finish("completed", "journey_completed", {})
+
+    def _next_input(self, inp: JourneyInput, stage_index: int) -> JourneyInput:
+        carry = JourneyCarry(
+            stage_index=stage_index,
+            completed=self._completed,
+            overdue=self._overdue,
+            skipped=self._skipped,
+            paused=self._paused,
+            last_progress_at=self._last_progress_at,
+        )
+        return inp.model_copy(
+            update={"carry": carry, "window_ends_at": self._ends_at, "playbook": self._next_playbook or inp.playbook}
+        )
+
+    def _window_over(self) -> bool:
+        if self._exit_reason is None and workflow.now() >= self._ends_at:
+            self._exit_reason = "the activation window ended"
+        return self._exit_reason is not None
+
+    async def _run_steps(self, playbook: Playbook, pending: list[tuple[Play, Step]]) -> bool:
+        """Run the stage's remaining steps in order; False when the journey must exit."""
+        for index, (play, step) in enumerate(pending):
+            self._upcoming = pending[index + 1 :]
+            await self._hold_while_paused(None)
+            if self._window_over():
+                return False
+            if workflow.now() >= self._stage_ends:
+                self._skipped.append(step.key)
+                await self._project("step_skipped", step_key=step.key, data={"reason": "the stage time-box ended"})
+                continue
+            await self._run_step(playbook, play, step)
+        self._upcoming = []
+        return not self._window_over()
+
+    def _due(self, current: _OpenStep) -> datetime:
+        return min(current.natural_due, self._stage_ends, self._ends_at)
+
+    async def _hold_while_paused(self, current: _OpenStep | None) -> None:
+        """Timers stop while paused; deadlines move by the pause so the partner loses no time."""
+        if not self._paused or self._exit_reason:
+            return
+        paused_at, previous = workflow.now(), self._status
+        self._status = "paused"
+        await self._project("journey_paused")
+        await workflow.wait_condition(
+            lambda: not self._paused or self._exit_reason is not None or (current is not None and current.submitting)
+        )
+        shift = workflow.now() - paused_at
+        self._stage_ends += shift
+        if current is not None:
+            current.natural_due += shift
+        self._status = previous
+        await self._project("journey_resumed", data={"paused_days": round(shift / timedelta(days=1), 2)})
+
+    async def _run_step(self, playbook: Playbook, play: Play, step: Step) -> None:
+        assert self._ctx
+        now = workflow.now()
+        self._open = current = _OpenStep(self._stage, play, step, now + timedelta(days=step.due_days))
+        self._status = "waiting"
+        await self._notify(current, "invite", 0)
+        cadence = step.reminders or playbook.reminders
+        tz, quiet = self._ctx.partner.timezone, playbook.quiet_hours
+        next_reminder = reminder_at(now, cadence.every_business_days, tz, quiet.start, quiet.end)
+        while not (current.done or current.submitting or self._exit_reason):
+            await self._hold_while_paused(current)
+            now, due = workflow.now(), self._due(current)
+            if now >= due or current.submitting or self._exit_reason:
+                break
+            remind = current.reminders_sent < cadence.max_reminders and next_reminder < due
+            self._changed = False
+            await self._wait(
+                lambda: current.done or current.submitting or self._paused or self._changed,
+                next_reminder if remind else due,
+                f"{step.key} reminder or deadline",
+            )
+            now = workflow.now()
+            if remind and next_reminder <= now < self._due(current) and not (current.submitting or self._paused):
+                current.reminders_sent += 1
+                await self._notify(current, "reminder", current.reminders_sent)
+                next_reminder = reminder_at(now, cadence.every_business_days, tz, quiet.start, quiet.end)
+        if current.submitting:
+            await workflow.wait_condition(lambda: current.done)
+        elif not self._exit_reason or workflow.now() >= self._due(current):
+            await self._mark_overdue(current, playbook)
+        self._open = None
+        self._status = "active"
+
+    async def _mark_overdue(self, current: _OpenStep, playbook: Playbook) -> None:
+        self._overdue.append(current.step.key)
+        idle = workflow.now() - self._last_progress_at
+        stalled = idle >= timedelta(days=playbook.stall_threshold_days)
+        self._status = "stalled" if stalled else "overdue"
+        data = {"due_at": self._due(current).isoformat(), "stalled": stalled}
+        await self._project("step_overdue", step_key=current.step.key, data=data)
+        if stalled and not self._stalled:
+            self._stalled = True
+            days = idle // timedelta(days=1)
+            await self._notify_pm("escalated", f"no step completed for {days} days; '{current.step.title}' is overdue")
+
+    async def _gate(self, stage: Stage) -> str:
+        assert self._ctx
+        score = readiness(self._ctx.playbook, self._completed)[0]
+        gate = stage.gate
+        detail = {"readiness": score, "required": gate.min_readiness}
+        if score >= gate.min_readiness:
+            await self._project("gate_passed", data=detail)
+            return "advance"
+        reason = f"readiness {score} is below the {stage.title} gate of {gate.min_readiness}"
+        if gate.on_fail == "exit":
+            self._exit_reason = reason
+            return "exit"
+        self._status, self._decision = "held", None
+        await self._project("gate_held", data={**detail, "reason": reason})
+        await self._notify_pm("gate_held", reason)
+        while self._decision is None and not self._window_over():
+            self._changed = False
+            await self._wait(
+                lambda: self._decision is not None or self._exit_reason is not None or self._changed,
+                self._ends_at,
+                "gate decision",
+            )
+        decision = self._decision
+        self._status = "active"
+        if decision is None:
+            return "exit"
+        await self._project("gate_decided", data={**detail, "decision": decision.decision, "reason": decision.reason})
+        if decision.decision == "exit":
+            self._exit_reason = decision.reason or "the program manager ended this journey at the gate"
+            return "exit"
+        if decision.decision == "extend":
+            self._stage_ends = min(workflow.now() + timedelta(days=decision.extend_days), self._ends_at)
+        return decision.decision
+
+    async def _wait(self, condition: Callable[[], bool], until: datetime, summary: str) -> None:
+        """Wait for the condition or the moment, whichever comes first (a timeout is not an error)."""
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                condition, timeout=max(until - workflow.now(), timedelta(seconds=1)), timeout_summary=summary
+            )
+
+    # --- activities -----------------------------------------------------------------------
+
+    def _jid(self) -> str:
+        assert self._inp
+        return journey_id(self._inp.cohort_id, self._inp.partner_id)
 
     async def _notify(self, current: _OpenStep, kind: str, n: int) -> None:
         assert self._inp
         notice = StepNotice(
-            journey_id=journey_id(self._inp.cohort_id, self._inp.partner_id),
+            journey_id=self._jid(),
             cohort_id=self._inp.cohort_id,
             partner_id=self._inp.partner_id,
             stage=current.stage,
@@ -202,11 +349,27 @@ class PartnerJourneyWorkflow:
             step_key=current.step.key,
             kind=kind,  # type: ignore[arg-type]
             n=n,
-            due_at=current.due_at,
+            due_at=self._due(current),
             occurred_at=workflow.now(),
         )
         await workflow.execute_activity(
             "notify_step", notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
+        )
+
+    async def _notify_pm(self, kind: str, reason: str) -> None:
+        assert self._inp
+        notice = PmNotice(
+            journey_id=self._jid(),
+            cohort_id=self._inp.cohort_id,
+            partner_id=self._inp.partner_id,
+            kind=kind,  # type: ignore[arg-type]
+            stage=self._stage,
+            step_key=self._open.step.key if self._open else None,
+            reason=reason,
+            occurred_at=workflow.now(),
+        )
+        await workflow.execute_activity(
+            "notify_pm", notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
         )
 
     async def _project(
@@ -215,24 +378,24 @@ class PartnerJourneyWorkflow:
         *,
         step_key: str | None = None,
         data: dict | None = None,
-        next_step: Step | None = None,
-        next_play: Play | None = None,
+        now_at: tuple[Play, Step] | None = None,
+        status: JourneyStatus | None = None,
     ) -> None:
         assert self._inp and self._ctx
         current = self._open
         if kind == "step_completed":
-            step_now, play_now = (next_step.key, next_play.key) if next_step and next_play else (None, None)
+            play_now, step_now = (now_at[0].key, now_at[1].key) if now_at else (None, None)
         else:
-            step_now = current.step.key if current else None
             play_now = current.play.key if current else None
+            step_now = current.step.key if current else None
         update = JourneyUpdate(
-            journey_id=journey_id(self._inp.cohort_id, self._inp.partner_id),
+            journey_id=self._jid(),
             cohort_id=self._inp.cohort_id,
             partner_id=self._inp.partner_id,
             kind=kind,  # type: ignore[arg-type]
             stage=self._stage,
             step_key=step_key,
-            status=self._status if kind != "step_completed" else "active",
+            status=status or self._status,
             occurred_at=workflow.now(),
             readiness_score=readiness(self._ctx.playbook, self._completed)[0],
             current_step=step_now,
@@ -245,6 +408,7 @@ class PartnerJourneyWorkflow:
 
     async def _finish(self, status: JourneyStatus, kind: str, data: dict) -> JourneyProgress:
         self._status = status
+        self._open = None
         await self._project(kind, data=data)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.progress()

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from playbooks.model import Playbook, PlaybookRef
 
-JourneyStatus = Literal["active", "waiting", "overdue", "stalled", "completed", "exited"]
+JourneyStatus = Literal["active", "waiting", "overdue", "stalled", "held", "paused", "completed", "exited"]
+SHARD_SIZE = 500  # journeys per shard: well under Temporal's 2,000 pending children per workflow
 
 
 def journey_id(cohort_id: str, partner_id: str) -> str:
@@ -29,13 +30,57 @@ class WindowInput(BaseModel):
     ends_at: datetime
 
 
+def shard_id(cohort_id: str, index: int) -> str:
+    return f"window/{cohort_id}/shard-{index}"
+
+
 class JourneyCarry(BaseModel):
     """State carried across continue-as-new at a stage boundary."""
 
     stage_index: int
     completed: list[str] = Field(default_factory=list)
     overdue: list[str] = Field(default_factory=list)
-    points: dict[str, int] = Field(default_factory=dict)
+    skipped: list[str] = Field(default_factory=list)
+    paused: bool = False
+    last_progress_at: datetime | None = None
+
+
+class WindowChange(BaseModel):
+    """A PM change that travels window -> shards -> journeys. Applying it twice is harmless."""
+
+    key: str
+    ends_at: datetime | None = None
+    paused: bool | None = None
+    exit_reason: str | None = None
+    status: Literal["closed", "cancelled"] | None = None
+    playbook: PlaybookRef | None = None
+
+
+class GateDecision(BaseModel):
+    decision: Literal["advance", "extend", "exit"]
+    extend_days: int = Field(default=7, gt=0, le=90)
+    reason: str = ""
+
+
+class ShardInput(BaseModel):
+    cohort_id: str
+    index: int
+    playbook: PlaybookRef
+    window_ends_at: datetime
+    partners: list[str]
+    paused: bool = False
+    started: bool = False  # true after continue-as-new: the journeys already exist
+
+
+class MembersPage(BaseModel):
+    cohort_id: str
+    after: str = ""
+    limit: int = SHARD_SIZE
+
+
+class PartnersChange(BaseModel):
+    key: str
+    partner_ids: list[str]
 
 
 class JourneyInput(BaseModel):
@@ -121,7 +166,19 @@ class JourneyUpdate(BaseModel):
     journey_id: str
     cohort_id: str
     partner_id: str
-    kind: Literal["stage_entered", "step_completed", "step_overdue", "journey_completed", "journey_exited"]
+    kind: Literal[
+        "stage_entered",
+        "step_completed",
+        "step_overdue",
+        "step_skipped",
+        "gate_passed",
+        "gate_held",
+        "gate_decided",
+        "journey_paused",
+        "journey_resumed",
+        "journey_completed",
+        "journey_exited",
+    ]
     stage: str
     step_key: str | None = None
     status: JourneyStatus
@@ -132,6 +189,20 @@ class JourneyUpdate(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class PmNotice(BaseModel):
+    """Something the program manager must act on: an email to the PM and a timeline event."""
+
+    journey_id: str
+    cohort_id: str
+    partner_id: str
+    kind: Literal["escalated", "gate_held"]
+    stage: str
+    step_key: str | None = None
+    reason: str
+    occurred_at: datetime
+
+
 class CohortStatusChange(BaseModel):
     cohort_id: str
-    status: Literal["active", "closed"]
+    status: Literal["active", "paused", "closed", "cancelled"]
+    ends_at: datetime | None = None
