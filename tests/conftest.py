@@ -108,8 +108,10 @@ async def sqlite_sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
     await engine.dispose()
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per test: the server will not skip time past another test's
+    unfinished activity, and its clock jumps after each result, so tests must not share it."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=_binary("temporal-test-server")
     )

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from api.cohorts import service
+from fastapi import APIRouter, Header
+
+from api.cohorts import control, service
+from api.cohorts.control import Accepted, AddPartners, Extend
 from api.cohorts.schemas import CohortCreate, CohortOut, CohortProgress
 from api.deps import PMAuth, SessionDep, SettingsDep, TemporalDep
+from workflows.types import GateDecision
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"], dependencies=[PMAuth])
 
@@ -37,3 +43,72 @@ async def get_cohort(cohort_id: str, session: SessionDep) -> CohortOut:
 async def cohort_progress(cohort_id: str, session: SessionDep) -> CohortProgress:
     """Where every partner is (stage, step, status, readiness) and how each step is going."""
     return await service.progress(session, cohort_id)
+
+
+@router.post("/{cohort_id}/extend", status_code=202, response_model=Accepted)
+async def extend_window(
+    cohort_id: str, body: Extend, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+) -> Accepted:
+    """Move the window's end (later or earlier); running journeys adopt it at once."""
+    return await control.change_window(session, temporal, cohort_id, "extend", key, body.ends_at)
+
+
+@router.post("/{cohort_id}/pause", status_code=202, response_model=Accepted)
+async def pause_window(
+    cohort_id: str, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+) -> Accepted:
+    """Stop all reminders and deadlines; partners can still complete steps."""
+    return await control.change_window(session, temporal, cohort_id, "pause", key, None)
+
+
+@router.post("/{cohort_id}/resume", status_code=202, response_model=Accepted)
+async def resume_window(
+    cohort_id: str, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+) -> Accepted:
+    """Resume; due dates move by the length of the pause, and a reminder that fell due is sent once."""
+    return await control.change_window(session, temporal, cohort_id, "resume", key, None)
+
+
+@router.post("/{cohort_id}/close", status_code=202, response_model=Accepted)
+async def close_window(
+    cohort_id: str, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+) -> Accepted:
+    """End the window early: every running journey exits with that reason."""
+    return await control.change_window(session, temporal, cohort_id, "close", key, None)
+
+
+@router.post("/{cohort_id}/cancel", status_code=202, response_model=Accepted)
+async def cancel_window(
+    cohort_id: str, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+) -> Accepted:
+    """Cancel the window (for a window launched by mistake)."""
+    return await control.change_window(session, temporal, cohort_id, "cancel", key, None)
+
+
+@router.post("/{cohort_id}/partners", status_code=202, response_model=Accepted)
+async def add_partners(
+    cohort_id: str, body: AddPartners, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+) -> Accepted:
+    """Add partners mid-window; each starts the playbook from the beginning."""
+    return await control.add_partners(session, temporal, cohort_id, body, key)
+
+
+@router.delete("/{cohort_id}/partners/{partner_id}", status_code=202, response_model=Accepted)
+async def remove_partner(
+    cohort_id: str, partner_id: str, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+) -> Accepted:
+    """Remove a partner; its journey exits and no more emails are sent."""
+    return await control.remove_partner(session, temporal, cohort_id, partner_id, key)
+
+
+@router.post("/{cohort_id}/partners/{partner_id}/gate-decision", status_code=202, response_model=Accepted)
+async def gate_decision(
+    cohort_id: str,
+    partner_id: str,
+    body: GateDecision,
+    session: SessionDep,
+    temporal: TemporalDep,
+    key: IdempotencyKey = None,
+) -> Accepted:
+    """Decide for a partner held at a stage gate: advance anyway, extend the stage, or exit."""
+    return await control.decide_gate(session, temporal, cohort_id, partner_id, body, key)

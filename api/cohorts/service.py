@@ -23,7 +23,9 @@ from api.cohorts.schemas import (
     StepCounts,
 )
 from api.errors import AppError, NotFound, Unavailable
-from db.models import Cohort, CohortMember, Partner, PartnerContact, PlaybookSnapshot, Program
+from db.models import Cohort, CohortMember, Journey, Partner, PartnerContact, PlaybookSnapshot, Program
+
+__all__ = ["Journey", "create", "get", "launch", "progress", "upsert_partner"]
 from db.repositories import journeys
 from db.repositories import playbooks as playbook_repo
 from workflows.types import WindowInput, window_id
@@ -41,7 +43,7 @@ async def _program(session: AsyncSession, name: str, pm_email: str | None) -> Pr
     return program
 
 
-async def _partner(session: AsyncSession, data: PartnerIn) -> Partner:
+async def upsert_partner(session: AsyncSession, data: PartnerIn) -> Partner:
     partner = None
     if data.external_id:
         partner = await session.scalar(select(Partner).where(Partner.external_id == data.external_id))
@@ -88,7 +90,7 @@ async def create(session: AsyncSession, body: CohortCreate) -> CohortOut:
     session.add(cohort)
     await session.flush()
     for data in body.partners:
-        partner = await _partner(session, data)
+        partner = await upsert_partner(session, data)
         session.add(CohortMember(cohort_id=cohort.id, partner_id=partner.id))
     await session.flush()
     return _out(cohort, program, snapshot, len(body.partners))

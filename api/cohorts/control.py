@@ -1,0 +1,174 @@
+"""Window control: the PM's changes to a running window, each audited and idempotent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.cohorts import service
+from api.cohorts.schemas import PartnerIn
+from api.errors import AppError, Conflict, NotFound
+from db.models import AuditLog, Cohort, CohortMember
+from workflows.journey import PartnerJourneyWorkflow
+from workflows.types import GateDecision, PartnersChange, WindowChange, journey_id, window_id
+from workflows.window import ActivationWindowWorkflow
+
+Action = Literal["extend", "pause", "resume", "close", "cancel", "add_partners", "remove_partner", "gate_decision"]
+
+
+class Extend(BaseModel):
+    ends_at: datetime = Field(description="The window's new end (earlier shortens it)")
+
+
+class AddPartners(BaseModel):
+    partners: list[PartnerIn] = Field(min_length=1, max_length=5_000)
+
+
+class Accepted(BaseModel):
+    cohort_id: str
+    action: str
+    key: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+async def _cohort(session: AsyncSession, cohort_id: str) -> Cohort:
+    cohort = await session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotFound(f"cohort {cohort_id} not found")
+    if cohort.status in ("closed", "cancelled"):
+        raise Conflict(f"cohort {cohort_id} is {cohort.status}; its window can no longer change")
+    return cohort
+
+
+async def _replayed(session: AsyncSession, key: str | None) -> Accepted | None:
+    if key is None:
+        return None
+    row = await session.scalar(select(AuditLog).where(AuditLog.idempotency_key == key))
+    if row is None:
+        return None
+    return Accepted(cohort_id=row.cohort_id or "", action=row.action, key=key, detail=row.detail)
+
+
+async def _audit(session: AsyncSession, cohort_id: str, action: str, key: str, detail: dict[str, Any]) -> Accepted:
+    session.add(AuditLog(actor="pm", action=action, cohort_id=cohort_id, idempotency_key=key, detail=detail))
+    await session.flush()
+    return Accepted(cohort_id=cohort_id, action=action, key=key, detail=detail)
+
+
+async def _signal(client: Client, workflow_id: str, signal: Any, arg: Any) -> None:
+    try:
+        await client.get_workflow_handle(workflow_id).signal(signal, arg)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise Conflict("the window or journey has already ended", {"workflow_id": workflow_id}) from exc
+        raise
+
+
+async def change_window(
+    session: AsyncSession, client: Client, cohort_id: str, action: Action, key: str | None, ends_at: datetime | None
+) -> Accepted:
+    if replay := await _replayed(session, key):
+        return replay
+    cohort = await _cohort(session, cohort_id)
+    key = key or str(uuid.uuid4())
+    change = WindowChange(key=key)
+    detail: dict[str, Any] = {}
+    if action == "extend":
+        assert ends_at is not None
+        ends_at = ends_at.astimezone(UTC)
+        if ends_at <= max(datetime.now(UTC), cohort.starts_at):
+            raise AppError("the new end must be in the future and after the window's start", {"ends_at": str(ends_at)})
+        change.ends_at, detail = ends_at, {"from": cohort.ends_at.isoformat(), "to": ends_at.isoformat()}
+    elif action in ("pause", "resume"):
+        change.paused = action == "pause"
+    else:
+        change.status = "closed" if action == "close" else "cancelled"
+        change.exit_reason = (
+            "the program manager closed the window early" if action == "close" else "the window was cancelled"
+        )
+    accepted = await _audit(session, cohort_id, action, key, detail)
+    await session.commit()  # the audit row exists before the change is sent
+    await _signal(client, window_id(cohort_id), ActivationWindowWorkflow.change, change)
+    return accepted
+
+
+async def add_partners(
+    session: AsyncSession, client: Client, cohort_id: str, body: AddPartners, key: str | None
+) -> Accepted:
+    if replay := await _replayed(session, key):
+        return replay
+    await _cohort(session, cohort_id)
+    key = key or str(uuid.uuid4())
+    added = []
+    for data in body.partners:
+        partner = await service.upsert_partner(session, data)
+        member = await session.get(CohortMember, (cohort_id, partner.id))
+        if member is None:
+            session.add(CohortMember(cohort_id=cohort_id, partner_id=partner.id))
+            added.append(partner.id)
+        elif member.removed_at is not None:
+            member.removed_at = None
+            added.append(partner.id)
+    accepted = await _audit(session, cohort_id, "add_partners", key, {"partner_ids": added})
+    await session.commit()
+    if added:
+        await _signal(
+            client,
+            window_id(cohort_id),
+            ActivationWindowWorkflow.add_partners,
+            PartnersChange(key=key, partner_ids=added),
+        )
+    return accepted
+
+
+async def remove_partner(
+    session: AsyncSession, client: Client, cohort_id: str, partner_id: str, key: str | None
+) -> Accepted:
+    if replay := await _replayed(session, key):
+        return replay
+    await _cohort(session, cohort_id)
+    result = await session.execute(
+        update(CohortMember)
+        .where(
+            CohortMember.cohort_id == cohort_id,
+            CohortMember.partner_id == partner_id,
+            CohortMember.removed_at.is_(None),
+        )
+        .values(removed_at=datetime.now(UTC))
+    )
+    if not getattr(result, "rowcount", 0):
+        raise NotFound(f"partner {partner_id} is not an active member of cohort {cohort_id}")
+    key = key or str(uuid.uuid4())
+    accepted = await _audit(session, cohort_id, "remove_partner", key, {"partner_id": partner_id})
+    await session.commit()
+    change = PartnersChange(key=key, partner_ids=[partner_id])
+    await _signal(client, window_id(cohort_id), ActivationWindowWorkflow.remove_partners, change)
+    return accepted
+
+
+async def decide_gate(
+    session: AsyncSession, client: Client, cohort_id: str, partner_id: str, decision: GateDecision, key: str | None
+) -> Accepted:
+    if replay := await _replayed(session, key):
+        return replay
+    await _cohort(session, cohort_id)
+    jid = journey_id(cohort_id, partner_id)
+    journey = await session.get(service.Journey, jid)
+    if journey is None:
+        raise NotFound(f"partner {partner_id} has no journey in cohort {cohort_id}")
+    if journey.status != "held":
+        raise Conflict(f"this journey is not waiting at a gate (status: {journey.status})")
+    key = key or str(uuid.uuid4())
+    accepted = await _audit(
+        session, cohort_id, "gate_decision", key, {"partner_id": partner_id, **decision.model_dump()}
+    )
+    await session.commit()
+    await _signal(client, jid, PartnerJourneyWorkflow.decide_gate, decision)
+    return accepted
