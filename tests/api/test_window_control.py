@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+from temporalio.testing import WorkflowEnvironment
+
+from db.models import AuditLog
+from db.session import SessionFactory, transaction
+from tests.api.helpers import api_client
+from tests.factories import cohort_body, partner, settings_for
+from tests.workflows.helpers import running_worker
+
+
+async def audit_count(sessions: SessionFactory, action: str) -> int:
+    async with transaction(sessions) as session:
+        return await session.scalar(select(func.count()).where(AuditLog.action == action)) or 0
+
+
+class TestWindowControlApi:
+    async def test_changes_are_audited_idempotent_and_refused_once_closed(
+        self, dev_env: WorkflowEnvironment, sessions: SessionFactory
+    ) -> None:
+        settings = settings_for(sessions)
+        async with running_worker(dev_env.client, settings, sessions), api_client(settings, dev_env.client) as api:
+            cohort = (await api.post("/api/v1/cohorts", json=cohort_body([partner("Alpha")]))).json()
+            cid = cohort["id"]
+            headers = {"Idempotency-Key": f"pause-{cid}"}
+            first = await api.post(f"/api/v1/cohorts/{cid}/pause", headers=headers)
+            again = await api.post(f"/api/v1/cohorts/{cid}/pause", headers=headers)
+            assert first.status_code == again.status_code == 202 and first.json() == again.json()
+            assert await audit_count(sessions, "pause") == 1
+            for _ in range(100):
+                if (await api.get(f"/api/v1/cohorts/{cid}")).json()["status"] == "paused":
+                    break
+                await asyncio.sleep(0.05)
+            assert (await api.get(f"/api/v1/cohorts/{cid}")).json()["status"] == "paused"
+
+            past = await api.post(f"/api/v1/cohorts/{cid}/extend", json={"ends_at": "2001-01-01T00:00:00Z"})
+            assert past.status_code == 400 and "future" in past.json()["error"]
+            assert (await api.post(f"/api/v1/cohorts/{cid}/extend", json={})).status_code == 422
+
+            missing = await api.delete(f"/api/v1/cohorts/{cid}/partners/nobody")
+            assert missing.status_code == 404
+            not_held = await api.get(f"/api/v1/cohorts/{cid}/progress")
+            pid = not_held.json()["partners"][0]["partner_id"]
+            for _ in range(100):  # the journey row appears once its first activity ran
+                decision = await api.post(
+                    f"/api/v1/cohorts/{cid}/partners/{pid}/gate-decision", json={"decision": "advance"}
+                )
+                if decision.status_code != 404:
+                    break
+                await asyncio.sleep(0.05)
+            assert decision.status_code == 409 and "not waiting at a gate" in decision.json()["error"]
+
+            added = await api.post(f"/api/v1/cohorts/{cid}/partners", json={"partners": [partner("Beta")]})
+            assert added.status_code == 202 and len(added.json()["detail"]["partner_ids"]) == 1
+            assert (await api.get(f"/api/v1/cohorts/{cid}")).json()["partners"] == 2
+
+            assert (await api.post(f"/api/v1/cohorts/{cid}/close")).status_code == 202
+            for _ in range(200):
+                if (await api.get(f"/api/v1/cohorts/{cid}")).json()["status"] == "closed":
+                    break
+                await asyncio.sleep(0.05)
+            late = await api.post(f"/api/v1/cohorts/{cid}/resume")
+            assert late.status_code == 409 and "closed" in late.json()["error"]
+            assert (await api.post("/api/v1/cohorts/unknown/pause")).status_code == 404
