@@ -75,6 +75,24 @@ def validate(path: Path) -> None:
     )
 
 
+@playbook_app.command("preview")
+def preview(
+    playbook: str = typer.Argument(..., help="A playbook folder, or the id of a shipped playbook"),
+    partners: int = typer.Option(6, min=1, max=60, help="Simulated partners (prompt, late, silent in turn)"),
+) -> None:
+    """Dry-run a whole window on simulated time and print what it will do, day by day."""
+    from playbooks.loader import CONTENT_DIR
+    from preview import render, run_preview
+
+    path = Path(playbook) if Path(playbook).exists() else CONTENT_DIR / playbook
+    try:
+        loaded = load_playbook(path)
+    except PlaybookError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(render(asyncio.run(run_preview(loaded, partners))))
+
+
 @playbook_app.command("publish")
 def publish(paths: list[Path] = typer.Argument(None, help="Playbook folders; default: the shipped ones")) -> None:
     """Publish playbooks as immutable snapshots (a changed version is refused)."""

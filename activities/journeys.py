@@ -225,9 +225,11 @@ class JourneyActivities:
             if cohort is None or partner is None:
                 raise ApplicationError("cohort or partner vanished", type="NotFound", non_retryable=True)
             program = await session.get(Program, cohort.program_id)
-            data = {"reason": notice.reason}
+            # A gate hold is already on the timeline (the projection wrote it); record the PM email itself.
+            kind = "escalated" if notice.kind == "escalated" else "pm_notified"
+            data = {"reason": notice.reason, "about": notice.kind}
             await journeys.append_event(
-                session, key, notice.journey_id, notice.kind, notice.stage, notice.step_key, notice.occurred_at, data
+                session, key, notice.journey_id, kind, notice.stage, notice.step_key, notice.occurred_at, data
             )
             if program is None or not program.pm_email:
                 return "no-pm-email"

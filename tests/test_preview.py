@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections import Counter
+
+from typer.testing import CliRunner
+
+from cli import app
+from playbooks.forms import clean_answers
+from playbooks.loader import CONTENT_DIR, load_playbook
+from preview import render, run_preview, sample_answers
+
+
+class TestSampleAnswers:
+    def test_simulated_answers_pass_every_shipped_step_form(self) -> None:
+        for folder in ("cloud-cosell-90d", "quickstart-14d"):
+            playbook = load_playbook(CONTENT_DIR / folder)
+            for _, _, step in playbook.iter_steps():
+                assert clean_answers(step, sample_answers(step))[1] == {}, step.key
+
+
+class TestPreview:
+    async def test_prompt_late_and_silent_partners_play_out_as_expected(self) -> None:
+        report = await run_preview(load_playbook(CONTENT_DIR / "quickstart-14d"), partners=3)
+        outcomes = {
+            name.split(" (")[1].split(",")[0]: (status, stage, score) for name, status, stage, score in report.outcomes
+        }
+        assert outcomes["prompt"] == ("completed", "acceleration", 80)  # ISV: gets the marketplace play too
+        assert outcomes["silent"] == ("exited", "awareness", 0)
+        assert outcomes["late"][0] in ("completed", "exited")
+        totals: Counter[str] = sum(report.days.values(), Counter())
+        assert totals["gate held"] == 1 and totals["escalations"] == 1 and totals["exits"] >= 1
+        assert report.pm_emails == 2  # one escalation, one gate decision request
+        assert 0 < max(report.run_events.values()) < 4096
+        text = render(report)
+        assert "Partner 3 (silent, MSP)" in text and "History per journey run" in text
+
+    def test_cli_refuses_a_broken_playbook(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        (tmp_path / "playbook.yaml").write_text("id: x\nversion: 0\n")
+        result = CliRunner().invoke(app, ["playbook", "preview", str(tmp_path)])
+        assert result.exit_code == 1 and "version: Input should be greater than or equal to 1" in result.output
