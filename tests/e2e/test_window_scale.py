@@ -1,0 +1,82 @@
+"""A 2,000-partner window on the real dev server: every journey starts exactly once, through shards."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.email.render import EmailRenderer
+from activities.email.sender import OutboxOnlySender
+from activities.journeys import JourneyActivities
+from api.cohorts import service
+from db.models import CohortMember, Partner
+from db.session import SessionFactory, transaction
+from tests.factories import create_cohort, partner, settings_for
+from tests.workflows.idle_journey import IdleJourney
+from worker import make_signer
+from workflows.shard import CohortShardWorkflow
+from workflows.types import SHARD_SIZE, WindowChange, window_id
+from workflows.window import ActivationWindowWorkflow
+
+pytestmark = pytest.mark.e2e
+PARTNERS = 2_000
+
+
+async def add_members(sessions: SessionFactory, cohort_id: str, count: int) -> None:
+    async with transaction(sessions) as session:
+        ids = [f"scale-{i:05d}" for i in range(count)]
+        session.add_all(Partner(id=pid, name=f"Partner {pid}", type="SI") for pid in ids)
+        await session.flush()
+        session.add_all(CohortMember(cohort_id=cohort_id, partner_id=pid) for pid in ids)
+
+
+async def test_two_thousand_journeys_start_exactly_once(
+    dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+) -> None:
+    settings = settings_for(sqlite_sessions)
+    cohort = await create_cohort(sqlite_sessions, [partner("Seed partner")])
+    await add_members(sqlite_sessions, cohort.id, PARTNERS - 1)
+    acts = JourneyActivities(sqlite_sessions, OutboxOnlySender(), make_signer(settings), EmailRenderer(), settings)
+    worker = Worker(
+        dev_env.client,
+        task_queue=settings.task_queue,
+        workflows=[ActivationWindowWorkflow, CohortShardWorkflow, IdleJourney],
+        activities=acts.all(),
+        max_concurrent_workflow_tasks=100,
+        activity_executor=ThreadPoolExecutor(4),
+    )
+    prefix = f"journey/{cohort.id}/"
+    async with worker:
+        await service.launch(dev_env.client, settings.task_queue, cohort)
+        window = dev_env.client.get_workflow_handle(window_id(cohort.id))
+        for _ in range(600):
+            if await window.query(ActivationWindowWorkflow.journeys_started) == PARTNERS:
+                break
+            await asyncio.sleep(0.2)
+        ids: list[str] = []
+        for _ in range(100):  # visibility is eventually consistent
+            ids = [
+                w.id
+                async for w in dev_env.client.list_workflows(
+                    f"WorkflowType = 'PartnerJourneyWorkflow' AND WorkflowId STARTS_WITH '{prefix}'"
+                )
+            ]
+            if len(ids) >= PARTNERS:
+                break
+            await asyncio.sleep(0.2)
+        shards = [
+            w.id
+            async for w in dev_env.client.list_workflows(
+                f"WorkflowType = 'CohortShardWorkflow' AND WorkflowId STARTS_WITH 'window/{cohort.id}/'"
+            )
+        ]
+        await window.signal(
+            ActivationWindowWorkflow.change, WindowChange(key="close", exit_reason="test done", status="closed")
+        )
+        await window.result()
+    assert len(ids) == PARTNERS and len(set(ids)) == PARTNERS  # every journey, once, one run each
+    assert len(shards) == -(-PARTNERS // SHARD_SIZE)
