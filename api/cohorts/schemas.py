@@ -84,6 +84,9 @@ class PartnerProgress(BaseModel):
     status: str
     readiness_score: int
     updated_at: datetime | None
+    last_progress_at: datetime | None = Field(description="Last completed step (or the journey's start)")
+    days_behind_cohort: float = Field(description="How far the last progress trails the cohort median, in days")
+    lagging: bool = Field(description="Behind the cohort median by more than the playbook's stall threshold")
 
 
 class StepCounts(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -165,9 +166,17 @@ async def progress(session: AsyncSession, cohort_id: str) -> CohortProgress:
         )
     ).scalars()
     by_partner = {j.partner_id: j for j in await journeys.cohort_journeys(session, cohort_id)}
+    step_rows = await journeys.cohort_steps(session, cohort_id)
+    last: dict[str, datetime] = {j.id: j.started_at for j in by_partner.values()}
+    for row in step_rows:
+        if row.completed_at and row.completed_at > last[row.journey_id]:
+            last[row.journey_id] = row.completed_at
+    median = statistics.median_low(last.values()) if last else None
     partners = []
     for partner in members:
         j = by_partner.get(partner.id)
+        progress_at = last.get(j.id) if j else None
+        behind = (median - progress_at) / timedelta(days=1) if median and progress_at and median > progress_at else 0.0
         partners.append(
             PartnerProgress(
                 partner_id=partner.id,
@@ -179,10 +188,15 @@ async def progress(session: AsyncSession, cohort_id: str) -> CohortProgress:
                 status=j.status if j else "not_started",
                 readiness_score=j.readiness_score if j else 0,
                 updated_at=j.updated_at if j else None,
+                last_progress_at=progress_at,
+                days_behind_cohort=round(behind, 1),
+                lagging=behind > playbook.stall_threshold_days
+                and j is not None
+                and j.status not in ("completed", "exited"),
             )
         )
     steps = {s.key: StepCounts(step_key=s.key, stage=st.key.value, title=s.title) for st, _, s in playbook.iter_steps()}
-    for row in await journeys.cohort_steps(session, cohort_id):
+    for row in step_rows:
         counts = steps[row.step_key]
         counts.invited += 1
         if row.status == "completed":
