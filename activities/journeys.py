@@ -95,7 +95,9 @@ class JourneyActivities:
             if cohort is None or partner is None:
                 raise ApplicationError("cohort or partner vanished", type="NotFound", non_retryable=True)
             program = await session.get(Program, cohort.program_id)
-            playbook = await self._playbook(session, cohort.playbook_id, cohort.playbook_version)
+            pinned = notice.playbook
+            version = pinned.version if pinned else cohort.playbook_version
+            playbook = await self._playbook(session, cohort.playbook_id, version)
             step, play = playbook.step(notice.step_key), playbook.play_of(notice.step_key)
             contact = await session.scalar(
                 select(PartnerContact)

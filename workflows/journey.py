@@ -351,6 +351,7 @@ class PartnerJourneyWorkflow:
             n=n,
             due_at=self._due(current),
             occurred_at=workflow.now(),
+            playbook=self._inp.playbook,
         )
         await workflow.execute_activity(
             "notify_step", notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND

@@ -158,6 +158,7 @@ class StepNotice(BaseModel):
     n: int
     due_at: datetime
     occurred_at: datetime
+    playbook: PlaybookRef | None = None  # the journey's snapshot; differs from the cohort's after a migration
 
 
 class JourneyUpdate(BaseModel):

@@ -117,6 +117,8 @@ class ActivationWindowWorkflow:
             self._inp.ends_at = item.ends_at
         if item.paused is not None:
             self._paused = item.paused
+        if item.playbook is not None:
+            self._inp.playbook = item.playbook  # partners added from now on start on the new version
         await self._set_status("paused" if self._paused else "active")
         await self._broadcast(item)
 
