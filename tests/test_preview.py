@@ -38,3 +38,18 @@ class TestPreview:
         (tmp_path / "playbook.yaml").write_text("id: x\nversion: 0\n")
         result = CliRunner().invoke(app, ["playbook", "preview", str(tmp_path)])
         assert result.exit_code == 1 and "version: Input should be greater than or equal to 1" in result.output
+
+
+class TestNinetyDayWindow:
+    async def test_shipped_playbook_full_window_with_mixed_partners(self) -> None:
+        report = await run_preview(load_playbook(CONTENT_DIR / "cloud-cosell-90d"), partners=3)
+        outcomes = {
+            name.split(" (")[1].split(",")[0]: (status, stage, score) for name, status, stage, score in report.outcomes
+        }
+        assert outcomes["prompt"] == ("completed", "acceleration", 100)
+        assert outcomes["silent"] == ("exited", "awareness", 0)  # held at the first gate until the window ended
+        assert outcomes["late"][2] > 0
+        totals: Counter[str] = sum(report.days.values(), Counter())
+        assert totals["gate passed"] >= 3 and totals["gate held"] >= 1 and totals["escalations"] >= 1
+        assert max(report.days) == 90  # the window closes on day 90
+        assert max(report.run_events.values()) < 4096  # continue-as-new per stage keeps every run small
