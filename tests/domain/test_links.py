@@ -4,8 +4,17 @@ import time
 from datetime import timedelta
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
-from domain.links import LinkExpired, LinkInvalid, LinkSigner, StepClaims
+from domain.links import (
+    DoneClaims,
+    FeedbackClaims,
+    LinkExpired,
+    LinkInvalid,
+    LinkSigner,
+    StepClaims,
+    UnsubscribeClaims,
+)
 
 OLD, NEW = "o" * 40, "n" * 40
 CLAIMS = StepClaims(journey_id="journey/c1/p1", step_key="icp")
@@ -41,3 +50,38 @@ class TestStepLinks:
         with pytest.raises(LinkExpired) as err:
             signer.verify_step(token)
         assert err.value.claims == CLAIMS
+
+
+class TestPurposes:
+    def test_feedback_links_round_trip_and_rotate(self) -> None:
+        claims = FeedbackClaims(deal_id="deal-7", ae_id="ae-42")
+        old_token = LinkSigner([OLD], timedelta(days=1)).sign_feedback(claims)
+        assert LinkSigner([NEW, OLD], timedelta(days=1)).verify_feedback(old_token) == claims
+
+    def test_a_token_never_verifies_for_another_purpose(self) -> None:
+        signer = LinkSigner([NEW], timedelta(days=1))
+        step = signer.sign_step(CLAIMS)
+        feedback = signer.sign_feedback(FeedbackClaims(deal_id="journey/c1/p1", ae_id="icp"))
+        unsubscribe = signer.sign_unsubscribe(UnsubscribeClaims(outbox_id="o1"))
+        done = signer.sign_done(DoneClaims("journey/c1/p1", "icp", None, "2026-01-01T00:00:00+00:00"))
+        for verify, token in (
+            (signer.verify_feedback, step),
+            (signer.verify_step, feedback),
+            (signer.verify_step, unsubscribe),
+            (signer.verify_step, done),
+            (signer.verify_unsubscribe, step),
+            (signer.verify_done, step),
+        ):
+            with pytest.raises(LinkInvalid):
+                verify(token)
+        assert not signer.valid_csrf(step) and signer.valid_csrf(signer.new_csrf())
+
+    def test_claims_carry_ids_only(self) -> None:
+        signer = LinkSigner([NEW], timedelta(days=1))
+        payload = signer.sign_done(DoneClaims("journey/c1/p1", "icp", "rules", "2026-01-01T00:00:00+00:00"))
+        # Anyone can read a token's payload (it is signed, not encrypted): ids only, nothing personal.
+        decoded = URLSafeTimedSerializer("any key").load_payload(payload.rsplit(".", 2)[0].encode())
+        assert decoded == {"j": "journey/c1/p1", "s": "icp", "n": "rules", "t": "2026-01-01T00:00:00+00:00"}
+
+    def test_csrf_values_from_another_key_are_refused(self) -> None:
+        assert not LinkSigner([NEW], timedelta(days=1)).valid_csrf(LinkSigner([OLD], timedelta(days=1)).new_csrf())
