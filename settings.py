@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_LINK_KEY = "dev-only-link-signing-key-change-me-0000000000"
@@ -33,6 +33,26 @@ class Settings(BaseSettings):
     link_signing_keys: list[str] = Field(default_factory=lambda: [DEV_LINK_KEY])
     link_max_age_days: int = 30
     api_keys: list[str] = Field(default_factory=lambda: [DEV_API_KEY])
+    # SendGrid (email_backend=sendgrid). The SDK has no timeout of its own: a hung request would block forever.
+    sendgrid_api_key: SecretStr = SecretStr("")
+    sendgrid_host: str = "https://api.sendgrid.com"
+    sendgrid_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Off by default: the pixel is a privacy cost; click tracking is always off (it would route tokens via SendGrid).
+    sendgrid_open_tracking: bool = False
+    # Base64 DER public key of the signed Event Webhook (SendGrid console: Mail Settings -> Event Webhook).
+    sendgrid_webhook_public_key: str = ""
+    webhook_max_age_seconds: int = Field(default=300, gt=0)
+    # SMTP (email_backend=smtp): a relay, or a local catcher such as Mailpit on 1025.
+    smtp_host: str = ""
+    smtp_port: int = 1025
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # In-process limits on the public link pages, per link token and per client address.
+    link_rate_limit_per_token: int = Field(default=30, gt=0)
+    link_rate_limit_per_ip: int = Field(default=120, gt=0)
+    link_rate_limit_window_seconds: int = Field(default=60, gt=0)
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> Settings:
@@ -43,9 +63,21 @@ class Settings(BaseSettings):
                 raise ValueError("COSELL_LINK_SIGNING_KEYS must be set to real secrets in production")
             if DEV_API_KEY in self.api_keys:
                 raise ValueError("COSELL_API_KEYS must be set to real secrets in production")
+            if self.email_backend == "sendgrid" and not self.sendgrid_webhook_public_key:
+                # Without it every delivery event is refused, so bounces would never suppress anything.
+                raise ValueError("COSELL_SENDGRID_WEBHOOK_PUBLIC_KEY must be set when COSELL_EMAIL_BACKEND=sendgrid")
+        self._require_email_secrets()
         if any(len(k) < 32 for k in self.link_signing_keys):
             raise ValueError("each link signing key must be at least 32 characters")
         return self
+
+    def _require_email_secrets(self) -> None:
+        if self.email_backend == "sendgrid" and not self.sendgrid_api_key.get_secret_value():
+            raise ValueError("COSELL_SENDGRID_API_KEY must be set when COSELL_EMAIL_BACKEND=sendgrid")
+        if self.email_backend == "smtp" and not self.smtp_host:
+            raise ValueError("COSELL_SMTP_HOST must be set when COSELL_EMAIL_BACKEND=smtp")
+        if self.smtp_username and not self.smtp_password.get_secret_value():
+            raise ValueError("COSELL_SMTP_PASSWORD must be set when COSELL_SMTP_USERNAME is")
 
     @property
     def dev_tools_enabled(self) -> bool:

@@ -12,6 +12,9 @@ from temporalio.worker import Worker
 
 from activities.email.render import EmailRenderer
 from activities.email.sender import EmailSender, OutboxOnlySender
+from activities.email.sendgrid_sender import SendGridSender
+from activities.email.smtp_sender import SmtpSender
+from activities.email.unsubscribe import ListUnsubscribe
 from activities.journeys import JourneyActivities
 from db.session import SessionFactory, make_engine, make_sessionmaker
 from domain.links import LinkSigner
@@ -34,9 +37,31 @@ def make_signer(settings: Settings) -> LinkSigner:
 
 
 def make_sender(settings: Settings) -> EmailSender:
-    if settings.email_backend == "outbox":
-        return OutboxOnlySender()
-    raise NotImplementedError(f"email backend {settings.email_backend!r} is not available yet")
+    """The backend named by COSELL_EMAIL_BACKEND, wrapped so reminders carry one-click unsubscribe."""
+    backend: EmailSender
+    if settings.email_backend == "sendgrid":
+        backend = SendGridSender(
+            api_key=settings.sendgrid_api_key.get_secret_value(),
+            from_email=settings.email_from,
+            from_name=settings.program_name,
+            host=settings.sendgrid_host,
+            timeout_seconds=settings.sendgrid_timeout_seconds,
+            open_tracking=settings.sendgrid_open_tracking,
+        )
+    elif settings.email_backend == "smtp":
+        backend = SmtpSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            from_email=settings.email_from,
+            from_name=settings.program_name,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+            starttls=settings.smtp_starttls,
+            timeout_seconds=settings.smtp_timeout_seconds,
+        )
+    else:
+        backend = OutboxOnlySender()
+    return ListUnsubscribe(backend, make_signer(settings), settings.public_base_url)
 
 
 def build_worker(

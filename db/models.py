@@ -157,6 +157,12 @@ class EmailOutbox(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+    # When the current attempt claimed the row: tells a live claim from one left by a dead worker.
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    # First sighting of each provider event (webhook); the status column only ever moves forward.
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    opened_at: Mapped[datetime | None] = mapped_column()
+    clicked_at: Mapped[datetime | None] = mapped_column()
 
 
 class AuditLog(Base):
@@ -170,3 +176,29 @@ class AuditLog(Base):
     cohort_id: Mapped[str | None] = mapped_column(String(36), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class EmailEvent(Base):
+    """One provider webhook event, stored once: the provider event id is unique, so redeliveries are no-ops."""
+
+    __tablename__ = "email_events"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    provider_event_id: Mapped[str] = mapped_column(String(200), unique=True)
+    outbox_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    event: Mapped[str] = mapped_column(String(30))
+    email: Mapped[str] = mapped_column(String(320), default="")
+    occurred_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Suppression(Base):
+    """An address we must not email: scope `all` (hard bounce, spam report) or `reminders` (unsubscribed)."""
+
+    __tablename__ = "suppressions"
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
+    scope: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

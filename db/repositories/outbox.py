@@ -1,17 +1,39 @@
-"""The email outbox: one row per intended email, claimed atomically before any provider call."""
+"""The email outbox: one row per intended email, claimed atomically before any provider call.
+
+Status moves forward only. The send path: pending -> sending -> sent | failed | unknown | suppressed
+(or back to pending after a transient failure). Provider events then move an accepted message along
+sent -> delivered -> bounced | dropped; `unknown` is settled by the first event that proves acceptance.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["EmailOutbox", "claim", "enqueue", "finish", "get", "recent"]
+__all__ = [
+    "EmailOutbox",
+    "advance",
+    "by_provider_message_id",
+    "claim",
+    "enqueue",
+    "enqueue_if_new",
+    "finish",
+    "get",
+    "latest_for_step",
+    "latest_to",
+    "mark_first",
+    "recent",
+    "release_stale_claim",
+]
 
 from db.models import EmailOutbox, utcnow
 from db.upsert import insert_ignore
+
+# Where each provider-side status sits; an event never moves a row backwards.
+PROVIDER_RANK = {"sending": 1, "unknown": 2, "sent": 3, "delivered": 4, "bounced": 5, "dropped": 5}
 
 
 async def enqueue(session: AsyncSession, dedupe_key: str, **values: object) -> str:
@@ -22,12 +44,20 @@ async def enqueue(session: AsyncSession, dedupe_key: str, **values: object) -> s
     return row_id
 
 
+async def enqueue_if_new(session: AsyncSession, dedupe_key: str, **values: object) -> tuple[str, bool]:
+    """Like enqueue, and also say whether this call created the row."""
+    inserted = await insert_ignore(session, EmailOutbox, {"id": str(uuid.uuid4()), "dedupe_key": dedupe_key, **values})
+    row_id = await session.scalar(select(EmailOutbox.id).where(EmailOutbox.dedupe_key == dedupe_key))
+    assert row_id is not None
+    return row_id, inserted
+
+
 async def claim(session: AsyncSession, outbox_id: str) -> EmailOutbox | None:
     """pending -> sending, atomically. None when someone already claimed or finished it."""
     result = await session.execute(
         update(EmailOutbox)
         .where(EmailOutbox.id == outbox_id, EmailOutbox.status == "pending")
-        .values(status="sending", attempts=EmailOutbox.attempts + 1)
+        .values(status="sending", attempts=EmailOutbox.attempts + 1, claimed_at=utcnow())
     )
     if not getattr(result, "rowcount", 0):
         return None
@@ -41,16 +71,86 @@ async def finish(
     provider_message_id: str | None = None,
     error: str | None = None,
     sent_at: datetime | None = None,
-) -> None:
-    await session.execute(
-        update(EmailOutbox)
-        .where(EmailOutbox.id == outbox_id)
-        .values(status=status, provider_message_id=provider_message_id, error=error, sent_at=sent_at or utcnow())
+) -> bool:
+    """Record the outcome of the claimed attempt. Only a row still `sending` (or `unknown`, for a late
+    success) changes, so a webhook that got there first is never overwritten with an older state."""
+    allowed = ("sending", "unknown") if status == "sent" else ("sending",)
+    values: dict[str, object] = {"status": status, "error": error, "sent_at": sent_at or utcnow()}
+    if provider_message_id is not None:
+        values["provider_message_id"] = provider_message_id
+    result = await session.execute(
+        update(EmailOutbox).where(EmailOutbox.id == outbox_id, EmailOutbox.status.in_(allowed)).values(**values)
     )
+    if provider_message_id is not None:
+        await session.execute(
+            update(EmailOutbox)
+            .where(EmailOutbox.id == outbox_id, EmailOutbox.provider_message_id.is_(None))
+            .values(provider_message_id=provider_message_id)
+        )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def release_stale_claim(session: AsyncSession, outbox_id: str, attempts: int, why: str) -> bool:
+    """A claim left by a dead attempt: the provider may have the message, so it becomes `unknown`.
+    `attempts` pins the claim we judged stale, so a newer claim is never touched."""
+    result = await session.execute(
+        update(EmailOutbox)
+        .where(EmailOutbox.id == outbox_id, EmailOutbox.status == "sending", EmailOutbox.attempts == attempts)
+        .values(status="unknown", error=why)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def advance(session: AsyncSession, outbox_id: str, status: str) -> bool:
+    """Move a row forward to a provider-reported status; never backwards, never out of failed/suppressed."""
+    rank = PROVIDER_RANK[status]
+    lower = [s for s, r in PROVIDER_RANK.items() if r < rank]
+    result = await session.execute(
+        update(EmailOutbox).where(EmailOutbox.id == outbox_id, EmailOutbox.status.in_(lower)).values(status=status)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def mark_first(session: AsyncSession, outbox_id: str, column: str, at: datetime) -> None:
+    """Set delivered_at / opened_at / clicked_at the first time only."""
+    col = getattr(EmailOutbox, column)
+    await session.execute(update(EmailOutbox).where(EmailOutbox.id == outbox_id, col.is_(None)).values({column: at}))
 
 
 async def get(session: AsyncSession, outbox_id: str) -> EmailOutbox | None:
     return await session.get(EmailOutbox, outbox_id)
+
+
+async def by_provider_message_id(session: AsyncSession, message_id: str) -> EmailOutbox | None:
+    return await session.scalar(select(EmailOutbox).where(EmailOutbox.provider_message_id == message_id).limit(1))
+
+
+async def latest_for_step(session: AsyncSession, journey_id: str, step_key: str) -> EmailOutbox | None:
+    """The newest invite/reminder for a step: who the step's emails go to."""
+    return await session.scalar(
+        select(EmailOutbox)
+        .where(
+            EmailOutbox.journey_id == journey_id,
+            EmailOutbox.kind.in_(("step_invite", "step_reminder")),
+            EmailOutbox.dedupe_key.startswith(f"{journey_id}/{step_key}/", autoescape=True),
+        )
+        .order_by(EmailOutbox.created_at.desc())
+        .limit(1)
+    )
+
+
+async def latest_to(session: AsyncSession, email: str) -> EmailOutbox | None:
+    """The newest journey email to an address: links a provider event without our id to a journey."""
+    return await session.scalar(
+        select(EmailOutbox)
+        .where(
+            func.lower(EmailOutbox.to_email) == email.lower(),
+            EmailOutbox.journey_id.is_not(None),
+            EmailOutbox.kind.in_(("step_invite", "step_reminder", "fresh_link")),
+        )
+        .order_by(EmailOutbox.created_at.desc())
+        .limit(1)
+    )
 
 
 async def recent(session: AsyncSession, limit: int = 200) -> list[EmailOutbox]:

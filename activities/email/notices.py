@@ -1,0 +1,211 @@
+"""Emails that are not step invites: the PM alert about an unreachable contact, and a fresh step link.
+
+Both are queued in the caller's transaction with a business dedupe key, like every other email, and
+delivered after commit through the same claim -> send -> record path (delivery.deliver).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from activities.email.render import EmailRenderer
+from db.models import Cohort, EmailOutbox, Journey, Partner, Program
+from db.repositories import journeys, outbox
+from db.repositories import playbooks as playbook_repo
+from domain.links import LinkSigner, StepClaims
+from domain.schedule import zone
+from playbooks.model import Playbook
+
+_renderer = EmailRenderer()
+
+REASONS = {
+    "bounce": "their mail server rejects our emails (a hard bounce)",
+    "dropped": "SendGrid will not deliver to this address any more (it bounced or complained before)",
+    "spamreport": "they marked one of our emails as spam",
+    "unsubscribe": "they unsubscribed from reminders",
+}
+
+
+@dataclass(frozen=True)
+class JourneyFacts:
+    journey: Journey
+    partner: Partner
+    cohort: Cohort
+    program: Program | None
+    playbook: Playbook
+
+    @property
+    def program_name(self) -> str:
+        return self.program.name if self.program else "Partner Co-Sell Program"
+
+    @property
+    def pm_email(self) -> str:
+        return self.program.pm_email if self.program else ""
+
+    def step_title(self, step_key: str | None) -> str:
+        if not step_key:
+            return ""
+        try:
+            return self.playbook.step(step_key).title
+        except KeyError:
+            return step_key
+
+
+async def journey_facts(session: AsyncSession, journey_id: str) -> JourneyFacts | None:
+    journey = await journeys.get_journey(session, journey_id)
+    if journey is None:
+        return None
+    cohort = await session.get(Cohort, journey.cohort_id)
+    partner = await session.get(Partner, journey.partner_id)
+    if cohort is None or partner is None:
+        return None
+    snapshot = await playbook_repo.get(session, cohort.playbook_id, cohort.playbook_version)
+    if snapshot is None:
+        return None
+    program = await session.get(Program, cohort.program_id)
+    return JourneyFacts(journey, partner, cohort, program, playbook_repo.to_model(snapshot))
+
+
+def local_time(moment: datetime, tz: str) -> str:
+    local = moment.astimezone(zone(tz))
+    return f"{local:%a %-d %b %Y, %H:%M} ({tz})"
+
+
+STEP_KINDS = ("step_invite", "step_reminder", "fresh_link")
+
+
+def is_pm_email(kind: str) -> bool:
+    """Emails to the program manager (pm_alert, pm_gate_held, pm_escalated, ...) say nothing about a partner's
+    mailbox: they are never reported as partner signals and never alert the PM about themselves."""
+    return kind.startswith("pm_")
+
+
+def step_of(row: EmailOutbox) -> str | None:
+    """Step emails are keyed `<journey id>/<step>/<kind>/<n>` (activities/journeys.py); others name no step."""
+    prefix = f"{row.journey_id}/"
+    if row.kind in STEP_KINDS and row.journey_id and row.dedupe_key.startswith(prefix):
+        return row.dedupe_key[len(prefix) :].split("/", 1)[0] or None
+    return None
+
+
+def address_key(email: str) -> str:
+    """Event ids and dedupe keys name an address by hash, so ids stay short and free of personal data."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
+
+
+async def contact_unreachable(
+    session: AsyncSession,
+    facts: JourneyFacts,
+    *,
+    email: str,
+    contact_name: str,
+    reason: str,
+    step_key: str | None,
+    occurred_at: datetime,
+    provider: str,
+) -> str | None:
+    """Put it on the journey's timeline and queue one alert to the PM per journey, address and reason.
+
+    Returns the alert's outbox id (to deliver after commit), or None when there is no PM address.
+    """
+    journey = facts.journey
+    step_key = step_key or journey.current_step
+    await journeys.append_event(
+        session,
+        f"{journey.id}/contact/{address_key(email)}/{reason}",
+        journey.id,
+        "contact_unsubscribed" if reason == "unsubscribe" else "contact_unreachable",
+        journey.stage,
+        step_key,
+        occurred_at,
+        {"reason": reason, "reminders_only": reason == "unsubscribe"},
+    )
+    if not facts.pm_email:
+        return None
+    subject = f"{facts.partner.name}: {contact_name or 'a contact'} can't be reached by email"
+    context = dict(
+        subject=subject,
+        program_name=facts.program_name,
+        partner_name=facts.partner.name,
+        contact_name=contact_name,
+        contact_email=email,
+        reason=REASONS.get(reason, reason),
+        reminders_only=reason == "unsubscribe",
+        step_title=facts.step_title(step_key),
+    )
+    html, text = _renderer.render("pm_alert", context)
+    return await outbox.enqueue(
+        session,
+        f"pm-alert/{journey.id}/{address_key(email)}/{reason}",
+        journey_id=journey.id,
+        kind="pm_alert",
+        to_email=facts.pm_email,
+        to_name="",
+        subject=subject,
+        html=html,
+        text=text,
+        provider=provider,
+    )
+
+
+@dataclass(frozen=True)
+class FreshLink:
+    outbox_id: str
+    already_sent_today: bool
+
+
+async def fresh_step_link(
+    session: AsyncSession,
+    facts: JourneyFacts,
+    claims: StepClaims,
+    signer: LinkSigner,
+    public_base_url: str,
+    today: date,
+    provider: str,
+) -> FreshLink | None:
+    """Queue a new link for the same step to the same contact its emails went to; once per day."""
+    previous = await outbox.latest_for_step(session, claims.journey_id, claims.step_key)
+    step_row = await journeys.get_step(session, claims.journey_id, claims.step_key)
+    if previous is None or step_row is None:
+        return None
+    step = facts.playbook.step(claims.step_key)
+    play = facts.playbook.play_of(claims.step_key)
+    link = f"{public_base_url.rstrip('/')}/p/{signer.sign_step(claims)}"
+    subject = f"Your new link: {step.email.subject}"
+    html, text = _renderer.render(
+        "step",
+        dict(
+            subject=subject,
+            program_name=facts.program_name,
+            partner_name=facts.partner.name,
+            contact_name=previous.to_name,
+            kind="fresh",
+            intro=step.email.intro,
+            play_title=play.title,
+            step_title=step.title,
+            due_local=local_time(step_row.due_at, facts.partner.timezone),
+            link=link,
+        ),
+    )
+    key = f"{claims.journey_id}/{claims.step_key}/fresh_link/{today.isoformat()}"
+    existing = await outbox.enqueue_if_new(
+        session,
+        key,
+        journey_id=claims.journey_id,
+        kind="fresh_link",
+        to_email=previous.to_email,
+        to_name=previous.to_name,
+        subject=subject,
+        html=html,
+        text=text,
+        provider=provider,
+    )
+    return FreshLink(outbox_id=existing[0], already_sent_today=not existing[1])
+
+
+def day_of(moment: datetime, tz: str) -> date:
+    return moment.astimezone(zone(tz)).date()

@@ -1,0 +1,39 @@
+"""Reminders carry RFC 8058 one-click unsubscribe; invites and notices are transactional and don't.
+
+A reminder series is closer to a subscription than a one-off "complete this step" email (Google's
+sender guidelines draw that line), so mailbox providers should offer an unsubscribe button for it.
+The header is added at send time because it names the outbox row, which exists only after enqueueing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from activities.email.sender import EmailSender, OutboundEmail
+from domain.links import LinkSigner, UnsubscribeClaims
+
+REMINDER_KIND = "step_reminder"
+
+
+def unsubscribe_url(signer: LinkSigner, public_base_url: str, outbox_id: str) -> str:
+    token = signer.sign_unsubscribe(UnsubscribeClaims(outbox_id=outbox_id))
+    return f"{public_base_url.rstrip('/')}/p/unsubscribe/{token}"
+
+
+class ListUnsubscribe:
+    """Wraps any backend; adds List-Unsubscribe and List-Unsubscribe-Post to reminders."""
+
+    def __init__(self, inner: EmailSender, signer: LinkSigner, public_base_url: str):
+        self._inner, self._signer, self._base = inner, signer, public_base_url
+        self.name = inner.name
+
+    async def send(self, email: OutboundEmail) -> str:
+        if email.kind == REMINDER_KIND:
+            url = unsubscribe_url(self._signer, self._base, email.outbox_id)
+            headers = {
+                **email.headers,
+                "List-Unsubscribe": f"<{url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+            email = dataclasses.replace(email, headers=headers)
+        return await self._inner.send(email)
