@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,22 +15,38 @@ from api import errors
 from api.cohorts.endpoints import router as cohorts_router
 from api.deps import SessionDep
 from api.dev.endpoints import router as dev_router
-from api.partner_pages.endpoints import router as pages_router
+from api.partner_pages import endpoints as partner_pages
+from api.partner_pages.rate_limit import LinkLimits
 from api.playbooks.endpoints import router as playbooks_router
 from db.session import make_engine, make_sessionmaker
 from settings import Settings, get_settings
-from worker import connect, make_signer
+from worker import connect, make_sender, make_signer
+
+# /p/<token>, /p/<token>/fresh-link and /p/unsubscribe/<token>; /p/done carries no token.
+_TOKEN_IN_PATH = re.compile(r"(/p/(?:unsubscribe/)?)(?!done\b)[^/?#\s\"]+")
+
+
+def redact(value: str) -> str:
+    return _TOKEN_IN_PATH.sub(r"\1<redacted>", value)
 
 
 class RedactLinkTokens(logging.Filter):
-    """Access logs must never carry the capability token of a step link."""
+    """Access logs must never carry the capability token of a link: uvicorn logs the path and query
+    as an argument (`'%s - "%s %s HTTP/%s" %d'`), other loggers may put it in the message itself."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
-            path = record.args[2]
-            if path.startswith("/p/"):
-                record.args = (*record.args[:2], "/p/<redacted>", *record.args[3:])
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str) and "/p/" in record.msg:
+            record.msg = redact(record.msg)
         return True
+
+
+def install_log_redaction() -> None:
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
+            logger.addFilter(RedactLinkTokens())
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
@@ -40,7 +57,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         engine = make_engine(settings.database_url)
         app.state.sessions = make_sessionmaker(engine)
         app.state.temporal = temporal or await connect(settings)
-        logging.getLogger("uvicorn.access").addFilter(RedactLinkTokens())
+        install_log_redaction()
         yield
         await engine.dispose()
 
@@ -52,10 +69,16 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     )
     app.state.settings = settings
     app.state.signer = make_signer(settings)
+    # The API sends a few emails itself (fresh links, PM alerts) through the same outbox and backend.
+    app.state.mailer = make_sender(settings)
+    app.state.link_limits = LinkLimits(
+        settings.link_rate_limit_per_token, settings.link_rate_limit_per_ip, settings.link_rate_limit_window_seconds
+    )
+    install_log_redaction()
     errors.install(app)
     app.include_router(cohorts_router)
     app.include_router(playbooks_router)
-    app.include_router(pages_router)
+    partner_pages.install(app)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 

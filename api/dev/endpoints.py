@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
+from activities.email.unsubscribe import REMINDER_KIND, unsubscribe_url
 from api.deps import SessionDep
 from api.errors import NotFound
 from api.pages import render_page
@@ -25,9 +26,11 @@ class InboxMessage(BaseModel):
     status: str
     created_at: str
     links: list[str]
+    unsubscribe: str | None = None  # what the List-Unsubscribe header of a reminder points to
 
 
-def _message(row: outbox.EmailOutbox) -> InboxMessage:
+def _message(request: Request, row: outbox.EmailOutbox) -> InboxMessage:
+    settings = request.app.state.settings
     return InboxMessage(
         id=row.id,
         to=f"{row.to_name} <{row.to_email}>",
@@ -36,19 +39,22 @@ def _message(row: outbox.EmailOutbox) -> InboxMessage:
         status=row.status,
         created_at=row.created_at.isoformat(),
         links=LINK.findall(row.text),
+        unsubscribe=unsubscribe_url(request.app.state.signer, settings.public_base_url, row.id)
+        if row.kind == REMINDER_KIND
+        else None,
     )
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
 async def inbox(request: Request, session: SessionDep) -> HTMLResponse:
-    messages = [_message(r) for r in await outbox.recent(session)]
+    messages = [_message(request, r) for r in await outbox.recent(session)]
     return render_page(request, "inbox.html", messages=messages)
 
 
 @router.get("/messages", response_model=list[InboxMessage])
-async def inbox_json(session: SessionDep) -> list[InboxMessage]:
+async def inbox_json(request: Request, session: SessionDep) -> list[InboxMessage]:
     """The newest outbox emails with the step links they carry (newest first)."""
-    return [_message(r) for r in await outbox.recent(session)]
+    return [_message(request, r) for r in await outbox.recent(session)]
 
 
 @router.get("/{message_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -56,4 +62,4 @@ async def inbox_message(message_id: str, request: Request, session: SessionDep) 
     row = await outbox.get(session, message_id)
     if row is None:
         raise NotFound("no such message")
-    return render_page(request, "inbox_message.html", message=_message(row), row=row)
+    return render_page(request, "inbox_message.html", message=_message(request, row), row=row)

@@ -1,41 +1,34 @@
-"""Partner step pages behind signed links. GET only shows; POST (CSRF-checked) completes."""
+"""Partner pages behind signed links. A GET only shows (mail scanners prefetch and even click links);
+a CSRF-checked POST completes, then redirects to a token-free confirmation page."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
+from activities.email.delivery import deliver_all
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.pages import render_page
-from api.partner_pages import service
-from domain.links import LinkExpired, LinkInvalid, StepClaims
+from api.partner_pages import csrf, service
+from api.partner_pages.rate_limit import RateLimited, rate_limited
+from db.session import transaction
+from domain.links import DONE_MAX_AGE, LinkExpired, LinkInvalid, LinkSigner, StepClaims, UnsubscribeClaims
 from playbooks.forms import clean_answers
 
-router = APIRouter(prefix="/p", tags=["partner pages"], include_in_schema=False)
-CSRF_COOKIE = "cosell_csrf"
+router = APIRouter(prefix="/p", tags=["partner pages"], include_in_schema=False, dependencies=[Depends(rate_limited)])
+DONE_COOKIE = "cosell_done"
 
 
-def _claims(request: Request, token: str) -> StepClaims | HTMLResponse:
-    try:
-        return request.app.state.signer.verify_step(token)
-    except LinkExpired:
-        return render_page(
-            request,
-            "message.html",
-            410,
-            title="This link has expired",
-            message="Links in our emails stay valid for a limited time. Reply to the email and "
-            "your program manager will send you a fresh one.",
-        )
-    except LinkInvalid:
-        return _not_found(request)
+def _signer(request: Request) -> LinkSigner:
+    return request.app.state.signer
 
 
 def _not_found(request: Request) -> HTMLResponse:
+    # One answer for tampered, foreign and unknown links: nothing reveals what exists.
     return render_page(
         request,
         "message.html",
@@ -45,35 +38,50 @@ def _not_found(request: Request) -> HTMLResponse:
     )
 
 
+def _forbidden(request: Request) -> HTMLResponse:
+    return render_page(
+        request,
+        "message.html",
+        403,
+        title="Please submit the form from its page",
+        message="For your security we only accept this form from the page we showed you. "
+        "Open the link from your email again and resubmit.",
+    )
+
+
+def _expired(request: Request, token: str) -> HTMLResponse:
+    value = csrf.token_for(request, _signer(request))
+    response = render_page(request, "expired.html", 410, token=token, csrf=value)
+    csrf.set_cookie(response, request, value)
+    return response
+
+
 def _form_page(
     request: Request,
     page: service.StepPage,
-    token: str,
     values: dict[str, Any],
     errors: dict[str, str],
     status: int = 200,
+    submission_id: str | None = None,
 ) -> HTMLResponse:
-    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    value = csrf.token_for(request, _signer(request))
     response = render_page(
         request,
         "step.html",
         status,
         page=page,
-        token=token,
         values=values,
         errors=errors,
-        csrf=csrf,
-        submission_id=str(uuid.uuid4()),
+        csrf=value,
+        submission_id=submission_id or str(uuid.uuid4()),
     )
-    response.set_cookie(
-        CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/p", secure=request.url.scheme == "https"
-    )
+    csrf.set_cookie(response, request, value)
     return response
 
 
-def _state_page(request: Request, page: service.StepPage) -> HTMLResponse:
+def _state_page(request: Request, page: service.StepPage, status: int = 200) -> HTMLResponse:
     if page.state == "completed":
-        return render_page(request, "already.html", 200, page=page)
+        return render_page(request, "already.html", status, page=page)
     return render_page(
         request,
         "message.html",
@@ -84,62 +92,123 @@ def _state_page(request: Request, page: service.StepPage) -> HTMLResponse:
     )
 
 
+def _answers(form: FormData, page: service.StepPage) -> dict[str, Any]:
+    raw: dict[str, Any] = {key: form.get(key) for key in form if key not in (csrf.CSRF_FIELD, "submission_id")}
+    for field in page.step.fields:
+        if field.type == "multi_select":
+            raw[field.key] = form.getlist(field.key)
+    return raw
+
+
+@router.get("/done", response_class=HTMLResponse)
+async def done(request: Request, session: SessionDep) -> HTMLResponse:
+    """The token-free confirmation: what was completed, what comes next and by when."""
+    try:
+        claims = _signer(request).verify_done(request.cookies.get(DONE_COOKIE, ""))
+    except (LinkInvalid, LinkExpired):
+        return render_page(
+            request,
+            "message.html",
+            200,
+            title="Nothing to show here",
+            message="This confirmation is only shown right after you submit a step. "
+            "To see a step again, open the link from your email.",
+        )
+    page = await service.load(session, StepClaims(claims.journey_id, claims.step_key))
+    if page is None:
+        return _not_found(request)
+    return render_page(request, "done.html", 200, page=page, next_up=await service.next_up(session, page, claims))
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+async def unsubscribe_page(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    page = await _unsubscribe_target(request, session, token)
+    if page is None:
+        return _not_found(request)
+    return render_page(request, "unsubscribe.html", 200, page=page, done=False)
+
+
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse)
+async def unsubscribe(token: str, request: Request, background: BackgroundTasks) -> HTMLResponse:
+    """RFC 8058 one-click: mailbox providers POST here without cookies, so no CSRF token is asked for;
+    the signed token is the authority, and the worst a replay can do is stop reminders."""
+    sessions = request.app.state.sessions
+    async with transaction(sessions) as session:
+        page = await _unsubscribe_target(request, session, token)
+        if page is None:
+            return _not_found(request)
+        alert = await service.unsubscribe(session, page, request.app.state.mailer.name)
+    if alert:
+        background.add_task(deliver_all, sessions, request.app.state.mailer, [alert])
+    return render_page(request, "unsubscribe.html", 200, page=page, done=True)
+
+
+async def _unsubscribe_target(request: Request, session: Any, token: str) -> service.UnsubscribePage | None:
+    try:
+        claims = _signer(request).verify_unsubscribe(token)
+    except LinkExpired as exc:
+        # An old unsubscribe link is still honoured: refusing it would only make people report spam.
+        if not isinstance(exc.claims, UnsubscribeClaims):
+            return None
+        claims = exc.claims
+    except LinkInvalid:
+        return None
+    return await service.unsubscribe_page(session, claims)
+
+
 @router.get("/{token}", response_class=HTMLResponse)
 async def show_step(token: str, request: Request, session: SessionDep) -> HTMLResponse:
-    claims = _claims(request, token)
-    if isinstance(claims, HTMLResponse):
-        return claims
+    try:
+        claims = _signer(request).verify_step(token)
+    except LinkExpired as exc:
+        return await _expired_or_state(request, session, token, exc)
+    except LinkInvalid:
+        return _not_found(request)
     page = await service.load(session, claims)
     if page is None:
         return _not_found(request)
     if page.state != "open":
         return _state_page(request, page)
-    return _form_page(request, page, token, {}, {})
+    return _form_page(request, page, {}, {})
 
 
-def _same_origin(request: Request, settings_origin: str) -> bool:
-    origin = request.headers.get("origin")
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        return False
-    return origin in (None, "null", settings_origin, f"{request.url.scheme}://{request.url.netloc}")
+async def _expired_or_state(request: Request, session: Any, token: str, exc: LinkExpired) -> HTMLResponse:
+    """An old link to a finished step still shows the truth; only an open step offers a fresh link."""
+    claims = exc.claims
+    page = await service.load(session, claims) if isinstance(claims, StepClaims) else None
+    if page is None:
+        return _not_found(request)
+    if page.state != "open":
+        return _state_page(request, page)
+    return _expired(request, token)
 
 
 @router.post("/{token}", response_class=HTMLResponse)
 async def submit_step(
     token: str, request: Request, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
-) -> HTMLResponse:
+) -> Response:
     form = await request.form()
-    sent_csrf, cookie = str(form.get("csrf", "")), request.cookies.get(CSRF_COOKIE, "")
-    base = settings.public_base_url.rstrip("/")
-    if not cookie or not secrets.compare_digest(sent_csrf, cookie) or not _same_origin(request, base):
-        return render_page(
-            request,
-            "message.html",
-            403,
-            title="Please submit the form from its page",
-            message="For your security we only accept this form from the page we showed you. "
-            "Open the link from your email again and resubmit.",
-        )
-    claims = _claims(request, token)
-    if isinstance(claims, HTMLResponse):
-        return claims
+    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
+        return _forbidden(request)
+    try:
+        claims = _signer(request).verify_step(token)
+    except LinkExpired as exc:
+        return await _expired_or_state(request, session, token, exc)
+    except LinkInvalid:
+        return _not_found(request)
     page = await service.load(session, claims)
     if page is None:
         return _not_found(request)
-    if page.state == "completed":
-        return render_page(request, "already.html", 409, page=page)
     if page.state != "open":
-        return _state_page(request, page)
-    raw = {key: (form.getlist(key) if len(form.getlist(key)) > 1 else form.get(key)) for key in form}
-    for field in page.step.fields:
-        if field.type == "multi_select":
-            raw[field.key] = form.getlist(field.key)
+        return _state_page(request, page, status=409)
+    raw = _answers(form, page)
+    submission_id = str(form.get("submission_id") or uuid.uuid4())
     _, errors = clean_answers(page.step, raw)
     if errors:
-        return _form_page(request, page, token, raw, errors, status=422)
-    outcome = await service.submit(temporal, claims, raw, str(form.get("submission_id") or uuid.uuid4()))
+        return _form_page(request, page, raw, errors, status=422, submission_id=submission_id)
+    outcome = await service.submit(temporal, claims, raw, submission_id)
     if outcome.kind == "invalid":
-        return _form_page(request, page, token, raw, outcome.errors, status=422)
+        return _form_page(request, page, raw, outcome.errors, status=422, submission_id=submission_id)
     if outcome.kind == "busy":
         return render_page(
             request,
@@ -148,9 +217,80 @@ async def submit_step(
             title="We're a little busy",
             message="Your answers were not saved yet. Please press back and submit again in a minute.",
         )
-    if outcome.kind == "completed":
-        return render_page(request, "done.html", 200, page=page, receipt=outcome.receipt)
+    if outcome.kind == "completed" and outcome.receipt is not None:
+        return _redirect_to_done(request, claims, outcome.receipt)
     await session.refresh(page.step_row)
     if outcome.kind == "already" or page.step_row.status == "completed":
         return render_page(request, "already.html", 409, page=page)
     return _state_page(request, page)
+
+
+def _redirect_to_done(request: Request, claims: StepClaims, receipt: Any) -> Response:
+    # 303 so a reload of the confirmation never re-POSTs, and the URL left in history holds no token.
+    response = RedirectResponse("/p/done", status_code=303)
+    response.set_cookie(
+        DONE_COOKIE,
+        _signer(request).sign_done(service.done_claims(claims, receipt)),
+        max_age=int(DONE_MAX_AGE.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        path="/p",
+        secure=request.url.scheme == "https",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.post("/{token}/fresh-link", response_class=HTMLResponse)
+async def fresh_link(token: str, request: Request, background: BackgroundTasks, settings: SettingsDep) -> Response:
+    """An expired link asks for a new one: it goes to the contact the step's emails went to, once a day."""
+    form = await request.form()
+    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
+        return _forbidden(request)
+    try:
+        _signer(request).verify_step(token)
+        return RedirectResponse(f"/p/{token}", status_code=303)  # still valid: nothing to resend
+    except LinkExpired as exc:
+        expired_claims = exc.claims
+    except LinkInvalid:
+        return _not_found(request)
+    if not isinstance(expired_claims, StepClaims):
+        return _not_found(request)
+    sessions, mailer = request.app.state.sessions, request.app.state.mailer
+    async with transaction(sessions) as session:
+        page = await service.load(session, expired_claims)
+        if page is None:
+            return _not_found(request)
+        if page.state != "open":
+            return _state_page(request, page)
+        sent = await service.fresh_link(
+            session, page, expired_claims, _signer(request), settings.public_base_url, mailer.name
+        )
+    if sent is None:
+        return render_page(
+            request,
+            "message.html",
+            200,
+            title="We couldn't send a new link",
+            message="Please reply to the email you received and your program manager will send one.",
+        )
+    if not sent.already_sent_today:
+        background.add_task(deliver_all, sessions, mailer, [sent.outbox_id])
+    return render_page(request, "fresh_sent.html", 200, already=sent.already_sent_today)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RateLimited)
+    async def _too_many(request: Request, exc: RateLimited) -> HTMLResponse:
+        response = render_page(
+            request,
+            "message.html",
+            429,
+            title="Too many requests",
+            message=f"That was a lot of clicks in a short time. Please wait {exc.retry_after} seconds and try again.",
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    app.include_router(router)

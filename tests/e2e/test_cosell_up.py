@@ -73,11 +73,11 @@ def test_cosell_up_demo_end_to_end_and_restart(tmp_path: Path) -> None:
 
         invites = poll(four_invites)
         first = invites[-1]
-        browser = httpx.Client()
+        browser = httpx.Client(follow_redirects=True)
         page = browser.get(first["links"][0])
         assert page.status_code == 200
         done = browser.post(first["links"][0], data={**form_fields(page.text), "acknowledged": "yes"})
-        assert done.status_code == 200 and "is complete" in done.text
+        assert done.status_code == 200 and "is complete" in done.text and done.url.path == "/p/done"
 
         def moved() -> dict | None:
             partners = pm.get(f"/api/v1/cohorts/{cohort_id}/progress").json()["partners"]
