@@ -1,4 +1,4 @@
-"""The FastAPI application: PM JSON API, partner link pages, dev inbox, health."""
+"""The FastAPI application: PM JSON API, partner link pages, SendGrid webhook, dev inbox, health."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from api.dev.endpoints import router as dev_router
 from api.partner_pages import endpoints as partner_pages
 from api.partner_pages.rate_limit import LinkLimits
 from api.playbooks.endpoints import router as playbooks_router
+from api.webhooks.endpoints import router as webhooks_router
+from api.webhooks.signature import WebhookVerifier
 from db.session import make_engine, make_sessionmaker
 from settings import Settings, get_settings
 from worker import connect, make_sender, make_signer
@@ -71,6 +73,11 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.signer = make_signer(settings)
     # The API sends a few emails itself (fresh links, PM alerts) through the same outbox and backend.
     app.state.mailer = make_sender(settings)
+    app.state.webhook_verifier = (
+        WebhookVerifier(settings.sendgrid_webhook_public_key, settings.webhook_max_age_seconds)
+        if settings.sendgrid_webhook_public_key
+        else None
+    )
     app.state.link_limits = LinkLimits(
         settings.link_rate_limit_per_token, settings.link_rate_limit_per_ip, settings.link_rate_limit_window_seconds
     )
@@ -79,6 +86,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(cohorts_router)
     app.include_router(playbooks_router)
     partner_pages.install(app)
+    app.include_router(webhooks_router)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 
