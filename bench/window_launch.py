@@ -83,7 +83,8 @@ async def window(client: Client, sessions, settings: Settings, count: int, journ
         started = time.monotonic()
         await service.launch(client, settings.task_queue, cohort)
         handle = client.get_workflow_handle(window_id(cohort.id))
-        while (done := await handle.query(ActivationWindowWorkflow.journeys_started)) < count:  # noqa: ASYNC110
+        query = f"WorkflowType = 'PartnerJourneyWorkflow' AND WorkflowId STARTS_WITH 'journey/{cohort.id}/'"
+        while (done := (await client.count_workflows(query)).count) < count:  # noqa: ASYNC110
             await asyncio.sleep(0.25)
         rate = count / (time.monotonic() - started)
         await handle.signal(

@@ -92,7 +92,8 @@ class ActivationWindowWorkflow:
         return True
 
     @workflow.query
-    def journeys_started(self) -> int:
+    def partners_assigned(self) -> int:
+        """Partners handed to shards (each shard then starts its journeys)."""
         return sum(self._shard_sizes)
 
     async def _apply(self, kind: str, item: WindowChange | PartnersChange) -> None:

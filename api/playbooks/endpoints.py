@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import PMAuth, SessionDep
@@ -52,3 +52,52 @@ async def get_playbook(playbook_id: str, session: SessionDep, version: int | Non
     if row is None:
         raise NotFound(f"playbook {playbook_id!r} not found", {"playbook_id": playbook_id, "version": version})
     return {**_summary(row), "content": row.content}
+
+
+class PreviewDay(BaseModel):
+    day: int
+    counts: dict[str, int]
+
+
+class PreviewOutcome(BaseModel):
+    partner: str
+    status: str
+    stage: str
+    readiness: int
+
+
+class PreviewOut(BaseModel):
+    playbook: str
+    version: int
+    partners: int
+    days: list[PreviewDay]
+    outcomes: list[PreviewOutcome]
+    pm_emails: int
+    max_history_events_per_run: int
+    seconds: float
+
+
+@router.post("/{playbook_id}/preview", response_model=PreviewOut)
+async def preview_playbook(
+    playbook_id: str,
+    session: SessionDep,
+    version: int | None = None,
+    partners: Annotated[int, Query(ge=1, le=30)] = 6,
+) -> PreviewOut:
+    """Dry-run a whole window of this playbook on simulated time with prompt, late and silent partners."""
+    from preview import run_preview  # starts a time-skipping server: only loaded when asked for
+
+    row = await repo.get(session, playbook_id, version)
+    if row is None:
+        raise NotFound(f"playbook {playbook_id!r} not found", {"playbook_id": playbook_id, "version": version})
+    report = await run_preview(repo.to_model(row), partners)
+    return PreviewOut(
+        playbook=row.playbook_id,
+        version=row.version,
+        partners=partners,
+        days=[PreviewDay(day=d, counts=dict(report.days[d])) for d in sorted(report.days)],
+        outcomes=[PreviewOutcome(partner=n, status=s, stage=st, readiness=r) for n, s, st, r in report.outcomes],
+        pm_emails=report.pm_emails,
+        max_history_events_per_run=max(report.run_events.values(), default=0),
+        seconds=round(report.seconds, 2),
+    )

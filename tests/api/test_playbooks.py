@@ -29,3 +29,19 @@ class TestPlaybooksApi:
             assert (await api.get("/healthz")).json() == {"status": "ok"}
             paths = (await api.get("/openapi.json")).json()["paths"]
             assert "/api/v1/cohorts/{cohort_id}/progress" in paths and "/p/{token}" not in paths
+
+
+class TestPreviewApi:
+    async def test_preview_endpoint_runs_a_simulated_window(
+        self, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+    ) -> None:
+        async with api_client(settings_for(sqlite_sessions), dev_env.client) as api:
+            response = await api.post("/api/v1/playbooks/quickstart-14d/preview?partners=3", timeout=120)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            statuses = {o["partner"].split(" (")[1].split(",")[0]: o["status"] for o in body["outcomes"]}
+            assert statuses["prompt"] == "completed" and statuses["silent"] == "exited"
+            assert body["days"][0]["day"] == 0 and body["days"][0]["counts"]["invites"] >= 3
+            assert 0 < body["max_history_events_per_run"] < 4096
+            assert (await api.post("/api/v1/playbooks/nope/preview")).status_code == 404
+            assert (await api.post("/api/v1/playbooks/quickstart-14d/preview?partners=0")).status_code == 422

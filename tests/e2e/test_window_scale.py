@@ -54,7 +54,7 @@ async def test_two_thousand_journeys_start_exactly_once(
         await service.launch(dev_env.client, settings.task_queue, cohort)
         window = dev_env.client.get_workflow_handle(window_id(cohort.id))
         for _ in range(600):
-            if await window.query(ActivationWindowWorkflow.journeys_started) == PARTNERS:
+            if await window.query(ActivationWindowWorkflow.partners_assigned) == PARTNERS:
                 break
             await asyncio.sleep(0.2)
         ids: list[str] = []

@@ -139,7 +139,7 @@ class TestMembership:
             alpha_now = await ts_env.client.get_workflow_handle(journey_id(cohort.id, alpha)).query(
                 PartnerJourneyWorkflow.progress
             )
-            assert await window.query(ActivationWindowWorkflow.journeys_started) == 2
+            assert await window.query(ActivationWindowWorkflow.partners_assigned) == 2
         assert alpha_now.status == "exited"
         exited = next(
             e for e in await events(sqlite_sessions, journey_id(cohort.id, alpha)) if e.kind == "journey_exited"
