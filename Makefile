@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 
-.PHONY: up test lint format bench clean
+.PHONY: up test lint format bench clean browser
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml requirements.lock
 up: $(STAMP)
 	$(VENV)/bin/cosell up
 
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(VENV)/bin/pytest
+
+# The browser test drives Debian's Chromium (Playwright's own browser download is not reachable).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
