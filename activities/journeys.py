@@ -192,6 +192,8 @@ class JourneyActivities:
                 started_at=change.occurred_at,
                 updated_at=change.occurred_at,
             )
+            if change.playbook_version is not None:
+                values["playbook_version"] = change.playbook_version
             if change.status in FINAL:
                 values["completed_at"] = change.occurred_at
             await journeys.save_journey(session, values)

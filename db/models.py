@@ -104,6 +104,8 @@ class Journey(Base):
     current_step: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20))
     readiness_score: Mapped[int] = mapped_column(Integer, default=0)
+    # The snapshot this journey runs now; differs from the cohort's after a migration. NULL: the cohort's.
+    playbook_version: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column()
     completed_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()

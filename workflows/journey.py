@@ -402,6 +402,7 @@ class PartnerJourneyWorkflow:
             current_step=step_now,
             current_play=play_now,
             data=data or {},
+            playbook_version=self._inp.playbook.version,
         )
         await workflow.execute_activity(
             "project_journey", update, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE

@@ -188,6 +188,7 @@ class JourneyUpdate(BaseModel):
     current_step: str | None = None
     current_play: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    playbook_version: int | None = None
 
 
 class PmNotice(BaseModel):

@@ -16,11 +16,12 @@ from api.cohorts import service
 from api.cohorts.schemas import PartnerIn
 from api.errors import AppError, Conflict, NotFound
 from db.models import AuditLog, Cohort, CohortMember
+from db.repositories import playbooks as playbook_repo
 from workflows.journey import PartnerJourneyWorkflow
 from workflows.types import GateDecision, PartnersChange, WindowChange, journey_id, window_id
 from workflows.window import ActivationWindowWorkflow
 
-Action = Literal["extend", "pause", "resume", "close", "cancel", "add_partners", "remove_partner", "gate_decision"]
+Action = Literal["extend", "pause", "resume", "close", "cancel"]
 
 
 class Extend(BaseModel):
@@ -29,6 +30,10 @@ class Extend(BaseModel):
 
 class AddPartners(BaseModel):
     partners: list[PartnerIn] = Field(min_length=1, max_length=5_000)
+
+
+class Migrate(BaseModel):
+    playbook_version: int = Field(ge=1, description="A published version of the cohort's playbook")
 
 
 class Accepted(BaseModel):
@@ -171,4 +176,33 @@ async def decide_gate(
     )
     await session.commit()
     await _signal(client, jid, PartnerJourneyWorkflow.decide_gate, decision)
+    return accepted
+
+
+async def migrate(session: AsyncSession, client: Client, cohort_id: str, body: Migrate, key: str | None) -> Accepted:
+    """Move a running window to another version; each journey switches at its next stage boundary."""
+    if replay := await _replayed(session, key):
+        return replay
+    cohort = await _cohort(session, cohort_id)
+    if body.playbook_version == cohort.playbook_version:
+        raise Conflict(f"cohort {cohort_id} already runs version {cohort.playbook_version}")
+    current = await playbook_repo.get(session, cohort.playbook_id, cohort.playbook_version)
+    target = await playbook_repo.get(session, cohort.playbook_id, body.playbook_version)
+    if target is None or current is None:
+        raise NotFound(f"playbook {cohort.playbook_id} version {body.playbook_version} is not published")
+    old_stages = [s.key for s in playbook_repo.to_model(current).stages]
+    new_stages = [s.key for s in playbook_repo.to_model(target).stages]
+    if new_stages != old_stages:
+        raise AppError(
+            "the new version must keep the same stages so journeys can switch at a stage boundary",
+            {"current": [s.value for s in old_stages], "new": [s.value for s in new_stages]},
+            status_code=422,
+        )
+    key = key or str(uuid.uuid4())
+    detail = {"from": cohort.playbook_version, "to": target.version}
+    accepted = await _audit(session, cohort_id, "migrate", key, detail)
+    cohort.playbook_version = target.version  # partners added from now on start on it
+    await session.commit()
+    change = WindowChange(key=key, playbook=playbook_repo.ref_of(target))
+    await _signal(client, window_id(cohort_id), ActivationWindowWorkflow.change, change)
     return accepted

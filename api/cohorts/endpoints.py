@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 
 from api.cohorts import control, service
-from api.cohorts.control import Accepted, AddPartners, Extend
+from api.cohorts.control import Accepted, AddPartners, Extend, Migrate
 from api.cohorts.schemas import CohortCreate, CohortOut, CohortProgress
 from api.deps import PMAuth, SessionDep, SettingsDep, TemporalDep
 from workflows.types import GateDecision
@@ -112,3 +112,11 @@ async def gate_decision(
 ) -> Accepted:
     """Decide for a partner held at a stage gate: advance anyway, extend the stage, or exit."""
     return await control.decide_gate(session, temporal, cohort_id, partner_id, body, key)
+
+
+@router.post("/{cohort_id}/migrate", status_code=202, response_model=Accepted)
+async def migrate_playbook(
+    cohort_id: str, body: Migrate, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+) -> Accepted:
+    """Move the window to another published version; each partner switches at its next stage boundary."""
+    return await control.migrate(session, temporal, cohort_id, body, key)

@@ -196,8 +196,8 @@ async def progress(session: AsyncSession, cohort_id: str) -> CohortProgress:
             )
         )
     steps = {s.key: StepCounts(step_key=s.key, stage=st.key.value, title=s.title) for st, _, s in playbook.iter_steps()}
-    for row in step_rows:
-        counts = steps[row.step_key]
+    for row in step_rows:  # a migrated journey can run steps the cohort's version does not have
+        counts = steps.setdefault(row.step_key, StepCounts(step_key=row.step_key, stage=row.stage, title=row.step_key))
         counts.invited += 1
         if row.status == "completed":
             counts.completed += 1

@@ -48,7 +48,8 @@ async def load(session: AsyncSession, claims: StepClaims) -> StepPage | None:
         return None
     cohort = await session.get(Cohort, journey.cohort_id)
     partner = await session.get(Partner, journey.partner_id)
-    snapshot = await playbook_repo.get(session, cohort.playbook_id, cohort.playbook_version) if cohort else None
+    version = journey.playbook_version or (cohort.playbook_version if cohort else None)
+    snapshot = await playbook_repo.get(session, cohort.playbook_id, version) if cohort else None
     if cohort is None or partner is None or snapshot is None:
         return None
     playbook = playbook_repo.to_model(snapshot)

@@ -65,3 +65,31 @@ class TestWindowControlApi:
             late = await api.post(f"/api/v1/cohorts/{cid}/resume")
             assert late.status_code == 409 and "closed" in late.json()["error"]
             assert (await api.post("/api/v1/cohorts/unknown/pause")).status_code == 404
+
+
+class TestMigrateApi:
+    async def test_migration_is_validated_audited_and_signalled(
+        self, dev_env: WorkflowEnvironment, sessions: SessionFactory
+    ) -> None:
+        from db.repositories import playbooks as repo
+        from playbooks.loader import shipped_playbooks
+
+        v1 = {p.id: p for p in shipped_playbooks()}["quickstart-14d"]
+        async with transaction(sessions) as session:
+            await repo.publish(session, v1.model_copy(update={"version": 2, "title": "Quick start v2"}))
+            data = v1.model_dump(mode="json")
+            await repo.publish(session, v1.model_validate({**data, "version": 3, "stages": data["stages"][:2]}))
+        settings = settings_for(sessions)
+        async with running_worker(dev_env.client, settings, sessions), api_client(settings, dev_env.client) as api:
+            cid = (await api.post("/api/v1/cohorts", json=cohort_body([partner("Alpha")], playbook_version=1))).json()[
+                "id"
+            ]
+            same = await api.post(f"/api/v1/cohorts/{cid}/migrate", json={"playbook_version": 1})
+            assert same.status_code == 409
+            assert (await api.post(f"/api/v1/cohorts/{cid}/migrate", json={"playbook_version": 9})).status_code == 404
+            fewer = await api.post(f"/api/v1/cohorts/{cid}/migrate", json={"playbook_version": 3})
+            assert fewer.status_code == 422 and fewer.json()["detail"]["new"] == ["awareness", "activation"]
+            moved = await api.post(f"/api/v1/cohorts/{cid}/migrate", json={"playbook_version": 2})
+            assert moved.status_code == 202 and moved.json()["detail"] == {"from": 1, "to": 2}
+            assert (await api.get(f"/api/v1/cohorts/{cid}")).json()["playbook"]["version"] == 2
+            assert await audit_count(sessions, "migrate") == 1

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
+from db.models import Journey
 from db.repositories import playbooks as repo
 from db.session import SessionFactory, transaction
 from playbooks.loader import reference, shipped_playbooks
@@ -70,5 +71,8 @@ class TestPlaybookMigration:
         assert progress.open_step is not None and progress.open_step.step_key == "second-account"
         assert progress.completed == ["icp", "rules", "target-account"]  # carried across the version change
         assert b'"version":2' in run_input.payloads[0].data
+        async with transaction(sqlite_sessions) as session:
+            row = await session.get(Journey, jid)
+            assert row is not None and row.playbook_version == 2  # pages and progress read v2 for this partner
         invited = [e.step_key for e in await events(sqlite_sessions, jid) if e.kind == "step_invited"]
         assert invited == ["icp", "rules", "target-account", "second-account"]
