@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from activities.email.sender import OutboundEmail
 from db.models import EmailOutbox
@@ -29,7 +30,7 @@ class CountingSender:
 
 async def queue(
     sessions: SessionFactory,
-    key: str = "journey/c/p/icp/invite/0",
+    key: str | None = None,
     kind: str = "step_invite",
     to_email: str = "a@b.example",
     journey_id: str | None = None,
@@ -37,7 +38,7 @@ async def queue(
     async with transaction(sessions) as session:
         return await outbox.enqueue(
             session,
-            key,
+            key or f"journey/c/p/icp/invite/0/{uuid.uuid4()}",
             journey_id=journey_id,
             kind=kind,
             to_email=to_email,

@@ -18,7 +18,10 @@ from tests.workflows.helpers import events
 
 class TestOutbox:
     async def test_same_business_key_is_one_row(self, sessions: SessionFactory) -> None:
-        first, second = await queue(sessions), await queue(sessions)
+        first, second = (
+            await queue(sessions, "journey/c/p/icp/invite/0"),
+            await queue(sessions, "journey/c/p/icp/invite/0"),
+        )
         assert first == second
         async with transaction(sessions) as session:
             assert await session.scalar(select(func.count()).select_from(EmailOutbox)) == 1
@@ -114,6 +117,7 @@ class TestSuppression:
         assert await deliver(sessions, sender, invite, None) == "sent"
         assert [m.kind for m in sender.sent] == ["pm_alert", "step_invite"]
         assert sender.sent[1].reply_to == "pm@vendor.example"  # replies go to the PM
+        assert sender.sent[1].from_name == "Test program"  # sent in the vendor program's name
 
     async def test_a_scope_only_widens(self, sqlite_sessions: SessionFactory) -> None:
         async with transaction(sqlite_sessions) as session:

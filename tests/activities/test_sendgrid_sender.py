@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -33,11 +34,11 @@ def sender(fake: FakeSendGrid, api_key: str = API_KEY) -> SendGridSender:
 
 class TestSendGridSender:
     async def test_accepted_message_is_sent_with_a_safe_payload(
-        self, fake: FakeSendGrid, sqlite_sessions: SessionFactory
+        self, fake: FakeSendGrid, outbox_db: SessionFactory
     ) -> None:
-        outbox_id = await queue(sqlite_sessions)
-        assert await deliver(sqlite_sessions, sender(fake), outbox_id, "pm@vendor.example") == "sent"
-        stored = await row(sqlite_sessions, outbox_id)
+        outbox_id = await queue(outbox_db)
+        assert await deliver(outbox_db, sender(fake), outbox_id, "pm@vendor.example") == "sent"
+        stored = await row(outbox_db, outbox_id)
         [(headers, body)] = fake.requests
         assert stored.status == "sent" and stored.attempts == 1
         assert stored.provider_message_id and len(stored.provider_message_id) == 22
@@ -59,14 +60,14 @@ class TestSendGridSender:
         [(400, "failed", "EmailRejected"), (429, "pending", "EmailThrottled"), (500, "pending", None)],
     )
     async def test_provider_answers_map_to_outbox_states(
-        self, fake: FakeSendGrid, sqlite_sessions: SessionFactory, status: int, final: str, error_type: str | None
+        self, fake: FakeSendGrid, outbox_db: SessionFactory, status: int, final: str, error_type: str | None
     ) -> None:
-        outbox_id = await queue(sqlite_sessions)
+        outbox_id = await queue(outbox_db)
         body = {"errors": [{"field": "from", "message": f"status {status}", "help": None}]}
         fake.answer(status, body, {"X-RateLimit-Reset": "0"} if status == 429 else {})
         with pytest.raises((ApplicationError, TransientSendError)) as err:
-            await deliver(sqlite_sessions, sender(fake), outbox_id, None)
-        stored = await row(sqlite_sessions, outbox_id)
+            await deliver(outbox_db, sender(fake), outbox_id, None)
+        stored = await row(outbox_db, outbox_id)
         assert (stored.status, len(fake.requests)) == (final, 1)
         assert f"status {status}" in (stored.error or "")
         if error_type is None:
@@ -77,51 +78,49 @@ class TestSendGridSender:
             if status == 429:
                 assert err.value.next_retry_delay is not None
         # A retry after a transient answer sends again and succeeds; a rejection is never retried.
-        outcome = await deliver(sqlite_sessions, sender(fake), outbox_id, None)
+        outcome = await deliver(outbox_db, sender(fake), outbox_id, None)
         assert outcome == ("failed" if status == 400 else "sent")
         assert len(fake.requests) == (1 if status == 400 else 2)
 
-    async def test_bad_api_key_is_a_permanent_failure(
-        self, fake: FakeSendGrid, sqlite_sessions: SessionFactory
-    ) -> None:
-        outbox_id = await queue(sqlite_sessions)
+    async def test_bad_api_key_is_a_permanent_failure(self, fake: FakeSendGrid, outbox_db: SessionFactory) -> None:
+        outbox_id = await queue(outbox_db)
         with pytest.raises(ApplicationError) as err:
-            await deliver(sqlite_sessions, sender(fake, api_key="SG.wrong"), outbox_id, None)
+            await deliver(outbox_db, sender(fake, api_key="SG.wrong"), outbox_id, None)
         assert err.value.non_retryable and "401" in str(err.value)
-        assert (await row(sqlite_sessions, outbox_id)).status == "failed"
+        assert (await row(outbox_db, outbox_id)).status == "failed"
 
     async def test_a_hang_after_sending_is_unknown_and_never_resent(
-        self, fake: FakeSendGrid, sqlite_sessions: SessionFactory
+        self, fake: FakeSendGrid, outbox_db: SessionFactory
     ) -> None:
-        outbox_id = await queue(sqlite_sessions)
+        outbox_id = await queue(outbox_db)
         fake.answer(202, None, {"X-Message-Id": "late"}, delay=TIMEOUT * 3)  # accepted, answered too late
-        assert await deliver(sqlite_sessions, sender(fake), outbox_id, None) == "unknown"
-        assert await deliver(sqlite_sessions, sender(fake), outbox_id, None) == "unknown"
-        stored = await row(sqlite_sessions, outbox_id)
+        assert await deliver(outbox_db, sender(fake), outbox_id, None) == "unknown"
+        assert await deliver(outbox_db, sender(fake), outbox_id, None) == "unknown"
+        stored = await row(outbox_db, outbox_id)
         assert stored.status == "unknown" and "no answer" in (stored.error or "")
         assert len(fake.requests) == 1
 
-    async def test_nothing_listening_is_transient(self, sqlite_sessions: SessionFactory) -> None:
+    async def test_nothing_listening_is_transient(self, outbox_db: SessionFactory) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]  # closed when the block ends: connections are refused
-        outbox_id = await queue(sqlite_sessions)
+        outbox_id = await queue(outbox_db)
         closed = SendGridSender(API_KEY, "cosell@vendor.example", "Acme", f"http://127.0.0.1:{port}", TIMEOUT)
         with pytest.raises(TransientSendError, match="unreachable"):
-            await deliver(sqlite_sessions, closed, outbox_id, None)
-        assert (await row(sqlite_sessions, outbox_id)).status == "pending"
+            await deliver(outbox_db, closed, outbox_id, None)
+        assert (await row(outbox_db, outbox_id)).status == "pending"
 
     async def test_reminders_carry_one_click_unsubscribe_and_invites_do_not(
-        self, fake: FakeSendGrid, sqlite_sessions: SessionFactory
+        self, fake: FakeSendGrid, outbox_db: SessionFactory
     ) -> None:
         settings = Settings(
             environment="test", email_backend="sendgrid", sendgrid_api_key=API_KEY, sendgrid_host=fake.url
         )
         backend = make_sender(settings)
-        invite = await queue(sqlite_sessions, "j/icp/invite/0")
-        reminder = await queue(sqlite_sessions, "j/icp/reminder/1", kind="step_reminder")
-        await deliver(sqlite_sessions, backend, invite, None)
-        await deliver(sqlite_sessions, backend, reminder, None)
+        invite = await queue(outbox_db, None)
+        reminder = await queue(outbox_db, f"j/icp/reminder/{uuid.uuid4()}", kind="step_reminder")
+        await deliver(outbox_db, backend, invite, None)
+        await deliver(outbox_db, backend, reminder, None)
         (_, invite_body), (_, reminder_body) = fake.requests
         assert "headers" not in invite_body
         headers = reminder_body["headers"]
@@ -129,9 +128,9 @@ class TestSendGridSender:
         assert headers["List-Unsubscribe"].startswith(f"<{settings.public_base_url}/p/unsubscribe/")
 
     async def test_debug_logging_leaks_neither_the_key_nor_the_links(
-        self, fake: FakeSendGrid, sqlite_sessions: SessionFactory, caplog: pytest.LogCaptureFixture
+        self, fake: FakeSendGrid, outbox_db: SessionFactory, caplog: pytest.LogCaptureFixture
     ) -> None:
-        outbox_id = await queue(sqlite_sessions)
+        outbox_id = await queue(outbox_db)
         with caplog.at_level(logging.DEBUG):
-            await deliver(sqlite_sessions, sender(fake), outbox_id, None)
+            await deliver(outbox_db, sender(fake), outbox_id, None)
         assert fake.requests and API_KEY not in caplog.text and "secret-token-part" not in caplog.text

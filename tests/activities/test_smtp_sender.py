@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import socket
+import uuid
 from collections.abc import Iterator
 from email.message import Message
 
@@ -62,11 +63,11 @@ def smtp_sender(port: int) -> SmtpSender:
 
 class TestSmtpSender:
     async def test_multipart_message_with_reply_to_and_outbox_id(
-        self, smtp: tuple[Catcher, int], sqlite_sessions: SessionFactory
+        self, smtp: tuple[Catcher, int], outbox_db: SessionFactory
     ) -> None:
         catcher, port = smtp
-        outbox_id = await queue(sqlite_sessions)
-        assert await deliver(sqlite_sessions, smtp_sender(port), outbox_id, "pm@vendor.example") == "sent"
+        outbox_id = await queue(outbox_db)
+        assert await deliver(outbox_db, smtp_sender(port), outbox_id, "pm@vendor.example") == "sent"
         [(envelope, message)] = catcher.messages
         assert envelope.mail_from == "cosell@vendor.example" and envelope.rcpt_tos == ["a@b.example"]
         assert message["From"] == "Acme Partner Program <cosell@vendor.example>"
@@ -76,16 +77,16 @@ class TestSmtpSender:
         parts = [p.get_content_type() for p in message.walk() if not p.is_multipart()]
         assert parts == ["text/plain", "text/html"]
         assert LINK in message.get_payload()[0].get_payload(decode=True).decode()
-        assert (await row(sqlite_sessions, outbox_id)).provider_message_id == message["Message-ID"]
+        assert (await row(outbox_db, outbox_id)).provider_message_id == message["Message-ID"]
 
     async def test_reminder_has_list_unsubscribe_headers(
-        self, smtp: tuple[Catcher, int], sqlite_sessions: SessionFactory
+        self, smtp: tuple[Catcher, int], outbox_db: SessionFactory
     ) -> None:
         catcher, port = smtp
         settings = Settings(environment="test")
         backend = ListUnsubscribe(smtp_sender(port), make_signer(settings), settings.public_base_url)
-        reminder = await queue(sqlite_sessions, "j/icp/reminder/1", kind="step_reminder")
-        await deliver(sqlite_sessions, backend, reminder, None)
+        reminder = await queue(outbox_db, f"j/icp/reminder/{uuid.uuid4()}", kind="step_reminder")
+        await deliver(outbox_db, backend, reminder, None)
         [(_, message)] = catcher.messages
         assert message["List-Unsubscribe"].startswith("<http://127.0.0.1:8000/p/unsubscribe/")
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -94,19 +95,19 @@ class TestSmtpSender:
         ("reply", "final"), [("550 5.1.1 No such user", "failed"), ("451 4.3.0 Try later", "pending")]
     )
     async def test_refused_recipient_by_reply_code(
-        self, smtp: tuple[Catcher, int], sqlite_sessions: SessionFactory, reply: str, final: str
+        self, smtp: tuple[Catcher, int], outbox_db: SessionFactory, reply: str, final: str
     ) -> None:
         catcher, port = smtp
         catcher.refuse = reply
-        outbox_id = await queue(sqlite_sessions)
+        outbox_id = await queue(outbox_db)
         with pytest.raises((ApplicationError, TransientSendError)) as err:
-            await deliver(sqlite_sessions, smtp_sender(port), outbox_id, None)
-        assert (await row(sqlite_sessions, outbox_id)).status == final
+            await deliver(outbox_db, smtp_sender(port), outbox_id, None)
+        assert (await row(outbox_db, outbox_id)).status == final
         assert isinstance(err.value, ApplicationError if final == "failed" else TransientSendError)
         assert catcher.messages == []
 
-    async def test_no_relay_is_transient(self, sqlite_sessions: SessionFactory) -> None:
-        outbox_id = await queue(sqlite_sessions)
+    async def test_no_relay_is_transient(self, outbox_db: SessionFactory) -> None:
+        outbox_id = await queue(outbox_db)
         with pytest.raises(TransientSendError, match="unreachable"):
-            await deliver(sqlite_sessions, smtp_sender(free_port()), outbox_id, None)
-        assert (await row(sqlite_sessions, outbox_id)).status == "pending"
+            await deliver(outbox_db, smtp_sender(free_port()), outbox_id, None)
+        assert (await row(outbox_db, outbox_id)).status == "pending"
