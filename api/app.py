@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 from temporalio.client import Client
 
@@ -15,6 +15,7 @@ from api import errors
 from api.cohorts.endpoints import router as cohorts_router
 from api.deps import SessionDep
 from api.dev.endpoints import router as dev_router
+from api.pages import PRIVATE_HEADERS
 from api.partner_pages import endpoints as partner_pages
 from api.partner_pages.rate_limit import LinkLimits
 from api.playbooks.endpoints import router as playbooks_router
@@ -89,6 +90,16 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(webhooks_router)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
+
+    @app.middleware("http")
+    async def private_link_pages(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # Every answer under /p/ (framework errors, 405s and redirects too) keeps the token out of
+        # caches and Referer headers, not only the pages we render ourselves.
+        response = await call_next(request)
+        if request.url.path.startswith("/p/"):
+            for name, value in PRIVATE_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
 
     @app.get("/healthz", tags=["health"])
     async def healthz(session: SessionDep) -> dict[str, str]:

@@ -81,6 +81,7 @@ class TestShowing:
             page = await pages.http.get(path)
         head = await pages.http.head(path)
         assert page.status_code == 200 and head.status_code in (200, 405)
+        assert head.headers["cache-control"] == "no-store" and head.headers["referrer-policy"] == "no-referrer"
         assert "Describe your ideal customer" in page.text and "What good looks like" in page.text
         for name, value in {
             "referrer-policy": "no-referrer",
