@@ -63,7 +63,9 @@ async def journey_facts(session: AsyncSession, journey_id: str) -> JourneyFacts 
     partner = await session.get(Partner, journey.partner_id)
     if cohort is None or partner is None:
         return None
-    snapshot = await playbook_repo.get(session, cohort.playbook_id, cohort.playbook_version)
+    # A journey migrated to a newer playbook version reads that version, like the step pages do.
+    version = journey.playbook_version or cohort.playbook_version
+    snapshot = await playbook_repo.get(session, cohort.playbook_id, version)
     if snapshot is None:
         return None
     program = await session.get(Program, cohort.program_id)
