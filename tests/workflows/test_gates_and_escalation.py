@@ -76,6 +76,7 @@ class TestGates:
         assert decided.data["decision"] == decision and decided.data["reason"] == "talked to them"
         pm_mail = [m for m in await emails(sqlite_sessions, jid) if m.kind == "pm_gate_held"]
         assert len(pm_mail) == 1 and pm_mail[0].to_email == PM_EMAIL
+        assert "Partners never see it" in pm_mail[0].html and "is part of the" not in pm_mail[0].html
         if decision == "advance":
             assert after.stage == "activation" and after.open_step and after.open_step.step_key == "target-account"
         elif decision == "extend":
