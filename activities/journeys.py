@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -38,6 +39,14 @@ def format_local(moment: datetime, tz: str) -> str:
     return f"{local:%a %-d %b %Y, %H:%M} ({tz})"
 
 
+async def _who(session: AsyncSession, cohort_id: str, partner_id: str) -> tuple[Cohort, Partner, Program | None]:
+    cohort = await session.get(Cohort, cohort_id)
+    partner = await session.get(Partner, partner_id)
+    if cohort is None or partner is None:
+        raise ApplicationError("cohort or partner vanished", type="NotFound", non_retryable=True)
+    return cohort, partner, await session.get(Program, cohort.program_id)
+
+
 class JourneyActivities:
     def __init__(
         self,
@@ -51,7 +60,7 @@ class JourneyActivities:
         self._renderer, self._settings = renderer, settings
         self._playbooks: dict[tuple[str, int], Playbook] = {}  # snapshots are immutable: safe to cache
 
-    async def _playbook(self, session, playbook_id: str, version: int) -> Playbook:  # type: ignore[no-untyped-def]
+    async def _playbook(self, session: AsyncSession, playbook_id: str, version: int) -> Playbook:
         key = (playbook_id, version)
         if key not in self._playbooks:
             row = await playbook_repo.get(session, playbook_id, version)
@@ -90,11 +99,7 @@ class JourneyActivities:
         """Record the invite/reminder in the read model and queue its email in one transaction, then send."""
         key = f"{notice.journey_id}/{notice.step_key}/{notice.kind}/{notice.n}"
         async with transaction(self._sessions) as session:
-            cohort = await session.get(Cohort, notice.cohort_id)
-            partner = await session.get(Partner, notice.partner_id)
-            if cohort is None or partner is None:
-                raise ApplicationError("cohort or partner vanished", type="NotFound", non_retryable=True)
-            program = await session.get(Program, cohort.program_id)
+            cohort, partner, program = await _who(session, notice.cohort_id, notice.partner_id)
             pinned = notice.playbook
             version = pinned.version if pinned else cohort.playbook_version
             playbook = await self._playbook(session, cohort.playbook_id, version)
@@ -224,11 +229,7 @@ class JourneyActivities:
         """A timeline event plus an email to the program manager, once per (journey, kind, stage, step)."""
         key = f"{notice.journey_id}/{notice.stage}/{notice.step_key or '-'}/{notice.kind}"
         async with transaction(self._sessions) as session:
-            cohort = await session.get(Cohort, notice.cohort_id)
-            partner = await session.get(Partner, notice.partner_id)
-            if cohort is None or partner is None:
-                raise ApplicationError("cohort or partner vanished", type="NotFound", non_retryable=True)
-            program = await session.get(Program, cohort.program_id)
+            cohort, partner, program = await _who(session, notice.cohort_id, notice.partner_id)
             # A gate hold is already on the timeline (the projection wrote it); record the PM email itself.
             kind = "escalated" if notice.kind == "escalated" else "pm_notified"
             data = {"reason": notice.reason, "about": notice.kind}
