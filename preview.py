@@ -24,9 +24,9 @@ from temporalio.testing import WorkflowEnvironment
 from api.cohorts import service
 from api.cohorts.schemas import CohortCreate
 from db.migrate import upgrade
-from db.models import EmailOutbox, JourneyEvent
+from db.models import CohortMember, EmailOutbox, Journey, JourneyEvent, Partner
 from db.repositories import playbooks as playbook_repo
-from db.session import make_engine, make_sessionmaker, transaction
+from db.session import SessionFactory, make_engine, make_sessionmaker, transaction
 from playbooks.model import Playbook, Step
 from settings import Settings
 from worker import build_worker
@@ -126,7 +126,7 @@ async def run_preview(playbook: Playbook, partners: int) -> PreviewReport:
                 cohort = await service.create(session, body)
             async with build_worker(env.client, settings, sessions):
                 await service.launch(env.client, settings.task_queue, cohort)
-                await _simulate(env, cohort.id, start, playbook, report, sessions)
+                await _simulate(env, cohort.id, playbook, report, sessions)
             await _collect(sessions, start, report)
         finally:
             await env.shutdown()
@@ -136,11 +136,9 @@ async def run_preview(playbook: Playbook, partners: int) -> PreviewReport:
 
 
 async def _simulate(
-    env: WorkflowEnvironment, cohort_id: str, start: datetime, playbook: Playbook, report: PreviewReport, sessions: Any
+    env: WorkflowEnvironment, cohort_id: str, playbook: Playbook, report: PreviewReport, sessions: SessionFactory
 ) -> None:
     async with transaction(sessions) as session:
-        from db.models import CohortMember, Partner
-
         rows = (
             await session.execute(
                 select(Partner.id, Partner.name)
@@ -175,15 +173,12 @@ async def _simulate(
                     )
         if not running and (await window.describe()).status != WorkflowExecutionStatus.RUNNING:
             return  # nothing left to skip to; the test server would otherwise wait in real time
-    assert start
 
 
 async def _collect(sessions: Any, start: datetime, report: PreviewReport) -> None:
     async with transaction(sessions) as session:
         events = list(await session.scalars(select(JourneyEvent).order_by(JourneyEvent.occurred_at)))
         report.pm_emails = len(list(await session.scalars(select(EmailOutbox).where(EmailOutbox.kind.like("pm_%")))))
-        from db.models import Journey, Partner
-
         outcome_rows = (
             await session.execute(
                 select(Partner.name, Journey.status, Journey.stage, Journey.readiness_score)

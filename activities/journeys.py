@@ -178,8 +178,7 @@ class JourneyActivities:
                 text=text,
                 provider=self._sender.name,
             )
-            reply_to = program.pm_email if program and program.pm_email else None
-        return await deliver(self._sessions, self._sender, outbox_id, reply_to)
+        return await deliver(self._sessions, self._sender, outbox_id, None)  # reply-to: the program's PM
 
     @activity.defn
     async def project_journey(self, change: JourneyUpdate) -> None:

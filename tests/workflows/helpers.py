@@ -9,7 +9,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from api.cohorts.schemas import CohortOut
-from db.models import EmailOutbox, JourneyEvent, JourneyStep
+from db.models import CohortMember, EmailOutbox, JourneyEvent, JourneyStep, Partner
 from db.repositories import playbooks as repo
 from db.session import SessionFactory, transaction
 from settings import Settings
@@ -63,8 +63,6 @@ async def steps(sessions: SessionFactory, jid: str) -> dict[str, JourneyStep]:
 
 
 async def partner_ids(sessions: SessionFactory, cohort_id: str) -> list[str]:
-    from db.models import CohortMember, Partner
-
     async with transaction(sessions) as session:
         rows = await session.execute(
             select(Partner.id, Partner.name)

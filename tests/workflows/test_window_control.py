@@ -10,7 +10,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from api.cohorts import service
-from db.models import Cohort
+from db.models import Cohort, CohortMember
 from db.session import SessionFactory, transaction
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.helpers import emails, events, partner_ids, running_worker
@@ -126,8 +126,6 @@ class TestMembership:
             late = await create_cohort(sqlite_sessions, [partner("Beta")])  # a partner row to add
             [beta] = await partner_ids(sqlite_sessions, late.id)
             async with transaction(sqlite_sessions) as session:
-                from db.models import CohortMember
-
                 session.add(CohortMember(cohort_id=cohort.id, partner_id=beta))
             await window.signal(ActivationWindowWorkflow.add_partners, PartnersChange(key="a1", partner_ids=[beta]))
             await window.signal(ActivationWindowWorkflow.add_partners, PartnersChange(key="a1", partner_ids=[beta]))
