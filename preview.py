@@ -4,7 +4,6 @@ escalation and gate outcome before launching, plus the history size of each jour
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import sys
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -164,10 +163,14 @@ async def _simulate(
             if step is None or "silent" in name:
                 continue
             prompt_ready = "prompt" in name
-            late_ready = "late" in name and now + timedelta(hours=12) >= step.due_at
+            # "Late" means the last day before the deadline, never the deadline tick itself, where the
+            # step's own deadline timer would race the submission.
+            late_ready = "late" in name and timedelta(hours=1) < step.due_at - now <= timedelta(days=1, hours=12)
             if prompt_ready or late_ready:
                 answers = sample_answers(playbook.step(step.step_key))
-                with contextlib.suppress(WorkflowUpdateFailedError):  # a late partner can miss the deadline
+                # Submit at this simulated moment: without the lock the server may skip past the deadline
+                # while the update is in flight, and the same playbook would preview differently each run.
+                with env.auto_time_skipping_disabled():
                     await handle.execute_update(
                         PartnerJourneyWorkflow.complete_step, StepSubmission(step_key=step.step_key, answers=answers)
                     )
