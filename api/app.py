@@ -25,8 +25,10 @@ from db.session import make_engine, make_sessionmaker
 from settings import Settings, get_settings
 from worker import connect, make_sender, make_signer
 
-# /p/<token>, /p/<token>/fresh-link and /p/unsubscribe/<token>; /p/done carries no token.
-_TOKEN_IN_PATH = re.compile(r"(/p/(?:unsubscribe/)?)(?!done\b)[^/?#\s\"]+")
+# Link pages carry a capability token as one path segment: /p/<token>, /p/<token>/fresh-link,
+# /p/unsubscribe/<token>, and the AE pages /ae/<purpose>/<token>; /p/done carries no token.
+_TOKEN_IN_PATH = re.compile(r"(/p/(?:unsubscribe/)?|/ae/[a-z-]+/)(?!done\b)[^/?#\s\"]+")
+LINK_PAGE_PREFIXES = ("/p/", "/ae/")
 
 
 def redact(value: str) -> str:
@@ -40,7 +42,7 @@ class RedactLinkTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        if isinstance(record.msg, str) and "/p/" in record.msg:
+        if isinstance(record.msg, str) and any(p in record.msg for p in LINK_PAGE_PREFIXES):
             record.msg = redact(record.msg)
         return True
 
@@ -96,7 +98,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         # Every answer under /p/ (framework errors, 405s and redirects too) keeps the token out of
         # caches and Referer headers, not only the pages we render ourselves.
         response = await call_next(request)
-        if request.url.path.startswith("/p/"):
+        if request.url.path.startswith(LINK_PAGE_PREFIXES):
             for name, value in PRIVATE_HEADERS.items():
                 response.headers.setdefault(name, value)
         return response

@@ -72,6 +72,9 @@ class Program(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     pm_email: Mapped[str] = mapped_column(String(320), default="")
+    # How a closed deal's AE is asked for feedback: reminders after these business days, expiry in days.
+    feedback_reminder_days: Mapped[list[Any]] = mapped_column(default=lambda: [2, 5], server_default="[2, 5]")
+    feedback_expiry_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
