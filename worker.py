@@ -67,10 +67,12 @@ def make_sender(settings: Settings) -> EmailSender:
 def build_worker(
     client: Client, settings: Settings, sessions: SessionFactory, sender: EmailSender | None = None
 ) -> Worker:
-    acts = JourneyActivities(
-        sessions, sender or make_sender(settings), make_signer(settings), EmailRenderer(), settings
-    )
-    return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=acts.all())
+    sender = sender or make_sender(settings)
+    signer, renderer = make_signer(settings), EmailRenderer()
+    activities = [
+        *JourneyActivities(sessions, sender, signer, renderer, settings).all(),
+    ]
+    return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities)
 
 
 async def run(settings: Settings) -> None:
