@@ -15,15 +15,17 @@ from activities.email.sender import EmailSender, OutboxOnlySender
 from activities.email.sendgrid_sender import SendGridSender
 from activities.email.smtp_sender import SmtpSender
 from activities.email.unsubscribe import ListUnsubscribe
+from activities.feedback import FeedbackActivities
 from activities.journeys import JourneyActivities
 from db.session import SessionFactory, make_engine, make_sessionmaker
 from domain.links import LinkSigner
 from settings import Settings, get_settings
+from workflows.ae_feedback import AeFeedbackWorkflow
 from workflows.journey import PartnerJourneyWorkflow
 from workflows.shard import CohortShardWorkflow
 from workflows.window import ActivationWindowWorkflow
 
-WORKFLOWS = [ActivationWindowWorkflow, CohortShardWorkflow, PartnerJourneyWorkflow]
+WORKFLOWS = [ActivationWindowWorkflow, CohortShardWorkflow, PartnerJourneyWorkflow, AeFeedbackWorkflow]
 
 
 async def connect(settings: Settings) -> Client:
@@ -71,6 +73,7 @@ def build_worker(
     signer, renderer = make_signer(settings), EmailRenderer()
     activities = [
         *JourneyActivities(sessions, sender, signer, renderer, settings).all(),
+        *FeedbackActivities(sessions, sender, signer, renderer, settings).all(),
     ]
     return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities)
 

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from playbooks.plan import readiness, stage_steps
     from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
     from workflows.types import (
+        FeedbackNote,
         GateDecision,
         JourneyCarry,
         JourneyContext,
@@ -34,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         StepNotice,
         StepReceipt,
         StepSubmission,
+        TrustProjection,
         WindowChange,
         journey_id,
     )
@@ -68,6 +70,8 @@ class PartnerJourneyWorkflow:
         self._changed = False
         self._last_progress_at = datetime.min
         self._stalled = False
+        self._trust: int | None = None
+        self._feedback_keys: list[str] = []
 
     # --- messages -------------------------------------------------------------------------
 
@@ -88,6 +92,27 @@ class PartnerJourneyWorkflow:
         if self._status == "held":
             self._decision = decision
             self._changed = True
+
+    @workflow.signal
+    async def ae_feedback_received(self, note: FeedbackNote) -> None:
+        """An AE answered a post-deal feedback form about this partner: keep the trust score it produced
+        and put it on the timeline, whichever stage the journey is in."""
+        if note.key in self._feedback_keys:
+            return  # a redelivered signal
+        self._feedback_keys.append(note.key)
+        self._trust = note.trust_score
+        await workflow.wait_condition(lambda: self._ctx is not None)
+        change = TrustProjection(
+            journey_id=self._jid(),
+            key=note.key,
+            stage=self._stage,
+            trust_score=note.trust_score,
+            feedback_received=len(self._feedback_keys),
+            occurred_at=workflow.now(),
+        )
+        await workflow.execute_activity(
+            "project_trust", change, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
+        )
 
     @workflow.update
     async def complete_step(self, submission: StepSubmission) -> StepReceipt:
@@ -147,6 +172,8 @@ class PartnerJourneyWorkflow:
             completed=list(self._completed),
             overdue=list(self._overdue),
             readiness_score=readiness(self._ctx.playbook, self._completed)[0] if self._ctx else 0,
+            trust_score=self._trust,
+            feedback_received=len(self._feedback_keys),
         )
 
     # --- the interpreter ------------------------------------------------------------------
@@ -158,6 +185,9 @@ class PartnerJourneyWorkflow:
         self._completed, self._overdue, self._skipped = list(carry.completed), list(carry.overdue), list(carry.skipped)
         self._ends_at, self._paused = inp.window_ends_at, carry.paused
         self._last_progress_at = carry.last_progress_at or workflow.now()
+        # A signal can be handled before run starts: its score is the newest one.
+        self._trust = self._trust if self._feedback_keys else carry.trust_score
+        self._feedback_keys = [*carry.feedback_keys, *self._feedback_keys]
         self._ctx = await workflow.execute_activity(
             "load_journey_context",
             LoadContext(cohort_id=inp.cohort_id, partner_id=inp.partner_id, playbook=inp.playbook),
@@ -201,6 +231,8 @@ class PartnerJourneyWorkflow:
             skipped=self._skipped,
             paused=self._paused,
             last_progress_at=self._last_progress_at,
+            trust_score=self._trust,
+            feedback_keys=self._feedback_keys,
         )
         return inp.model_copy(
             update={"carry": carry, "window_ends_at": self._ends_at, "playbook": self._next_playbook or inp.playbook}

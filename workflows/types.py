@@ -43,6 +43,8 @@ class JourneyCarry(BaseModel):
     skipped: list[str] = Field(default_factory=list)
     paused: bool = False
     last_progress_at: datetime | None = None
+    trust_score: int | None = None  # latest AE-feedback trust score the journey was told about
+    feedback_keys: list[str] = Field(default_factory=list)
 
 
 class WindowChange(BaseModel):
@@ -126,6 +128,8 @@ class StepReceipt(BaseModel):
     step_key: str
     completed_at: datetime
     readiness_score: int
+    trust_score: int | None = None
+    feedback_received: int = 0
     next_step: NextStep | None
 
 
@@ -208,3 +212,116 @@ class CohortStatusChange(BaseModel):
     cohort_id: str
     status: Literal["active", "paused", "closed", "cancelled"]
     ends_at: datetime | None = None
+
+
+# --- AE feedback (workflows/ae_feedback.py) ---------------------------------------------------
+
+
+def feedback_workflow_id(deal_id: str, ae_id: str) -> str:
+    return f"feedback/{deal_id}/{ae_id}"
+
+
+class FeedbackInput(BaseModel):
+    """One closed co-sell deal, one AE. The program (cadence, expiry) is read from the deal when absent."""
+
+    version: int = 1
+    deal_id: str
+    ae_id: str
+    partner_id: str
+    program_id: str | None = None
+    timezone: str = "UTC"  # AEs are vendor staff: reminders count business days in this zone
+
+
+class FeedbackOpen(BaseModel):
+    deal_id: str
+    ae_id: str
+    partner_id: str
+    program_id: str | None = None
+    requested_at: datetime
+
+
+class FeedbackPlan(BaseModel):
+    """What the first activity found: whether to ask at all, and the cadence stored on the request row."""
+
+    ask: bool
+    reason: str = ""
+    requested_at: datetime
+    expires_at: datetime
+    reminder_days: list[int] = Field(default_factory=list)
+
+
+class FeedbackEmail(BaseModel):
+    """The request (n = 0) or reminder n for one (deal, AE)."""
+
+    deal_id: str
+    ae_id: str
+    kind: Literal["request", "reminder"]
+    n: int
+    expires_at: datetime
+    occurred_at: datetime
+
+
+class FeedbackAnswers(BaseModel):
+    """The form as submitted. Deliberately unconstrained: the update validator checks it and says what
+    is wrong (domain.trust.feedback_errors), instead of a payload conversion failing without a reason."""
+
+    contribution: str
+    role_clarity: int
+    responsiveness: int
+    invite_again: bool
+    comment: str = ""
+
+
+class FeedbackRecord(BaseModel):
+    deal_id: str
+    ae_id: str
+    partner_id: str
+    answers: FeedbackAnswers
+    revision: int  # 1 for the first answer; a retried activity with the same revision changes nothing
+    submitted_at: datetime
+
+
+class FeedbackReceipt(BaseModel):
+    deal_id: str
+    ae_id: str
+    revision: int
+    submitted_at: datetime
+    trust_score: int | None
+    running_journeys: list[str] = Field(default_factory=list)
+
+
+class FeedbackClose(BaseModel):
+    deal_id: str
+    ae_id: str
+    closed_at: datetime
+
+
+class FeedbackState(BaseModel):
+    status: Literal["waiting", "answered", "expired", "not_asked"]
+    reason: str = ""
+    expires_at: datetime | None = None
+    reminders_sent: list[datetime] = Field(default_factory=list)
+    revisions: int = 0
+
+
+class FeedbackNote(BaseModel):
+    """Signal to the partner's running journey(s): an AE answered; `key` dedupes redelivery."""
+
+    key: str
+    deal_id: str
+    ae_id: str
+    trust_score: int | None
+    contribution: str
+    invite_again: bool
+    occurred_at: datetime
+
+
+class TrustProjection(BaseModel):
+    """A journey's `trust_updated` timeline event: what it saw and in which stage."""
+
+    journey_id: str
+    key: str
+    stage: str
+    trust_score: int | None
+    feedback_received: int
+    occurred_at: datetime

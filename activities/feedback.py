@@ -1,0 +1,282 @@
+"""AE feedback side effects: open the request row, email the AE (request and reminders) through the
+outbox, record an answer (attribution, trust score, partner timeline), close the request, and a
+journey's `trust_updated` timeline event. Every write is keyed by business identity, so retries are
+harmless."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.email.delivery import deliver
+from activities.email.render import EmailRenderer
+from activities.email.sender import EmailSender
+from db.models import AccountExecutive, AeFeedback, Deal, DealAttribution, Journey, Partner, Program
+from db.repositories import journeys, outbox
+from db.repositories.trust import recompute_trust
+from db.session import SessionFactory, transaction
+from db.upsert import insert_ignore, upsert
+from domain.links import FeedbackClaims, LinkSigner
+from domain.schedule import zone
+from settings import Settings
+from workflows.types import (
+    FeedbackClose,
+    FeedbackEmail,
+    FeedbackOpen,
+    FeedbackPlan,
+    FeedbackReceipt,
+    FeedbackRecord,
+    TrustProjection,
+)
+
+CLOSED_STAGES = ("closed_won", "closed_lost")
+FINAL_JOURNEY = ("completed", "exited")
+DEFAULT_REMINDER_DAYS, DEFAULT_EXPIRY_DAYS = [2, 5], 14
+
+
+def outcome_of(deal: Deal) -> str:
+    return {"closed_won": "won", "closed_lost": "lost"}.get(deal.stage, deal.stage)
+
+
+def when(moment: datetime, tz: str = "UTC") -> str:
+    return f"{moment.astimezone(zone(tz)):%a %-d %b %Y, %H:%M} ({tz})"
+
+
+@dataclass(frozen=True)
+class FeedbackFacts:
+    row: AeFeedback
+    deal: Deal
+    ae: AccountExecutive
+    partner: Partner
+    program: Program | None
+
+
+async def feedback_facts(session: AsyncSession, deal_id: str, ae_id: str) -> FeedbackFacts | None:
+    row = await session.get(AeFeedback, (deal_id, ae_id))
+    deal = await session.get(Deal, deal_id)
+    ae = await session.get(AccountExecutive, ae_id)
+    if row is None or deal is None or ae is None:
+        return None
+    partner = await session.get(Partner, deal.partner_id)
+    if partner is None:
+        return None
+    return FeedbackFacts(row, deal, ae, partner, await session.get(Program, deal.program_id))
+
+
+async def latest_journey(session: AsyncSession, partner_id: str) -> Journey | None:
+    return await session.scalar(
+        select(Journey).where(Journey.partner_id == partner_id).order_by(Journey.started_at.desc()).limit(1)
+    )
+
+
+class FeedbackActivities:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        sender: EmailSender,
+        signer: LinkSigner,
+        renderer: EmailRenderer,
+        settings: Settings,
+    ):
+        self._sessions, self._sender, self._signer = sessions, sender, signer
+        self._renderer, self._settings = renderer, settings
+
+    @activity.defn
+    async def open_feedback(self, req: FeedbackOpen) -> FeedbackPlan:
+        """Create the request row once (a retry reads back the first one) unless the deal is not closed."""
+        async with transaction(self._sessions) as session:
+            deal = await session.get(Deal, req.deal_id)
+            ae = await session.get(AccountExecutive, req.ae_id)
+            if deal is None or ae is None:
+                what = "deal" if deal is None else "account executive"
+                raise ApplicationError(
+                    f"{what} of feedback/{req.deal_id}/{req.ae_id} not found", type="NotFound", non_retryable=True
+                )
+            if deal.stage not in CLOSED_STAGES:
+                reason = f"deal {deal.id} is {deal.stage}, not closed: no feedback asked"
+                return FeedbackPlan(
+                    ask=False, reason=reason, requested_at=req.requested_at, expires_at=req.requested_at
+                )
+            program = await session.get(Program, req.program_id or deal.program_id)
+            reminder_days = [int(d) for d in (program.feedback_reminder_days if program else DEFAULT_REMINDER_DAYS)]
+            expiry_days = program.feedback_expiry_days if program else DEFAULT_EXPIRY_DAYS
+            await insert_ignore(
+                session,
+                AeFeedback,
+                dict(
+                    deal_id=deal.id,
+                    ae_id=ae.id,
+                    partner_id=deal.partner_id,
+                    status="requested",
+                    requested_at=req.requested_at,
+                    expires_at=req.requested_at + timedelta(days=expiry_days),
+                ),
+            )
+            row = await session.get(AeFeedback, (deal.id, ae.id), populate_existing=True)
+            assert row is not None
+            return FeedbackPlan(
+                ask=True, requested_at=row.requested_at, expires_at=row.expires_at, reminder_days=reminder_days
+            )
+
+    @activity.defn
+    async def email_feedback_request(self, mail: FeedbackEmail) -> str:
+        key = f"feedback/{mail.deal_id}/{mail.ae_id}/" + ("request" if mail.kind == "request" else f"reminder/{mail.n}")
+        async with transaction(self._sessions) as session:
+            facts = await feedback_facts(session, mail.deal_id, mail.ae_id)
+            if facts is None:
+                raise ApplicationError(f"feedback request {key} vanished", type="NotFound", non_retryable=True)
+            if mail.kind == "reminder":
+                await session.execute(
+                    update(AeFeedback)
+                    .where(AeFeedback.deal_id == mail.deal_id, AeFeedback.ae_id == mail.ae_id)
+                    .where(AeFeedback.reminders_sent < mail.n)
+                    .values(reminders_sent=mail.n)
+                )
+            program_name = facts.program.name if facts.program else self._settings.program_name
+            token = self._signer.sign_feedback(FeedbackClaims(deal_id=mail.deal_id, ae_id=mail.ae_id))
+            account, partner = facts.deal.account_name, facts.partner.name
+            subject = f"How did {partner} do on {account}?"
+            if mail.kind == "reminder":
+                subject = f"Reminder: {subject}"
+            html, text = self._renderer.render(
+                "feedback_request",
+                dict(
+                    subject=subject,
+                    program_name=program_name,
+                    kind=mail.kind,
+                    ae_name=facts.ae.name,
+                    partner_name=partner,
+                    account_name=account,
+                    outcome=outcome_of(facts.deal),
+                    amount=f"{facts.deal.currency} {facts.deal.amount:,}" if facts.deal.amount else "",
+                    expires_local=when(mail.expires_at),
+                    link=f"{self._settings.public_base_url.rstrip('/')}/ae/feedback/{token}",
+                ),
+            )
+            outbox_id = await outbox.enqueue(
+                session,
+                key,
+                journey_id=None,  # an AE's mailbox is not a partner contact's: bounces must not alert about one
+                kind=f"feedback_{mail.kind}",
+                to_email=facts.ae.email,
+                to_name=facts.ae.name,
+                subject=subject,
+                html=html,
+                text=text,
+                provider=self._sender.name,
+            )
+            reply_to = facts.program.pm_email if facts.program and facts.program.pm_email else None
+        return await deliver(self._sessions, self._sender, outbox_id, reply_to)
+
+    @activity.defn
+    async def record_feedback(self, rec: FeedbackRecord) -> FeedbackReceipt:
+        """Store the answer (revision n replaces n-1, never the reverse), the AE's attribution, the new
+        trust score and a partner timeline event; say which of the partner's journeys are running."""
+        a = rec.answers
+        async with transaction(self._sessions) as session:
+            await session.execute(
+                update(AeFeedback)
+                .where(AeFeedback.deal_id == rec.deal_id, AeFeedback.ae_id == rec.ae_id)
+                .where(AeFeedback.revisions < rec.revision)
+                .values(
+                    status="submitted",
+                    contribution=a.contribution,
+                    role_clarity=a.role_clarity,
+                    responsiveness=a.responsiveness,
+                    invite_again=a.invite_again,
+                    comment=a.comment,
+                    submitted_at=rec.submitted_at,
+                    revisions=rec.revision,
+                )
+            )
+            facts = await feedback_facts(session, rec.deal_id, rec.ae_id)
+            if facts is None:
+                raise ApplicationError(
+                    f"feedback/{rec.deal_id}/{rec.ae_id} vanished", type="NotFound", non_retryable=True
+                )
+            await upsert(
+                session,
+                DealAttribution,
+                dict(
+                    deal_id=rec.deal_id,
+                    attribution=a.contribution,
+                    said_by="ae",
+                    actor=facts.ae.email,
+                    at=rec.submitted_at,
+                ),
+                keys=["deal_id", "said_by", "actor"],
+                update=["attribution", "at"],
+            )
+            trust = await recompute_trust(session, facts.partner.id)
+            journey = await latest_journey(session, facts.partner.id)
+            if journey is not None:
+                await journeys.append_event(
+                    session,
+                    f"{journey.id}/feedback/{rec.deal_id}/{rec.ae_id}/{rec.revision}",
+                    journey.id,
+                    "ae_feedback_received",
+                    journey.stage,
+                    None,
+                    rec.submitted_at,
+                    {
+                        "deal_id": rec.deal_id,
+                        "account": facts.deal.account_name,
+                        "ae": facts.ae.name,
+                        "revision": rec.revision,
+                        "contribution": a.contribution,
+                        "role_clarity": a.role_clarity,
+                        "responsiveness": a.responsiveness,
+                        "invite_again": a.invite_again,
+                        "trust_score": trust.score,
+                    },
+                )
+            running = await session.scalars(
+                select(Journey.id).where(Journey.partner_id == facts.partner.id, Journey.status.not_in(FINAL_JOURNEY))
+            )
+            return FeedbackReceipt(
+                deal_id=rec.deal_id,
+                ae_id=rec.ae_id,
+                revision=rec.revision,
+                submitted_at=rec.submitted_at,
+                trust_score=trust.score,
+                running_journeys=sorted(running),
+            )
+
+    @activity.defn
+    async def close_feedback(self, close: FeedbackClose) -> None:
+        """An unanswered request becomes `expired`; an answer given before stays as it was."""
+        async with transaction(self._sessions) as session:
+            await session.execute(
+                update(AeFeedback)
+                .where(AeFeedback.deal_id == close.deal_id, AeFeedback.ae_id == close.ae_id)
+                .where(AeFeedback.status == "requested")
+                .values(status="expired")
+            )
+
+    @activity.defn
+    async def project_trust(self, change: TrustProjection) -> None:
+        async with transaction(self._sessions) as session:
+            await journeys.append_event(
+                session,
+                f"{change.journey_id}/trust/{change.key}",
+                change.journey_id,
+                "trust_updated",
+                change.stage,
+                None,
+                change.occurred_at,
+                {"trust_score": change.trust_score, "feedback_received": change.feedback_received},
+            )
+
+    def all(self) -> list:  # type: ignore[type-arg]
+        return [
+            self.open_feedback,
+            self.email_feedback_request,
+            self.record_feedback,
+            self.close_feedback,
+            self.project_trust,
+        ]
