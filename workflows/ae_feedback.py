@@ -41,6 +41,7 @@ class AeFeedbackWorkflow:
         self._inp: FeedbackInput | None = None
         self._expires_at: datetime | None = None
         self._closed = False
+        self._reason = ""
         self._revisions = 0
         self._reminders: list[datetime] = []
         self._lock = asyncio.Lock()  # one answer recorded at a time, in arrival order
@@ -62,8 +63,8 @@ class AeFeedbackWorkflow:
             retry_policy=DB_WRITE,
         )
         if not plan.ask:
-            self._closed = True
-            return self.state(reason=plan.reason)
+            self._closed, self._reason = True, plan.reason
+            return self.state()
         self._expires_at = plan.expires_at
         await self._email("request", 0)
         for n, due in enumerate(self._reminder_times(plan), start=1):
@@ -166,7 +167,7 @@ class AeFeedbackWorkflow:
             raise ApplicationError("some answers need attention", errors, type="InvalidAnswers")
 
     @workflow.query
-    def state(self, reason: str = "") -> FeedbackState:
+    def state(self) -> FeedbackState:
         if self._expires_at is None:
             status = "not_asked" if self._closed else "waiting"
         elif self._revisions:
@@ -175,7 +176,7 @@ class AeFeedbackWorkflow:
             status = "expired" if self._closed else "waiting"
         return FeedbackState(
             status=status,  # type: ignore[arg-type]
-            reason=reason,
+            reason=self._reason,
             expires_at=self._expires_at,
             reminders_sent=list(self._reminders),
             revisions=self._revisions,

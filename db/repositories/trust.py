@@ -32,7 +32,7 @@ async def feedback_of(session: AsyncSession, partner_id: str) -> list[Feedback]:
             submitted_at=row.submitted_at,
             account_name=account_name,
         )
-        for row, ae_name, account_name in rows.tuples()
+        for row, ae_name, account_name in rows.all()
     ]
 
 
@@ -43,7 +43,7 @@ async def intro_answers_of(session: AsyncSession, partner_id: str) -> list[Intro
         .where(IntroRequest.partner_id == partner_id, IntroRequest.status.in_(ANSWERED_INTROS))
         .order_by(IntroRequest.answered_at, IntroRequest.id)
     )
-    return [IntroAnswer(intro_id=i, ae_id=a, status=s, account_name=n) for i, a, s, n in rows.tuples()]
+    return [IntroAnswer(intro_id=i, ae_id=a, status=s, account_name=n) for i, a, s, n in rows.all()]
 
 
 async def recompute_trust(session: AsyncSession, partner_id: str) -> TrustScore:
