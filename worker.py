@@ -16,16 +16,24 @@ from activities.email.sendgrid_sender import SendGridSender
 from activities.email.smtp_sender import SmtpSender
 from activities.email.unsubscribe import ListUnsubscribe
 from activities.feedback import FeedbackActivities
+from activities.intros import IntroActivities
 from activities.journeys import JourneyActivities
 from db.session import SessionFactory, make_engine, make_sessionmaker
 from domain.links import LinkSigner
 from settings import Settings, get_settings
 from workflows.ae_feedback import AeFeedbackWorkflow
+from workflows.intro_batch import IntroBatchWorkflow
 from workflows.journey import PartnerJourneyWorkflow
 from workflows.shard import CohortShardWorkflow
 from workflows.window import ActivationWindowWorkflow
 
-WORKFLOWS = [ActivationWindowWorkflow, CohortShardWorkflow, PartnerJourneyWorkflow, AeFeedbackWorkflow]
+WORKFLOWS = [
+    ActivationWindowWorkflow,
+    CohortShardWorkflow,
+    PartnerJourneyWorkflow,
+    AeFeedbackWorkflow,
+    IntroBatchWorkflow,
+]
 
 
 async def connect(settings: Settings) -> Client:
@@ -73,6 +81,7 @@ def build_worker(
     signer, renderer = make_signer(settings), EmailRenderer()
     activities = [
         *JourneyActivities(sessions, sender, signer, renderer, settings).all(),
+        *IntroActivities(sessions, sender, signer, renderer, settings).all(),
         *FeedbackActivities(sessions, sender, signer, renderer, settings).all(),
     ]
     return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities)

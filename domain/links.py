@@ -19,6 +19,7 @@ STEP_PURPOSE = "step-link"
 FEEDBACK_PURPOSE = "ae-feedback"
 UNSUBSCRIBE_PURPOSE = "unsubscribe"
 DONE_PURPOSE = "step-done"
+INTRO_PURPOSE = "ae-intro-answer"
 CSRF_PURPOSE = "csrf"
 
 # Unsubscribing must keep working long after the reminder was sent (RFC 8058 asks for that).
@@ -51,6 +52,14 @@ class StepClaims:
 @dataclass(frozen=True)
 class FeedbackClaims:
     deal_id: str
+    ae_id: str
+
+
+@dataclass(frozen=True)
+class IntroClaims:
+    """An AE's answer link: one intro request, one AE."""
+
+    request_id: str
     ae_id: str
 
 
@@ -120,6 +129,11 @@ def _feedback(data: Any) -> FeedbackClaims | None:
     return FeedbackClaims(*values) if values else None
 
 
+def _intro(data: Any) -> IntroClaims | None:
+    values = _strings(data, "i", "a")
+    return IntroClaims(*values) if values else None
+
+
 def _unsubscribe(data: Any) -> UnsubscribeClaims | None:
     values = _strings(data, "o")
     return UnsubscribeClaims(*values) if values else None
@@ -139,6 +153,9 @@ class LinkSigner:
         )
         self._feedback = _Purpose[FeedbackClaims](
             keys, FEEDBACK_PURPOSE, max_age, lambda c: {"d": c.deal_id, "a": c.ae_id}, _feedback
+        )
+        self._intro = _Purpose[IntroClaims](
+            keys, INTRO_PURPOSE, max_age, lambda c: {"i": c.request_id, "a": c.ae_id}, _intro
         )
         self._unsubscribe = _Purpose[UnsubscribeClaims](
             keys, UNSUBSCRIBE_PURPOSE, UNSUBSCRIBE_MAX_AGE, lambda c: {"o": c.outbox_id}, _unsubscribe
@@ -163,6 +180,12 @@ class LinkSigner:
 
     def verify_feedback(self, token: str) -> FeedbackClaims:
         return self._feedback.verify(token)
+
+    def sign_intro(self, claims: IntroClaims) -> str:
+        return self._intro.sign(claims)
+
+    def verify_intro(self, token: str) -> IntroClaims:
+        return self._intro.verify(token)
 
     def sign_unsubscribe(self, claims: UnsubscribeClaims) -> str:
         return self._unsubscribe.sign(claims)

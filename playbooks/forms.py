@@ -67,10 +67,46 @@ def _clean_one(field: FormField, raw: Any) -> tuple[Any, str | None]:
     return text, None
 
 
+MAX_INTRO_ACCOUNTS = 3
+INTRO_REASON_MIN, INTRO_REASON_MAX = 40, 2000
+
+
+def _count(raw: Any, minimum: int) -> int | None:
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw >= minimum else None
+
+
+def _clean_account_upload(raw: Answers) -> tuple[Answers, dict[str, str]]:
+    """The page imports the list itself; the journey records how many accounts and matches it had."""
+    accounts, overlapping = _count(raw.get("accounts"), 1), _count(raw.get("overlapping"), 0)
+    if accounts is None or overlapping is None:
+        return {}, {"accounts": "upload a list with at least one account, then confirm it"}
+    return {"accounts": accounts, "overlapping": overlapping}, {}
+
+
+def _clean_intro_request(raw: Answers) -> tuple[Answers, dict[str, str]]:
+    """Which overlapping accounts (checked against the overlap by the page and the activity) and why now."""
+    accounts = list(dict.fromkeys(_as_list(raw.get("accounts"))))
+    reason = str(raw.get("reason") or "").strip()
+    errors: dict[str, str] = {}
+    if not accounts:
+        errors["accounts"] = "pick at least one account from your overlap"
+    elif len(accounts) > MAX_INTRO_ACCOUNTS:
+        errors["accounts"] = f"pick at most {MAX_INTRO_ACCOUNTS} accounts (you picked {len(accounts)})"
+    if len(reason) < INTRO_REASON_MIN:
+        errors["reason"] = f"needs at least {INTRO_REASON_MIN} characters (you wrote {len(reason)})"
+    elif len(reason) > INTRO_REASON_MAX:
+        errors["reason"] = f"must be at most {INTRO_REASON_MAX} characters (you wrote {len(reason)})"
+    return {"accounts": accounts, "reason": reason}, errors
+
+
 def clean_answers(step: Step, raw: Answers) -> tuple[Answers, dict[str, str]]:
     """Return (normalised answers, {field key: error}). Unknown keys are dropped, never stored."""
     cleaned: Answers = {}
     errors: dict[str, str] = {}
+    if not step.fields and step.kind == "account_upload":
+        return _clean_account_upload(raw)
+    if not step.fields and step.kind == "ae_intro_request":
+        return _clean_intro_request(raw)
     if not step.fields:
         if str(raw.get("acknowledged", "")).lower() not in ("on", "true", "yes", "1"):
             errors["acknowledged"] = "please tick the box to confirm"

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         NextStep,
         OpenStepView,
         PmNotice,
+        RequestIntros,
         StepNotice,
         StepReceipt,
         StepSubmission,
@@ -131,6 +132,22 @@ class PartnerJourneyWorkflow:
             now_at=nxt,
             status="active",
         )
+        if current.step.kind == "ae_intro_request" and self._inp and workflow.patched("intro-requests"):
+            # Inside the update, so the partner's confirmation means the requests exist.
+            await workflow.execute_activity(
+                "request_intros",
+                RequestIntros(
+                    journey_id=self._jid(),
+                    cohort_id=self._inp.cohort_id,
+                    partner_id=self._inp.partner_id,
+                    step_key=current.step.key,
+                    accounts=answers["accounts"],
+                    reason=answers["reason"],
+                    requested_at=workflow.now(),
+                ),
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_WRITE,
+            )
         current.done = True
         return StepReceipt(
             step_key=current.step.key,

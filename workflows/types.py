@@ -128,8 +128,6 @@ class StepReceipt(BaseModel):
     step_key: str
     completed_at: datetime
     readiness_score: int
-    trust_score: int | None = None
-    feedback_received: int = 0
     next_step: NextStep | None
 
 
@@ -147,6 +145,8 @@ class JourneyProgress(BaseModel):
     completed: list[str]
     overdue: list[str]
     readiness_score: int
+    trust_score: int | None = None
+    feedback_received: int = 0
 
 
 class StepNotice(BaseModel):
@@ -325,3 +325,79 @@ class TrustProjection(BaseModel):
     trust_score: int | None
     feedback_received: int
     occurred_at: datetime
+
+
+# --- intro requests (issue 5): journey -> owner AE's daily digest -> AE answer ---------------------
+
+IntroAnswerKind = Literal["accept", "decline", "not_now"]
+INTRO_ANSWER_STATUS: dict[str, str] = {"accept": "accepted", "decline": "declined", "not_now": "not_now"}
+
+
+def intro_batch_id(ae_id: str, day: str) -> str:
+    """One batch workflow (and one digest email) per AE per digest day."""
+    return f"intros/{ae_id}/{day}"
+
+
+class RequestIntros(BaseModel):
+    """A completed ae_intro_request step: write the requests and hand them to the owner AEs' batches."""
+
+    journey_id: str
+    cohort_id: str
+    partner_id: str
+    step_key: str
+    accounts: list[str]
+    reason: str
+    requested_at: datetime
+
+
+class IntrosRequested(BaseModel):
+    request_ids: list[str]
+    skipped: list[str] = Field(default_factory=list)  # accounts no longer in the partner's overlap
+
+
+class IntroBatchInput(BaseModel):
+    ae_id: str
+    day: str  # ISO date of the digest
+    send_at: datetime  # the digest goes out then, with every request that arrived before
+    every_business_days: int
+    max_reminders: int
+    timezone: str = "UTC"
+    quiet_start: str = "19:00"
+    quiet_end: str = "08:00"
+    link_max_age_days: int = 30  # answers are taken as long as the newest emailed link is valid
+
+
+class IntroBatchAdd(BaseModel):
+    request_ids: list[str]
+
+
+class IntroMail(BaseModel):
+    """One email of an AE's batch: the digest (n = 0; 1.. for late arrivals), a reminder (n = 1..), the PM
+    escalation, or the partner's "the AE answered" for one request."""
+
+    ae_id: str
+    day: str
+    kind: Literal["digest", "reminder", "escalation", "answered"]
+    n: int
+    request_ids: list[str]
+    occurred_at: datetime
+
+
+class IntroAnswer(BaseModel):
+    request_id: str
+    answer: IntroAnswerKind
+    note: str = Field(default="", max_length=2000)
+
+
+class RecordIntroAnswer(BaseModel):
+    ae_id: str
+    request_id: str
+    answer: IntroAnswerKind
+    note: str = ""
+    answered_at: datetime
+
+
+class IntroAnswerReceipt(BaseModel):
+    request_id: str
+    status: str
+    answered_at: datetime

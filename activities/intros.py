@@ -1,0 +1,455 @@
+"""Intro requests: write them, batch them per AE per day, email the digest, remind, escalate, record answers.
+
+Every write is keyed by business identity (request id = journey/step/account; outbox keys per AE and
+day), so a retried activity or a replayed workflow never writes or sends twice.
+"""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio import activity
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from activities.email import notices
+from activities.email.delivery import deliver
+from activities.email.render import EmailRenderer
+from activities.email.sender import EmailSender
+from activities.intro_content import ANSWER_WORDS, IntroView, intro_view
+from db.models import AccountExecutive, AccountMatch, Cohort, IntroRequest, PartnerContact, Program, VendorAccount
+from db.repositories import journeys, outbox
+from db.session import SessionFactory, transaction
+from db.upsert import insert_ignore
+from domain.links import IntroClaims, LinkSigner
+from domain.schedule import zone
+from settings import Settings
+from workflows.intro_batch import IntroBatchWorkflow
+from workflows.types import (
+    INTRO_ANSWER_STATUS,
+    IntroAnswerReceipt,
+    IntroBatchAdd,
+    IntroBatchInput,
+    IntroMail,
+    IntrosRequested,
+    RecordIntroAnswer,
+    RequestIntros,
+    intro_batch_id,
+)
+
+# The digest goes out in the afternoon of the AE's working day, so the morning's requests are in it
+# and it lands while the AE is still at work. AEs carry no time zone yet: UTC.
+DIGEST_AT = time(16, 0)
+AE_TIMEZONE = "UTC"
+OPEN = ("pending", "sent", "escalated")  # not yet answered
+NEXT_STEPS = {
+    "accepted": "Reply to this email within a day with two or three times for a 20-minute account planning call, "
+    "and bring your account notes.",
+    "declined": "Nothing to do on this account for now. Pick another account from your overlap where the timing fits.",
+    "not_now": "The timing is not right yet. Keep the account warm and ask again when something changes there.",
+}
+
+
+def digest_slot(moment: datetime, tz: str = AE_TIMEZONE) -> tuple[str, datetime]:
+    """The AE's digest a request made at `moment` goes into: (day, send time). Weekends roll to Monday."""
+    local = moment.astimezone(zone(tz))
+    day = local.date()
+    if local.time() >= DIGEST_AT:
+        day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day.isoformat(), _send_at(day, tz)
+
+
+def _send_at(day: date, tz: str) -> datetime:
+    return datetime.combine(day, DIGEST_AT, zone(tz)).astimezone(zone("UTC"))
+
+
+def _next_day(day: str) -> tuple[str, datetime]:
+    return digest_slot(_send_at(date.fromisoformat(day), AE_TIMEZONE))
+
+
+def request_id_for(journey_id: str, step_key: str, vendor_account_id: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"intro/{journey_id}/{step_key}/{vendor_account_id}"))
+
+
+async def _recompute_trust(session: AsyncSession, partner_id: str) -> None:
+    """The trust score moves with AE answers; the scorer lives with the AE feedback work."""
+    try:
+        trust = importlib.import_module("db.repositories.trust")
+    except ImportError:
+        return
+    await trust.recompute_trust(session, partner_id)
+
+
+class IntroActivities:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        sender: EmailSender,
+        signer: LinkSigner,
+        renderer: EmailRenderer,
+        settings: Settings,
+    ):
+        self._sessions, self._sender, self._signer = sessions, sender, signer
+        self._renderer, self._settings = renderer, settings
+
+    # --- requests -> batches ------------------------------------------------------------------
+
+    @activity.defn
+    async def request_intros(self, req: RequestIntros) -> IntrosRequested:
+        """Write one request per overlapping account (again checking the overlap: the page checked it, but
+        a list deleted since then must not leak an account) and hand each to its AE's batch of the day."""
+        async with transaction(self._sessions) as session:
+            facts = await notices.journey_facts(session, req.journey_id)
+            if facts is None:
+                raise ApplicationError(f"journey {req.journey_id} not found", type="NotFound", non_retryable=True)
+            rows = await session.execute(
+                select(VendorAccount.id, VendorAccount.name, VendorAccount.owner_ae_id)
+                .join(AccountMatch, AccountMatch.vendor_account_id == VendorAccount.id)
+                .where(AccountMatch.partner_id == req.partner_id, VendorAccount.id.in_(req.accounts))
+                .distinct()
+            )
+            overlap = {vid: (name, ae) for vid, name, ae in rows if ae}
+            day, _ = digest_slot(req.requested_at)
+            ids, skipped = [], []
+            for account_id in req.accounts:
+                if account_id not in overlap:
+                    skipped.append(account_id)
+                    continue
+                name, ae_id = overlap[account_id]
+                request_id = request_id_for(req.journey_id, req.step_key, account_id)
+                await insert_ignore(
+                    session,
+                    IntroRequest,
+                    dict(
+                        id=request_id,
+                        journey_id=req.journey_id,
+                        step_key=req.step_key,
+                        partner_id=req.partner_id,
+                        vendor_account_id=account_id,
+                        ae_id=ae_id,
+                        reason=req.reason,
+                        status="pending",
+                        batch_id=intro_batch_id(ae_id, day),
+                        requested_at=req.requested_at,
+                    ),
+                )
+                await journeys.append_event(
+                    session,
+                    f"{req.journey_id}/intro/{request_id}/requested",
+                    req.journey_id,
+                    "intro_requested",
+                    facts.journey.stage,
+                    req.step_key,
+                    req.requested_at,
+                    {"request_id": request_id, "account": name},
+                )
+                ids.append(request_id)
+            if skipped:
+                activity.logger.warning("%s: %d accounts are no longer in the overlap", req.journey_id, len(skipped))
+            step = facts.playbook.step(req.step_key)
+            cadence = step.reminders or facts.playbook.reminders
+            quiet = facts.playbook.quiet_hours
+            requests = list(await session.scalars(select(IntroRequest).where(IntroRequest.id.in_(ids))))
+        for batch_id, members in _by_batch(requests).items():
+            ae_id, day = batch_id.split("/")[1], batch_id.split("/")[2]
+            template = IntroBatchInput(
+                ae_id=ae_id,
+                day=day,
+                send_at=_send_at(date.fromisoformat(day), AE_TIMEZONE),
+                every_business_days=cadence.every_business_days,
+                max_reminders=cadence.max_reminders,
+                timezone=AE_TIMEZONE,
+                quiet_start=quiet.start,
+                quiet_end=quiet.end,
+                link_max_age_days=self._settings.link_max_age_days,
+            )
+            await self._join_batch(template, members)
+        return IntrosRequested(request_ids=ids, skipped=skipped)
+
+    async def _join_batch(self, inp: IntroBatchInput, request_ids: list[str]) -> None:
+        """Signal-with-start the AE's batch; a batch of that day that already finished (everything answered)
+        cannot be reopened, so the requests move to the AE's next digest day instead."""
+        client = activity.client()
+        for _ in range(14):
+            try:
+                await client.start_workflow(
+                    IntroBatchWorkflow.run,
+                    inp,
+                    id=intro_batch_id(inp.ae_id, inp.day),
+                    task_queue=activity.info().task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    start_signal="add_requests",
+                    start_signal_args=[IntroBatchAdd(request_ids=request_ids)],
+                )
+            except WorkflowAlreadyStartedError:
+                day, send_at = _next_day(inp.day)
+                inp = inp.model_copy(update={"day": day, "send_at": send_at})
+                async with transaction(self._sessions) as session:
+                    await session.execute(
+                        update(IntroRequest)
+                        .where(IntroRequest.id.in_(request_ids))
+                        .values(batch_id=intro_batch_id(inp.ae_id, day))
+                    )
+                continue
+            return
+        raise ApplicationError("no open digest day found in two weeks", type="NoBatch", non_retryable=True)
+
+    # --- emails of a batch --------------------------------------------------------------------
+
+    @activity.defn
+    async def send_intro_mail(self, mail: IntroMail) -> str:
+        if mail.kind == "answered":
+            return await self._answered_mail(mail)
+        if mail.kind == "escalation":
+            return await self._escalation(mail)
+        async with transaction(self._sessions) as session:
+            ae = await session.get(AccountExecutive, mail.ae_id)
+            if ae is None:
+                raise ApplicationError(f"AE {mail.ae_id} not found", type="NotFound", non_retryable=True)
+            views = [v for v in [await intro_view(session, r) for r in mail.request_ids] if v is not None]
+            views = [v for v in views if v.request.status in OPEN]  # a reminder never chases an answered one
+            if not views:
+                return "nothing-to-send"
+            count = len(views)
+            partners = sorted({v.partner.name for v in views})
+            subject = (
+                f"{count} co-sell intro request{'s' if count > 1 else ''} from {_names(partners)}"
+                if mail.kind == "digest"
+                else f"Reminder: {count} intro request{'s' if count > 1 else ''} waiting for your answer"
+            )
+            html, text = self._renderer.render(
+                "intro_digest",
+                dict(
+                    subject=subject,
+                    program_name=views[0].program_name,
+                    ae_name=ae.name,
+                    kind=mail.kind,
+                    requests=[self._entry(v) for v in views],
+                ),
+            )
+            suffix = "" if mail.kind == "digest" and mail.n == 0 else f"/{mail.n}"
+            outbox_id = await outbox.enqueue(
+                session,
+                f"intro-{mail.kind}/{mail.ae_id}/{mail.day}{suffix}",
+                journey_id=None,
+                kind=f"intro_{mail.kind}",
+                to_email=ae.email,
+                to_name=ae.name,
+                subject=subject,
+                html=html,
+                text=text,
+                provider=self._sender.name,
+            )
+            if mail.kind == "reminder":
+                for view in views:  # "reminders needed" is a behavior signal of the AE side, on the timeline
+                    await journeys.append_event(
+                        session,
+                        f"{view.request.journey_id}/intro/{view.request.id}/reminded/{mail.n}",
+                        view.request.journey_id,
+                        "intro_reminded",
+                        await _stage(session, view.request.journey_id),
+                        view.request.step_key,
+                        mail.occurred_at,
+                        {"request_id": view.request.id, "n": mail.n, "ae": ae.name},
+                    )
+            if mail.kind == "digest":
+                await session.execute(
+                    update(IntroRequest)
+                    .where(IntroRequest.id.in_([v.request.id for v in views]), IntroRequest.status == "pending")
+                    .values(status="sent", sent_at=mail.occurred_at)
+                )
+        return await deliver(self._sessions, self._sender, outbox_id, None)
+
+    def _entry(self, view: IntroView) -> dict:
+        token = self._signer.sign_intro(IntroClaims(request_id=view.request.id, ae_id=view.ae.id))
+        link = f"{self._settings.public_base_url.rstrip('/')}/ae/intro/{token}"
+        return dict(
+            partner_name=view.partner.name,
+            account_name=view.account.name,
+            segment=view.account.segment,
+            reason=view.request.reason,
+            one_pager=view.one_pager,
+            link=link,
+            accept=f"{link}?answer=accept",
+            decline=f"{link}?answer=decline",
+            not_now=f"{link}?answer=not_now",
+        )
+
+    async def _escalation(self, mail: IntroMail) -> str:
+        """Tell each PM whose partners are waiting; the requests stay answerable."""
+        queued: list[str] = []
+        async with transaction(self._sessions) as session:
+            ae = await session.get(AccountExecutive, mail.ae_id)
+            views = [v for v in [await intro_view(session, r) for r in mail.request_ids] if v is not None]
+            views = [v for v in views if v.request.status in OPEN]
+            if ae is None or not views:
+                return "nothing-to-send"
+            by_program: dict[str, list[IntroView]] = defaultdict(list)
+            for view in views:
+                journey = await journeys.get_journey(session, view.request.journey_id)
+                cohort = await session.get(Cohort, journey.cohort_id) if journey else None
+                if journey is None or cohort is None:
+                    continue
+                by_program[cohort.program_id].append(view)
+                await journeys.append_event(
+                    session,
+                    f"{journey.id}/intro/{view.request.id}/escalated",
+                    journey.id,
+                    "intro_escalated",
+                    journey.stage,
+                    view.request.step_key,
+                    mail.occurred_at,
+                    {"request_id": view.request.id, "account": view.account.name, "ae": ae.name},
+                )
+            await session.execute(
+                update(IntroRequest)
+                .where(IntroRequest.id.in_([v.request.id for v in views]), IntroRequest.status.in_(("pending", "sent")))
+                .values(status="escalated")
+            )
+            for program_id, waiting in by_program.items():
+                program = await session.get(Program, program_id)
+                if program is None or not program.pm_email:
+                    continue
+                subject = f"{ae.name} has not answered {len(waiting)} intro request{'s' if len(waiting) > 1 else ''}"
+                html, text = self._renderer.render(
+                    "pm_intro_escalation",
+                    dict(
+                        subject=subject,
+                        program_name=program.name,
+                        ae_name=ae.name,
+                        ae_email=ae.email,
+                        day=mail.day,
+                        requests=[
+                            dict(partner_name=v.partner.name, account_name=v.account.name, reason=v.request.reason)
+                            for v in waiting
+                        ],
+                    ),
+                )
+                queued.append(
+                    await outbox.enqueue(
+                        session,
+                        f"pm-intro-escalation/{mail.ae_id}/{mail.day}/{program_id}",
+                        journey_id=None,
+                        kind="pm_intro_escalation",
+                        to_email=program.pm_email,
+                        to_name="Program manager",
+                        subject=subject,
+                        html=html,
+                        text=text,
+                        provider=self._sender.name,
+                    )
+                )
+        for outbox_id in queued:
+            await deliver(self._sessions, self._sender, outbox_id, None)
+        return f"escalated to {len(queued)} program manager(s)"
+
+    async def _answered_mail(self, mail: IntroMail) -> str:
+        """'<AE> accepted your intro request for <account>', to the partner contact, with what to do next."""
+        async with transaction(self._sessions) as session:
+            view = await intro_view(session, mail.request_ids[0])
+            if view is None or not view.answered:
+                return "nothing-to-send"
+            contact = await session.scalar(
+                select(PartnerContact)
+                .where(PartnerContact.partner_id == view.partner.id)
+                .order_by(PartnerContact.is_primary.desc(), PartnerContact.id)
+            )
+            if contact is None:
+                return "no-contact"
+            status = view.request.status
+            subject = f"{view.ae.name} {ANSWER_WORDS[status]} your intro request for {view.account.name}"
+            html, text = self._renderer.render(
+                "intro_answered",
+                dict(
+                    subject=subject,
+                    program_name=view.program_name,
+                    partner_name=view.partner.name,
+                    contact_name=contact.name,
+                    ae_name=view.ae.name,
+                    ae_email=view.ae.email,
+                    account_name=view.account.name,
+                    status=status,
+                    note=view.request.answer_note,
+                    next_step=NEXT_STEPS[status],
+                ),
+            )
+            outbox_id = await outbox.enqueue(
+                session,
+                f"intro-answered/{view.request.id}",
+                journey_id=view.request.journey_id,
+                kind="intro_answered",
+                to_email=contact.email,
+                to_name=contact.name,
+                subject=subject,
+                html=html,
+                text=text,
+                provider=self._sender.name,
+            )
+        return await deliver(self._sessions, self._sender, outbox_id, None)
+
+    # --- the AE's answer ----------------------------------------------------------------------
+
+    @activity.defn
+    async def record_intro_answer(self, answer: RecordIntroAnswer) -> IntroAnswerReceipt:
+        """Status, time and note once; a timeline event (a behavior and trust signal); the trust score."""
+        status = INTRO_ANSWER_STATUS[answer.answer]
+        async with transaction(self._sessions) as session:
+            request = await session.get(IntroRequest, answer.request_id)
+            if request is None or request.ae_id != answer.ae_id:
+                raise ApplicationError("intro request not found for this AE", type="NotFound", non_retryable=True)
+            if request.status not in OPEN:  # a retry after the first attempt committed
+                assert request.answered_at is not None
+                return IntroAnswerReceipt(request_id=request.id, status=request.status, answered_at=request.answered_at)
+            await session.execute(
+                update(IntroRequest)
+                .where(IntroRequest.id == request.id, IntroRequest.status.in_(OPEN))
+                .values(status=status, answered_at=answer.answered_at, answer_note=answer.note.strip())
+            )
+            journey = await journeys.get_journey(session, request.journey_id)
+            account = await session.get(VendorAccount, request.vendor_account_id)
+            ae = await session.get(AccountExecutive, request.ae_id)
+            if journey is not None:
+                await journeys.append_event(
+                    session,
+                    f"{journey.id}/intro/{request.id}/answered",
+                    journey.id,
+                    f"intro_{status}",
+                    journey.stage,
+                    request.step_key,
+                    answer.answered_at,
+                    {
+                        "request_id": request.id,
+                        "account": account.name if account else "",
+                        "ae": ae.name if ae else "",
+                        "hours_to_answer": round((answer.answered_at - request.requested_at) / timedelta(hours=1), 1),
+                    },
+                )
+            await _recompute_trust(session, request.partner_id)
+        return IntroAnswerReceipt(request_id=answer.request_id, status=status, answered_at=answer.answered_at)
+
+    def all(self) -> list:  # type: ignore[type-arg]
+        return [self.request_intros, self.send_intro_mail, self.record_intro_answer]
+
+
+async def _stage(session: AsyncSession, journey_id: str) -> str:
+    journey = await journeys.get_journey(session, journey_id)
+    return journey.stage if journey else ""
+
+
+def _by_batch(requests: list[IntroRequest]) -> dict[str, list[str]]:
+    batches: dict[str, list[str]] = defaultdict(list)
+    for request in sorted(requests, key=lambda r: r.id):
+        if request.batch_id:
+            batches[request.batch_id].append(request.id)
+    return batches
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"

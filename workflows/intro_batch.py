@@ -1,0 +1,165 @@
+"""IntroBatchWorkflow: one AE's intro requests of one day, sent as one digest, reminded, escalated, answered.
+
+Id `intros/<ae id>/<day>`: the request activity signals-with-start it, so every request of that day
+joins the same run and the AE gets one email a day, however many partners and accounts ask. It stays
+open while any emailed answer link is still valid, so an AE who answers after the PM was told is still
+heard; it ends when every request is answered or the links have expired.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.schedule import reminder_at
+    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
+    from workflows.types import (
+        IntroAnswer,
+        IntroAnswerReceipt,
+        IntroBatchAdd,
+        IntroBatchInput,
+        IntroMail,
+        RecordIntroAnswer,
+    )
+
+
+@workflow.defn
+class IntroBatchWorkflow:
+    def __init__(self) -> None:
+        self._inp: IntroBatchInput | None = None
+        self._requests: list[str] = []
+        self._mailed: set[str] = set()
+        self._answering: set[str] = set()
+        self._answered: set[str] = set()
+        self._to_notify: list[str] = []
+        self._added = False
+        self._digests = 0
+
+    @workflow.signal
+    def add_requests(self, add: IntroBatchAdd) -> None:
+        # A retried request activity signals again: ids already here are no-ops.
+        for request_id in add.request_ids:
+            if request_id not in self._requests:
+                self._requests.append(request_id)
+                self._added = True
+
+    @workflow.update
+    async def answer(self, answer: IntroAnswer) -> IntroAnswerReceipt:
+        assert self._inp
+        self._answering.add(answer.request_id)
+        try:
+            receipt: IntroAnswerReceipt = await workflow.execute_activity(
+                "record_intro_answer",
+                RecordIntroAnswer(
+                    ae_id=self._inp.ae_id,
+                    request_id=answer.request_id,
+                    answer=answer.answer,
+                    note=answer.note,
+                    answered_at=workflow.now(),
+                ),
+                result_type=IntroAnswerReceipt,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_WRITE,
+            )
+        finally:
+            self._answering.discard(answer.request_id)
+        self._answered.add(answer.request_id)
+        self._to_notify.append(answer.request_id)  # the partner's email goes out from the main loop, retried
+        return receipt
+
+    @answer.validator
+    def _validate_answer(self, answer: IntroAnswer) -> None:
+        if answer.request_id not in self._requests:
+            raise ApplicationError("this intro request is not in this batch", type="UnknownIntroRequest")
+        if answer.request_id in self._answered or answer.request_id in self._answering:
+            raise ApplicationError("this intro request is already answered", type="AlreadyAnswered")
+
+    @workflow.query
+    def unanswered(self) -> list[str]:
+        return self._unanswered()
+
+    def _unanswered(self) -> list[str]:
+        return [r for r in self._requests if r not in self._answered]
+
+    @workflow.run
+    async def run(self, inp: IntroBatchInput) -> list[str]:
+        """Returns the requests nobody answered."""
+        self._inp = inp
+        await self._wait(lambda: False, inp.send_at, "digest send time")
+        last_link = await self._send_new_requests()
+        reminders, escalated = 0, False
+        next_nudge = self._next_nudge(workflow.now())
+        while self._unanswered() or self._to_notify:
+            await self._notify_partners()
+            if not self._unanswered():
+                break
+            if any(r not in self._mailed for r in self._requests):
+                last_link = await self._send_new_requests()  # arrived after the digest: a short follow-up
+                continue
+            answers_until = last_link + timedelta(days=inp.link_max_age_days)
+            if workflow.now() >= answers_until:
+                break
+            self._added = False
+            await self._wait(
+                lambda: not self._unanswered() or self._added or bool(self._to_notify),
+                answers_until if escalated else min(next_nudge, answers_until),
+                "answer, reminder or escalation",
+            )
+            now = workflow.now()
+            if escalated or now < next_nudge or not self._unanswered():
+                continue
+            if reminders < inp.max_reminders:
+                reminders += 1
+                await self._mail("reminder", reminders, self._unanswered())
+                last_link = now
+            else:
+                await self._mail("escalation", 0, self._unanswered())
+                escalated = True
+            next_nudge = self._next_nudge(now)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._notify_partners()
+        return self._unanswered()
+
+    def _next_nudge(self, after: datetime) -> datetime:
+        assert self._inp
+        inp = self._inp
+        return reminder_at(after, inp.every_business_days, inp.timezone, inp.quiet_start, inp.quiet_end)
+
+    async def _send_new_requests(self) -> datetime:
+        new = [r for r in self._requests if r not in self._mailed]
+        if new:
+            await self._mail("digest", self._digests, new)
+            self._digests += 1
+            self._mailed.update(new)
+        return workflow.now()
+
+    async def _notify_partners(self) -> None:
+        while self._to_notify:
+            request_id = self._to_notify[0]
+            await self._mail("answered", 0, [request_id])
+            self._to_notify.pop(0)
+
+    async def _mail(self, kind: str, n: int, request_ids: list[str]) -> None:
+        assert self._inp
+        mail = IntroMail(
+            ae_id=self._inp.ae_id,
+            day=self._inp.day,
+            kind=kind,  # type: ignore[arg-type]
+            n=n,
+            request_ids=request_ids,
+            occurred_at=workflow.now(),
+        )
+        await workflow.execute_activity(
+            "send_intro_mail", mail, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
+        )
+
+    async def _wait(self, condition: Callable[[], bool], until: datetime, summary: str) -> None:
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                condition, timeout=max(until - workflow.now(), timedelta(seconds=1)), timeout_summary=summary
+            )
