@@ -12,6 +12,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from api import errors
+from api.accounts.endpoints import router as accounts_router
 from api.cohorts.endpoints import router as cohorts_router
 from api.deps import SessionDep
 from api.dev.endpoints import router as dev_router
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     install_log_redaction()
     errors.install(app)
     app.include_router(cohorts_router)
+    app.include_router(accounts_router)
     app.include_router(playbooks_router)
     partner_pages.install(app)
     app.include_router(webhooks_router)

@@ -17,8 +17,9 @@ from typing import BinaryIO
 # Spreadsheets execute a cell that starts with one of these (CSV/formula injection, OWASP).
 _FORMULA_START = ("=", "+", "-", "@")
 _CONTROL_START = ("\t", "\r")
-# ...but a plain number or phone number ("-5", "+49 30 901820", "-1,234.50") is data, not a formula.
-_PLAIN_NUMBER = re.compile(r"[+-][\d\s().,/]*\d[\d\s().,/]*")
+# ...but a plain number or phone number ("-5", "+49 30 901820", "+1 (206) 555-0123") is data: without
+# letters, "+" after the first character or quotes it can neither call a function nor reference a cell.
+_PLAIN_NUMBER = re.compile(r"[+-][\d\s().,/-]*\d[\d\s().,/-]*")
 # Field sizes beyond this are hostile or not a CSV; the csv module's own default is 128 KiB.
 _FIELD_LIMIT = 1 << 20
 
