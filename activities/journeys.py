@@ -13,12 +13,12 @@ from activities.email.delivery import deliver
 from activities.email.render import EmailRenderer
 from activities.email.sender import EmailSender
 from db.models import Cohort, CohortMember, Partner, PartnerContact, Program
-from db.repositories import journeys, outbox
+from db.repositories import deals, journeys, outbox
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction
 from domain.links import LinkSigner, StepClaims
 from domain.schedule import zone
-from playbooks.model import Playbook
+from playbooks.model import Playbook, StepKind
 from settings import Settings
 from workflows.types import (
     CohortStatusChange,
@@ -220,8 +220,37 @@ class JourneyActivities:
                     completed_at=change.occurred_at,
                     submission=change.data.get("answers", {}),
                 )
+                await self._register_deal(session, change)
             elif change.kind == "step_overdue" and change.step_key:
                 await journeys.mark_step(session, change.journey_id, change.step_key, status="overdue")
+
+    async def _register_deal(self, session: AsyncSession, change: JourneyUpdate) -> None:
+        """A completed deal_registration step registers its deal in the same transaction as the completion."""
+        assert change.step_key
+        cohort, _, _ = await _who(session, change.cohort_id, change.partner_id)
+        playbook = await self._playbook(session, cohort.playbook_id, change.playbook_version or cohort.playbook_version)
+        try:
+            kind = playbook.step(change.step_key).kind
+        except KeyError:
+            return
+        if kind != StepKind.deal_registration:
+            return
+        contact = await session.scalar(
+            select(PartnerContact.email)
+            .where(PartnerContact.partner_id == change.partner_id)
+            .order_by(PartnerContact.is_primary.desc(), PartnerContact.id)
+        )
+        await deals.register_from_step(
+            session,
+            program_id=cohort.program_id,
+            cohort_id=cohort.id,
+            partner_id=change.partner_id,
+            journey_id=change.journey_id,
+            step_key=change.step_key,
+            answers=change.data.get("answers", {}),
+            actor=contact or change.partner_id,
+            at=change.occurred_at,
+        )
 
     @activity.defn
     async def notify_pm(self, notice: PmNotice) -> str:

@@ -86,3 +86,46 @@ class TestAttributionPrecedence:
     def test_latest_of_the_same_speaker_counts(self) -> None:
         assert current_attribution([("ae", "sourced"), ("ae", "influenced")]) == ("ae", "influenced")
         assert current_attribution([]) is None
+
+
+class TestRegistrationStepContract:
+    """A deal_registration step must ask what a registration needs (playbooks.model)."""
+
+    STEP = {
+        "key": "register",
+        "kind": "deal_registration",
+        "title": "Register a deal",
+        "due_days": 5,
+        "email": {"subject": "Register", "intro": "Register your deal"},
+    }
+    FIELDS = [
+        {"key": "account_name", "label": "Account", "type": "text"},
+        {"key": "amount", "label": "Amount", "type": "number"},
+        {"key": "expected_close", "label": "Close", "type": "date"},
+        {"key": "partner_role", "label": "Role", "type": "select", "options": ["sourced", "influenced"]},
+    ]
+
+    def test_complete_step_is_valid(self) -> None:
+        from playbooks.model import Step
+
+        Step.model_validate({**self.STEP, "fields": self.FIELDS})
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            (lambda f: f[1:], "needs a field 'account_name'"),
+            (lambda f: [f[0], {**f[1], "type": "text"}, *f[2:]], "'amount' of a deal_registration step must be number"),
+            (lambda f: [*f[:3], {**f[3], "options": ["sourced", "resold"]}], "partner_role options must be among"),
+            (
+                lambda f: [*f[:2], {**f[2], "required": False}, f[3]],
+                "'expected_close' of a deal_registration step must be required",
+            ),
+        ],
+    )
+    def test_missing_or_wrong_fields_are_named(self, change: object, message: str) -> None:
+        from pydantic import ValidationError
+
+        from playbooks.model import Step
+
+        with pytest.raises(ValidationError, match=message):
+            Step.model_validate({**self.STEP, "fields": change(self.FIELDS)})  # type: ignore[operator]
