@@ -12,10 +12,11 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from api import errors
-from api.accounts.endpoints import router as accounts_router
+from api.ae_pages.feedback import router as ae_feedback_router
 from api.cohorts.endpoints import router as cohorts_router
 from api.deps import SessionDep
 from api.dev.endpoints import router as dev_router
+from api.feedback.endpoints import router as trust_router
 from api.pages import PRIVATE_HEADERS
 from api.partner_pages import endpoints as partner_pages
 from api.partner_pages.rate_limit import LinkLimits
@@ -88,9 +89,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     install_log_redaction()
     errors.install(app)
     app.include_router(cohorts_router)
-    app.include_router(accounts_router)
     app.include_router(playbooks_router)
     partner_pages.install(app)
+    app.include_router(ae_feedback_router)
+    app.include_router(trust_router)
     app.include_router(webhooks_router)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)

@@ -1,0 +1,1 @@
+"""Account executive pages behind signed links: /ae/<purpose>/<token>."""

@@ -1,0 +1,184 @@
+"""The AE's post-deal feedback form behind a signed link. Same rules as the partner step pages: a GET
+only shows (mail scanners prefetch links); a CSRF-checked, same-origin POST records, then redirects to
+a token-free thank-you page. Until the form expires a second POST revises the answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.feedback import service
+from api.feedback.service import CONTRIBUTION_LABELS, FeedbackPage
+from api.pages import render_page
+from api.partner_pages import csrf
+from api.partner_pages.rate_limit import rate_limited
+from domain.links import DONE_MAX_AGE, DoneClaims, FeedbackClaims, LinkExpired, LinkInvalid, LinkSigner
+from domain.trust import COMMENT_MAX
+
+PATH = "/ae/feedback"
+router = APIRouter(prefix=PATH, tags=["AE pages"], include_in_schema=False, dependencies=[Depends(rate_limited)])
+DONE_COOKIE = "cosell_feedback_done"
+DONE_STEP = "ae-feedback"  # marks a confirmation cookie as ours: a partner step's never shows here
+
+
+def _signer(request: Request) -> LinkSigner:
+    return request.app.state.signer
+
+
+def _not_found(request: Request) -> HTMLResponse:
+    return render_page(
+        request,
+        "message.html",
+        404,
+        title="We couldn't find that page",
+        message="The link may be incomplete. Please open it again from the email you received.",
+    )
+
+
+def _forbidden(request: Request) -> HTMLResponse:
+    return render_page(
+        request,
+        "message.html",
+        403,
+        title="Please submit the form from its page",
+        message="For your security we only accept this form from the page we showed you. "
+        "Open the link from your email again and resubmit.",
+    )
+
+
+def _closed(request: Request, page: FeedbackPage) -> HTMLResponse:
+    return render_page(request, "feedback_closed.html", 410, page=page)
+
+
+def _set_csrf(response: Response, request: Request, value: str) -> None:
+    # Same signed double-submit cookie as the partner pages, scoped to this page's path.
+    response.set_cookie(
+        csrf.CSRF_COOKIE, value, httponly=True, samesite="strict", path=PATH, secure=request.url.scheme == "https"
+    )
+
+
+def _form(
+    request: Request,
+    page: FeedbackPage,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    submission_id: str | None = None,
+) -> HTMLResponse:
+    value = csrf.token_for(request, _signer(request))
+    response = render_page(
+        request,
+        "feedback_form.html",
+        status,
+        page=page,
+        values=values,
+        errors=errors,
+        csrf=value,
+        submission_id=submission_id or str(uuid.uuid4()),
+        contributions=CONTRIBUTION_LABELS,
+        comment_max=COMMENT_MAX,
+    )
+    _set_csrf(response, request, value)
+    return response
+
+
+async def _page(request: Request, session: Any, token: str) -> FeedbackPage | HTMLResponse:
+    """The page the token names, or the answer to give instead (404 for anything we can't vouch for)."""
+    try:
+        claims = _signer(request).verify_feedback(token)
+    except LinkExpired as exc:
+        # A correctly signed but old link: the form is past its expiry too; say so truthfully.
+        page = await service.load(session, exc.claims) if isinstance(exc.claims, FeedbackClaims) else None
+        return _closed(request, page) if page is not None else _not_found(request)
+    except LinkInvalid:
+        return _not_found(request)
+    page = await service.load(session, claims)
+    return page if page is not None else _not_found(request)
+
+
+@router.get("/done", response_class=HTMLResponse)
+async def done(request: Request, session: SessionDep) -> HTMLResponse:
+    try:
+        claims = _signer(request).verify_done(request.cookies.get(DONE_COOKIE, ""))
+    except (LinkInvalid, LinkExpired):
+        claims = None
+    page = None
+    if claims is not None and claims.step_key == DONE_STEP and claims.next_step:
+        page = await service.load(session, FeedbackClaims(deal_id=claims.journey_id, ae_id=claims.next_step))
+    if page is None:
+        return render_page(
+            request,
+            "message.html",
+            200,
+            title="Nothing to show here",
+            message="This confirmation is only shown right after you send feedback. "
+            "To see your answers again, open the link from your email.",
+        )
+    return render_page(request, "feedback_done.html", 200, page=page)
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+async def show(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    page = await _page(request, session, token)
+    if isinstance(page, HTMLResponse):
+        return page
+    if page.closed:
+        return _closed(request, page)
+    return _form(request, page, page.previous(), {})
+
+
+@router.post("/{token}", response_class=HTMLResponse)
+async def submit(
+    token: str, request: Request, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+) -> Response:
+    form = await request.form()
+    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
+        return _forbidden(request)
+    page = await _page(request, session, token)
+    if isinstance(page, HTMLResponse):
+        return page
+    if page.closed:
+        return _closed(request, page)
+    parsed = service.parse({k: str(v) for k, v in form.items()})
+    submission_id = str(form.get("submission_id") or uuid.uuid4())
+    if parsed.answers is None:
+        return _form(request, page, parsed.values, parsed.errors, status=422, submission_id=submission_id)
+    claims = FeedbackClaims(deal_id=page.row.deal_id, ae_id=page.row.ae_id)
+    outcome = await service.submit(temporal, claims, parsed.answers, submission_id)
+    if outcome.kind == "invalid":
+        return _form(request, page, parsed.values, outcome.errors, status=422, submission_id=submission_id)
+    if outcome.kind == "closed":
+        return _closed(request, page)
+    if outcome.kind == "busy":
+        return render_page(
+            request,
+            "message.html",
+            503,
+            title="We're a little busy",
+            message="Your feedback was not saved yet. Please press back and send it again in a minute.",
+        )
+    return _redirect_to_done(request, claims)
+
+
+def _redirect_to_done(request: Request, claims: FeedbackClaims) -> Response:
+    # 303: a reload never re-POSTs, and the address left in history carries no token.
+    response = RedirectResponse(f"{PATH}/done", status_code=303)
+    now = datetime.now(UTC).isoformat()
+    done = DoneClaims(journey_id=claims.deal_id, step_key=DONE_STEP, next_step=claims.ae_id, completed_at=now)
+    response.set_cookie(
+        DONE_COOKIE,
+        _signer(request).sign_done(done),
+        max_age=int(DONE_MAX_AGE.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        path=PATH,
+        secure=request.url.scheme == "https",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
