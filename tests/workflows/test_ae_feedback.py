@@ -66,23 +66,23 @@ async def wait_closed(handle: WorkflowHandle) -> None:
 
 class TestCadence:
     async def test_request_on_close_reminders_on_business_days_then_expiry(
-        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+        self, ts_env: WorkflowEnvironment, sessions: SessionFactory
     ) -> None:
-        settings = settings_for(sqlite_sessions)
-        async with running_worker(ts_env.client, settings, sqlite_sessions):
+        settings = settings_for(sessions)
+        async with running_worker(ts_env.client, settings, sessions):
             thursday = await to_next_thursday_10am(ts_env)
-            _, pid, ae, deal = await closed_deal(ts_env, sqlite_sessions)
+            _, pid, ae, deal = await closed_deal(ts_env, sessions)
             assert await request_feedback(ts_env.client, settings, deal, ae, pid) is True
             handle = ts_env.client.get_workflow_handle(feedback_workflow_id(deal, ae))
 
             async def sent() -> list:
-                return [m for m in await feedback_emails(sqlite_sessions, deal) if m.status == "sent"]
+                return [m for m in await feedback_emails(sessions, deal) if m.status == "sent"]
 
             [request] = await eventually(sent)
             assert request.kind == "feedback_request" and request.to_email == "jordan.reyes@vendor.example"
             assert request.status == "sent" and "/ae/feedback/" in request.text
             assert "Fabrikam Cloud Partners" in request.subject and "Contoso Health" in request.subject
-            row = await feedback_row(sqlite_sessions, deal, ae)
+            row = await feedback_row(sessions, deal, ae)
             assert row is not None and row.status == "requested"
             assert row.expires_at - row.requested_at == timedelta(days=14)
 
@@ -104,18 +104,18 @@ class TestCadence:
             assert final.status == "expired"
             with pytest.raises((WorkflowUpdateFailedError, RPCError)):
                 await handle.execute_update(AeFeedbackWorkflow.submit, FeedbackAnswers(**ANSWERS))
-        row = await feedback_row(sqlite_sessions, deal, ae)
+        row = await feedback_row(sessions, deal, ae)
         assert row is not None and row.status == "expired" and row.reminders_sent == 2 and row.submitted_at is None
-        keys = [m.dedupe_key.split("/", 3)[3] for m in await feedback_emails(sqlite_sessions, deal)]
+        keys = [m.dedupe_key.split("/", 3)[3] for m in await feedback_emails(sessions, deal)]
         assert keys == ["reminder/1", "reminder/2", "request"]
 
     async def test_an_answer_after_the_first_reminder_stops_reminders_and_can_be_revised(
-        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+        self, ts_env: WorkflowEnvironment, sessions: SessionFactory
     ) -> None:
-        settings = settings_for(sqlite_sessions)
-        async with running_worker(ts_env.client, settings, sqlite_sessions):
+        settings = settings_for(sessions)
+        async with running_worker(ts_env.client, settings, sessions):
             thursday = await to_next_thursday_10am(ts_env)
-            _, pid, ae, deal = await closed_deal(ts_env, sqlite_sessions)
+            _, pid, ae, deal = await closed_deal(ts_env, sessions)
             await request_feedback(ts_env.client, settings, deal, ae, pid)
             handle = ts_env.client.get_workflow_handle(feedback_workflow_id(deal, ae))
             await ts_env.sleep(thursday + timedelta(days=4, hours=1) - await ts_env.get_current_time())
@@ -140,76 +140,76 @@ class TestCadence:
 
             await ts_env.sleep(thursday + timedelta(days=14, minutes=5) - await ts_env.get_current_time())
             await wait_closed(handle)
-        row = await feedback_row(sqlite_sessions, deal, ae)
+        row = await feedback_row(sessions, deal, ae)
         assert row is not None
         assert (row.status, row.revisions, row.contribution, row.role_clarity) == ("submitted", 2, "influenced", 3)
         assert row.reminders_sent == 1 and row.comment == "On reflection: helped."
-        assert [m.kind for m in await feedback_emails(sqlite_sessions, deal)] == [
+        assert [m.kind for m in await feedback_emails(sessions, deal)] == [
             "feedback_reminder",
             "feedback_request",
         ]
-        async with transaction(sqlite_sessions) as session:
+        async with transaction(sessions) as session:
             said = list(await session.scalars(select(DealAttribution).where(DealAttribution.deal_id == deal)))
         assert [(a.attribution, a.said_by, a.actor) for a in said] == [
             ("influenced", "ae", "jordan.reyes@vendor.example")
         ]
-        stored = await partner_row(sqlite_sessions, pid)
+        stored = await partner_row(sessions, pid)
         assert stored.trust_score == second.trust_score
         assert [s["source"] for s in stored.trust_signals] == ["baseline", "ae_feedback"]
 
 
 class TestStarting:
     async def test_a_second_close_event_does_not_ask_again(
-        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+        self, ts_env: WorkflowEnvironment, sessions: SessionFactory
     ) -> None:
-        settings = settings_for(sqlite_sessions)
-        async with running_worker(ts_env.client, settings, sqlite_sessions):
-            _, pid, ae, deal = await closed_deal(ts_env, sqlite_sessions)
+        settings = settings_for(sessions)
+        async with running_worker(ts_env.client, settings, sessions):
+            _, pid, ae, deal = await closed_deal(ts_env, sessions)
             assert await request_feedback(ts_env.client, settings, deal, ae, pid) is True
             handle = ts_env.client.get_workflow_handle(feedback_workflow_id(deal, ae))
             first_run = (await handle.describe()).run_id
             assert await request_feedback(ts_env.client, settings, deal, ae, pid) is False
 
             async def requested() -> list:
-                return await feedback_emails(sqlite_sessions, deal)
+                return await feedback_emails(sessions, deal)
 
             await eventually(requested)
             assert await request_feedback(ts_env.client, settings, deal, ae, pid) is False
             assert (await handle.describe()).run_id == first_run  # one request, never a second run
-        assert [m.kind for m in await feedback_emails(sqlite_sessions, deal)] == ["feedback_request"]
+        assert [m.kind for m in await feedback_emails(sessions, deal)] == ["feedback_request"]
 
     async def test_a_deal_that_is_not_closed_is_not_asked_about(
-        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+        self, ts_env: WorkflowEnvironment, sessions: SessionFactory
     ) -> None:
-        settings = settings_for(sqlite_sessions)
-        async with running_worker(ts_env.client, settings, sqlite_sessions):
-            _, pid, ae, deal = await closed_deal(ts_env, sqlite_sessions, stage="open")
+        settings = settings_for(sessions)
+        async with running_worker(ts_env.client, settings, sessions):
+            _, pid, ae, deal = await closed_deal(ts_env, sessions, stage="open")
             await request_feedback(ts_env.client, settings, deal, ae, pid)
             handle = ts_env.client.get_workflow_handle(feedback_workflow_id(deal, ae))
             await wait_closed(handle)
             result = await handle.query(AeFeedbackWorkflow.state)
         assert result.status == "not_asked" and "open, not closed" in result.reason
-        assert await feedback_emails(sqlite_sessions, deal) == []
-        assert await feedback_row(sqlite_sessions, deal, ae) is None
+        assert await feedback_emails(sessions, deal) == []
+        assert await feedback_row(sessions, deal, ae) is None
 
 
 class TestJourneyHearsFeedback:
     async def test_feedback_while_the_journey_runs_moves_its_trust(
-        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+        self, ts_env: WorkflowEnvironment, sessions: SessionFactory
     ) -> None:
-        settings = settings_for(sqlite_sessions)
-        async with running_worker(ts_env.client, settings, sqlite_sessions):
-            cohort, pid, ae, deal = await closed_deal(ts_env, sqlite_sessions)
+        settings = settings_for(sessions)
+        async with running_worker(ts_env.client, settings, sessions):
+            cohort, pid, ae, deal = await closed_deal(ts_env, sessions)
             journey = await start_journey(ts_env.client, settings, cohort, pid)
             jid = journey_id(cohort.id, pid)
 
             async def invited() -> bool:
-                return any(e.kind == "step_invited" for e in await timeline(sqlite_sessions, jid))
+                return any(e.kind == "step_invited" for e in await timeline(sessions, jid))
 
             await eventually(invited)
             await request_feedback(ts_env.client, settings, deal, ae, pid)
             handle = ts_env.client.get_workflow_handle(feedback_workflow_id(deal, ae))
-            await eventually(lambda: feedback_emails(sqlite_sessions, deal))
+            await eventually(lambda: feedback_emails(sessions, deal))
             receipt = await handle.execute_update(AeFeedbackWorkflow.submit, FeedbackAnswers(**ANSWERS))
             assert receipt.running_journeys == [jid]
 
@@ -218,34 +218,34 @@ class TestJourneyHearsFeedback:
                 return progress.feedback_received == 1 and progress.trust_score == receipt.trust_score
 
             await eventually(heard)
-            kinds = [e.kind for e in await timeline(sqlite_sessions, jid)]
+            kinds = [e.kind for e in await timeline(sessions, jid)]
             assert "ae_feedback_received" in kinds and "trust_updated" in kinds
-            received = next(e for e in await timeline(sqlite_sessions, jid) if e.kind == "ae_feedback_received")
+            received = next(e for e in await timeline(sessions, jid) if e.kind == "ae_feedback_received")
             assert received.data["invite_again"] is True and received.data["trust_score"] == receipt.trust_score
-            trust_event = next(e for e in await timeline(sqlite_sessions, jid) if e.kind == "trust_updated")
+            trust_event = next(e for e in await timeline(sessions, jid) if e.kind == "trust_updated")
             assert trust_event.data == {"trust_score": receipt.trust_score, "feedback_received": 1}
 
     async def test_feedback_after_the_journey_ended_is_recorded_without_error(
-        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+        self, ts_env: WorkflowEnvironment, sessions: SessionFactory
     ) -> None:
-        settings = settings_for(sqlite_sessions)
-        async with running_worker(ts_env.client, settings, sqlite_sessions):
-            cohort, pid, ae, deal = await closed_deal(ts_env, sqlite_sessions)
+        settings = settings_for(sessions)
+        async with running_worker(ts_env.client, settings, sessions):
+            cohort, pid, ae, deal = await closed_deal(ts_env, sessions)
             journey = await start_journey(ts_env.client, settings, cohort, pid)
             jid = journey_id(cohort.id, pid)
 
             async def invited() -> bool:
-                return any(e.kind == "step_invited" for e in await timeline(sqlite_sessions, jid))
+                return any(e.kind == "step_invited" for e in await timeline(sessions, jid))
 
             await eventually(invited)
             # Ended without a final projection: the read model still calls it running, so the signal fails.
             await journey.terminate("window closed by an operator")
             await request_feedback(ts_env.client, settings, deal, ae, pid)
             handle = ts_env.client.get_workflow_handle(feedback_workflow_id(deal, ae))
-            await eventually(lambda: feedback_emails(sqlite_sessions, deal))
+            await eventually(lambda: feedback_emails(sessions, deal))
             receipt = await handle.execute_update(AeFeedbackWorkflow.submit, FeedbackAnswers(**ANSWERS))
             assert receipt.running_journeys == [jid] and receipt.trust_score is not None
             assert (await state(handle)).status == "answered"
-        kinds = [e.kind for e in await timeline(sqlite_sessions, jid)]
+        kinds = [e.kind for e in await timeline(sessions, jid)]
         assert "ae_feedback_received" in kinds and "trust_updated" not in kinds
-        assert (await partner_row(sqlite_sessions, pid)).trust_score == receipt.trust_score
+        assert (await partner_row(sessions, pid)).trust_score == receipt.trust_score
