@@ -197,7 +197,7 @@ async def vendor_overlap(session: AsyncSession, partner_id: str) -> list[VendorO
 
 
 async def _pairs(session: AsyncSession, stmt: Any) -> dict[Any, Any]:
-    return {a: b for a, b in (await session.execute(stmt)).tuples()}
+    return {a: b for a, b in await session.execute(stmt)}
 
 
 async def overlap_counts(session: AsyncSession) -> list[PartnerOverlapCount]:
@@ -213,7 +213,7 @@ async def overlap_counts(session: AsyncSession) -> list[PartnerOverlapCount]:
     keyed = select(
         AccountMatch.partner_id, AccountMatch.match_key, func.count(func.distinct(AccountMatch.vendor_account_id))
     ).group_by(AccountMatch.partner_id, AccountMatch.match_key)
-    for partner_id, key, count in (await session.execute(keyed)).tuples():
+    for partner_id, key, count in await session.execute(keyed):
         by_key.setdefault(partner_id, {})[key] = count
     names = await _pairs(session, select(Partner.id, Partner.name).where(Partner.id.in_(list(sizes))))
     counts = [
