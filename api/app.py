@@ -14,9 +14,11 @@ from temporalio.client import Client
 from api import errors
 from api.ae_pages.feedback import router as ae_feedback_router
 from api.cohorts.endpoints import router as cohorts_router
+from api.deals.endpoints import router as deals_router
 from api.deps import SessionDep
 from api.dev.endpoints import router as dev_router
 from api.feedback.endpoints import router as trust_router
+from api.metrics.endpoints import router as metrics_router
 from api.pages import PRIVATE_HEADERS
 from api.partner_pages import endpoints as partner_pages
 from api.partner_pages.rate_limit import LinkLimits
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     errors.install(app)
     app.include_router(cohorts_router)
     app.include_router(playbooks_router)
+    app.include_router(deals_router)
+    app.include_router(metrics_router)
     partner_pages.install(app)
     app.include_router(ae_feedback_router)
     app.include_router(trust_router)

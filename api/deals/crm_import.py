@@ -1,0 +1,484 @@
+"""CRM opportunity import (Salesforce report export, HubSpot deals export): the whole file or nothing.
+
+Three passes over one transaction: read every row (domain.csv_import), check each against the
+database (partner, stage move, duplicates), and only if no row has a problem write them all. A
+re-import of the same file finds every deal by its CRM id unchanged and writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deals.schemas import ImportResult
+from api.deals.service import program_of, whole
+from api.errors import AppError
+from db.models import AuditLog, Deal, DealAttribution, Partner
+from db.repositories import deals as repo
+from domain.accounts import name_key
+from domain.csv_import import Column, CsvFileError, RowProblem, header_key, read_csv
+from domain.deals import ACTIVE, CLOSED, IllegalMove, Role, SaidBy, Stage, account_key, path
+
+# One vocabulary for both CRMs, compared without case, spaces or punctuation ("Closed Won" = "closedwon").
+# Salesforce's default opportunity stages and HubSpot's default sales pipeline (labels and internal values).
+STAGES: dict[str, Stage] = {
+    **dict.fromkeys(
+        (
+            "prospecting",
+            "qualification",
+            "needsanalysis",
+            "valueproposition",
+            "iddecisionmakers",
+            "perceptionanalysis",
+            "proposalpricequote",
+            "negotiationreview",
+            "appointmentscheduled",
+            "qualifiedtobuy",
+            "presentationscheduled",
+            "decisionmakerboughtin",
+            "contractsent",
+        ),
+        Stage.open,
+    ),
+    "closedwon": Stage.closed_won,
+    "closedlost": Stage.closed_lost,
+}
+
+_COMMON = (
+    Column("account_domain", ("Website", "Account Website", "Account: Website", "Company Domain Name"), False),
+    Column("currency", ("Opportunity Currency", "Currency", "Deal Currency Code"), False),
+    Column("lead_source", ("Lead Source", "Original Source", "Original Traffic Source"), False),
+    Column("partner_role", ("Partner Role", "Co-Sell Role"), False),
+    Column("partner_external_id", ("Partner ID", "Partner Account ID", "Partner External ID"), False),
+)
+FORMATS: dict[str, tuple[Column, ...]] = {
+    "salesforce": (
+        Column("crm_id", ("Opportunity ID", "Opportunity ID (18)", "Opportunity Id")),
+        Column("name", ("Opportunity Name",), False),
+        Column("account_name", ("Account Name",)),
+        Column("account_crm_id", ("Account ID", "Account ID (18)"), False),
+        Column("stage", ("Stage", "Opportunity Stage")),
+        Column("amount", ("Amount",), False),
+        Column("close_date", ("Close Date",), False),
+        Column("owner", ("Opportunity Owner", "Opportunity Owner: Email", "Owner Email"), False),
+        Column("type", ("Type",), False),
+        Column("partner", ("Partner Account", "Primary Partner", "Primary Partner Account", "Partner")),
+        *_COMMON,
+    ),
+    "hubspot": (
+        Column("crm_id", ("Record ID", "Deal ID")),
+        Column("name", ("Deal Name",), False),
+        Column("account_name", ("Associated Company", "Associated Company (Primary)", "Company name")),
+        Column("account_crm_id", ("Associated Company IDs", "Associated Company ID"), False),
+        Column("stage", ("Deal Stage",)),
+        Column("amount", ("Amount",), False),
+        Column("close_date", ("Close Date",), False),
+        Column("owner", ("Deal owner", "Deal Owner"), False),
+        Column("type", ("Pipeline", "Deal Type"), False),
+        Column("partner", ("Partner", "Partner Name", "Co-Sell Partner", "Associated Partner")),
+        *_COMMON,
+    ),
+}
+_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y")
+
+
+@dataclass
+class Row:
+    line: int
+    crm_id: str
+    account_name: str
+    account_domain: str | None
+    account_crm_id: str | None
+    stage: Stage
+    amount: int | None
+    currency: str
+    close_date: date | None
+    owner: str
+    partner: str
+    partner_external_id: str
+    role: Role | None
+    headers: dict[str, str]
+
+    def header(self, key: str) -> str:
+        return self.headers.get(key, key)
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", value.casefold())
+
+
+def detect(first_line: bytes) -> str:
+    cells = {header_key(c) for c in next(csv.reader([first_line.decode("utf-8", "replace")]), [])}
+    if cells & {"opportunity id", "opportunity name", "opportunity id (18)"}:
+        return "salesforce"
+    if cells & {"record id", "deal stage", "deal name"}:
+        return "hubspot"
+    raise CsvFileError(
+        "cannot tell the CRM from the header (expected Salesforce's 'Opportunity ID' or HubSpot's 'Record ID' / "
+        "'Deal Stage'); choose format=salesforce or format=hubspot and map the columns"
+    )
+
+
+def _amount(raw: str) -> Decimal:
+    cleaned = re.sub(r"^[A-Z]{3}\s*|[$€£¥\s,]", "", raw)
+    value = Decimal(cleaned)
+    if not value.is_finite() or value < 0:
+        raise InvalidOperation
+    return value
+
+
+def _date(raw: str) -> date:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(raw)
+
+
+def _parse(line: int, values: dict[str, str], headers: dict[str, str]) -> Row | list[RowProblem]:
+    problems = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(RowProblem(line, headers.get(key, key), message))
+
+    if not values["crm_id"]:
+        bad("crm_id", "is empty; every opportunity needs its CRM id")
+    if not values["account_name"]:
+        bad("account_name", "is empty")
+    stage = STAGES.get(_norm(values["stage"]))
+    if stage is None:
+        bad(
+            "stage",
+            f"unknown stage {values['stage']!r}; known: Prospecting ... Negotiation/Review, Closed Won, Closed Lost "
+            "(Salesforce) or appointmentscheduled ... contractsent, closedwon, closedlost (HubSpot)",
+        )
+    amount = None
+    if values["amount"]:
+        try:
+            amount = whole(_amount(values["amount"]))
+        except (InvalidOperation, ValueError):
+            bad("amount", f"{values['amount']!r} is not an amount like 125000 or 125,000.00")
+    close = None
+    if values["close_date"]:
+        try:
+            close = _date(values["close_date"])
+        except ValueError:
+            bad("close_date", f"{values['close_date']!r} is not a date like 2027-03-31 or 3/31/2027")
+    currency = (values["currency"] or "USD").upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        bad("currency", f"{values['currency']!r} is not a currency code like USD")
+    role = None
+    if values["partner_role"]:
+        try:
+            role = Role(values["partner_role"].strip().lower())
+        except ValueError:
+            bad("partner_role", f"{values['partner_role']!r}: use sourced, influenced or accelerated")
+    elif "partner" in values["lead_source"].lower():
+        role = Role.sourced  # the CRM says the partner brought the lead
+    if problems:
+        return problems
+    assert stage is not None
+    return Row(
+        line=line,
+        crm_id=values["crm_id"],
+        account_name=values["account_name"],
+        account_domain=values["account_domain"] or None,
+        account_crm_id=values["account_crm_id"] or None,
+        stage=stage,
+        amount=amount,
+        currency=currency,
+        close_date=close,
+        owner=values["owner"],
+        partner=values["partner"],
+        partner_external_id=values["partner_external_id"],
+        role=role,
+        headers=headers,
+    )
+
+
+class _Partners:
+    """Partner by external id, else exact name (ambiguous names are a problem, never a guess)."""
+
+    def __init__(self, session: AsyncSession):
+        self._session = session
+        self._cache: dict[tuple[str, str], list[Partner]] = {}
+
+    async def find(self, row: Row) -> Partner | RowProblem:
+        if row.partner_external_id:
+            found = await self._lookup("external_id", row.partner_external_id)
+            if found:
+                return found[0]
+        found = await self._lookup("name", row.partner)
+        if len(found) == 1:
+            return found[0]
+        what = "several partners are" if found else "no partner is"
+        return RowProblem(row.line, row.header("partner"), f"{what} named {row.partner!r}; use the partner's id column")
+
+    async def _lookup(self, column: str, value: str) -> list[Partner]:
+        if (column, value) not in self._cache:
+            rows = await self._session.scalars(select(Partner).where(getattr(Partner, column) == value).limit(2))
+            self._cache[(column, value)] = list(rows)
+        return self._cache[(column, value)]
+
+
+def _mapping(raw: str | None) -> dict[str, str] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise AppError("mapping is not JSON", {"mapping": str(exc)}, status_code=422) from exc
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise AppError('mapping must be a JSON object like {"partner": "Co-Sell Partner"}', status_code=422)
+    return value
+
+
+async def run(
+    session: AsyncSession,
+    stream: BinaryIO,
+    filename: str,
+    program_ref: str,
+    fmt: str,
+    mapping_json: str | None,
+    key: str | None,
+) -> tuple[ImportResult, list[Deal]]:
+    """Import the file; returns the answer and the closed deals whose AEs should be asked for feedback."""
+    if key and (done := await session.scalar(select(AuditLog).where(AuditLog.idempotency_key == key))):
+        return ImportResult.model_validate(done.detail["result"]), []
+    program = await program_of(session, program_ref)
+    mapping = _mapping(mapping_json)
+    digest = hashlib.sha256()
+    first = stream.readline()
+    digest.update(first)
+    digest.update(stream.read())
+    stream.seek(0)
+    try:
+        fmt = detect(first) if fmt == "auto" else fmt
+        columns = FORMATS[fmt]
+        parsed, problems = await _read(stream, columns, mapping)
+    except CsvFileError as exc:
+        raise AppError(f"{filename or 'the file'}: {exc}", {"file": filename, "problems": []}, status_code=422) from exc
+    plan, skipped, warnings = await _check(session, program.id, parsed, problems)
+    if problems:
+        problems.sort(key=lambda p: (p.line, p.column or ""))
+        raise AppError(
+            f"{len({p.line for p in problems})} row(s) of {filename or 'the file'} have problems; nothing was imported",
+            {"file": filename, "problems": [p.as_dict() for p in problems]},
+            status_code=422,
+        )
+    counts = {"created": 0, "adopted": 0, "updated": 0, "unchanged": 0}
+    ids, closed = [], []
+    now = datetime.now(UTC)
+    for row, partner, existing, ae_id in plan:
+        deal, outcome = await _apply(session, program.id, fmt, row, partner, existing, ae_id, now)
+        counts[outcome] += 1
+        ids.append(deal.id)
+        if deal.stage in CLOSED:
+            closed.append(deal)
+    result = ImportResult(
+        format=fmt,
+        rows=len(plan) + len(skipped),
+        skipped=skipped,
+        warnings=[w.as_dict() for w in warnings],
+        feedback_requested=0,
+        deal_ids=ids,
+        **counts,
+    )
+    session.add(
+        AuditLog(
+            actor="pm",
+            action="deals_imported",
+            idempotency_key=key,
+            detail={
+                "file": filename,
+                "sha256": digest.hexdigest(),
+                "program_id": program.id,
+                "result": result.model_dump(),
+            },
+        )
+    )
+    await session.flush()
+    return result, closed
+
+
+async def _read(
+    stream: BinaryIO, columns: tuple[Column, ...], mapping: dict[str, str] | None
+) -> tuple[list[Row], list[RowProblem]]:
+    first = stream.readline()
+    stream.seek(0)
+    header_cells = next(csv.reader([first.decode("utf-8", "replace")]), [])
+    by_key = {header_key(h): h.strip().lstrip("\ufeff") for h in header_cells}
+    headers: dict[str, str] = {}
+    for column in columns:  # the header as the file spells it, for problem messages
+        names = [mapping[column.key]] if mapping and column.key in mapping else list(column.aliases)
+        headers[column.key] = next((by_key[header_key(n)] for n in names if header_key(n) in by_key), column.aliases[0])
+    parsed, problems = [], []
+    for item in read_csv(stream, columns, mapping):
+        if isinstance(item, RowProblem):
+            problems.append(item)
+            continue
+        result = _parse(*item, headers)
+        if isinstance(result, list):
+            problems.extend(result)
+        else:
+            parsed.append(result)
+    return parsed, problems
+
+
+Plan = list[tuple[Row, Partner, Deal | None, str | None]]
+
+
+async def _check(
+    session: AsyncSession, program_id: str, rows: list[Row], problems: list[RowProblem]
+) -> tuple[Plan, list[dict[str, object]], list[RowProblem]]:
+    """Match each row to its partner, deal and AE without writing; problems and warnings by line."""
+    partners, adopted = _Partners(session), set[str]()
+    seen: dict[str, int] = {}
+    plan: Plan = []
+    skipped: list[dict[str, object]] = []
+    warnings: list[RowProblem] = []
+    for row in rows:
+        if not row.partner and not row.partner_external_id:
+            skipped.append({"line": row.line, "crm_id": row.crm_id, "reason": "no partner on this opportunity"})
+            continue
+        if row.crm_id in seen:
+            problems.append(
+                RowProblem(row.line, row.header("crm_id"), f"{row.crm_id} is also on line {seen[row.crm_id]}")
+            )
+            continue
+        seen[row.crm_id] = row.line
+        partner = await partners.find(row)
+        if isinstance(partner, RowProblem):
+            problems.append(partner)
+            continue
+        existing = await repo.by_crm_id(session, row.crm_id)
+        if existing is None and (existing := await _registration_of(session, program_id, partner.id, row, adopted)):
+            adopted.add(existing.id)
+        if existing is not None:
+            if existing.partner_id != partner.id:
+                problems.append(
+                    RowProblem(row.line, row.header("partner"), f"{row.crm_id} is another partner's deal here")
+                )
+                continue
+            try:
+                path(existing.stage, row.stage)
+            except IllegalMove as exc:
+                problems.append(RowProblem(row.line, row.header("stage"), f"{row.crm_id}: {exc}"))
+                continue
+        ae_id = None
+        if row.owner:
+            ae = await repo.ae_by_owner(session, row.owner)
+            if ae is None:
+                warnings.append(
+                    RowProblem(
+                        row.line, row.header("owner"), f"no account executive {row.owner!r}; no AE feedback for it"
+                    )
+                )
+            else:
+                ae_id = ae.id
+        plan.append((row, partner, existing, ae_id))
+    return plan, skipped, warnings
+
+
+async def _registration_of(
+    session: AsyncSession, program_id: str, partner_id: str, row: Row, taken: set[str]
+) -> Deal | None:
+    """The partner's own registration of this opportunity (no CRM id yet): same account by domain or by
+    normalized name, so "Acme Corp" in the CRM adopts the partner's "Acme Corp, Inc." on acme.com."""
+    vendor = await repo.vendor_account(session, row.account_name, row.account_domain, row.account_crm_id)
+    key = account_key(row.account_name, row.account_domain or (vendor.domain if vendor else None))
+    candidates = await session.scalars(
+        select(Deal)
+        .where(
+            Deal.program_id == program_id,
+            Deal.partner_id == partner_id,
+            Deal.crm_id.is_(None),
+            Deal.stage.in_([s.value for s in ACTIVE]),
+        )
+        .order_by(Deal.registered_at, Deal.id)
+    )
+    wanted_name = name_key(row.account_name)
+    for deal in candidates:
+        same = deal.account_key == key or name_key(deal.account_name) == wanted_name
+        if same and deal.id not in taken and (vendor is None or deal.vendor_account_id in (None, vendor.id)):
+            return deal
+    return None
+
+
+def _close_moment(row: Row, now: datetime) -> datetime:
+    return datetime.combine(row.close_date, time(), UTC) if row.close_date and row.close_date <= now.date() else now
+
+
+async def _apply(
+    session: AsyncSession,
+    program_id: str,
+    fmt: str,
+    row: Row,
+    partner: Partner,
+    existing: Deal | None,
+    ae_id: str | None,
+    now: datetime,
+) -> tuple[Deal, str]:
+    actor = f"{fmt} import"
+    if existing is None:
+        registered = await repo.register(
+            session,
+            repo.Registration(
+                program_id=program_id,
+                partner_id=partner.id,
+                account_name=row.account_name,
+                account_domain=row.account_domain,
+                vendor_crm_id=row.account_crm_id,
+                partner_role=(row.role or Role.influenced).value,
+                source="crm",
+                actor=actor,
+                at=now,
+                amount=row.amount,
+                currency=row.currency,
+                expected_close=row.close_date,
+                crm_id=row.crm_id,
+                ae_id=ae_id,
+                stage=row.stage,
+                attribution_said_by=SaidBy.crm.value,
+                dedupe_by_account=False,
+                detail={"crm_id": row.crm_id, "line": row.line},
+            ),
+        )
+        if row.stage in CLOSED:
+            registered.deal.closed_at = _close_moment(row, now)
+        return registered.deal, "created"
+    outcome = "adopted" if existing.crm_id is None else "updated"
+    before = (existing.stage, existing.amount, existing.currency, existing.expected_close, existing.ae_id)
+    existing.crm_id = row.crm_id
+    if await repo.move(session, existing, row.stage, now, implied=True) and row.stage in CLOSED:
+        existing.closed_at = _close_moment(row, now)
+    existing.amount = row.amount if row.amount is not None else existing.amount
+    existing.currency, existing.expected_close = row.currency, row.close_date or existing.expected_close
+    existing.ae_id = ae_id or existing.ae_id
+    said = False
+    if row.role is not None:
+        current = await session.scalar(
+            select(DealAttribution.attribution).where(
+                DealAttribution.deal_id == existing.id,
+                DealAttribution.said_by == SaidBy.crm.value,
+                DealAttribution.actor == actor,
+            )
+        )
+        if current != row.role.value:
+            await repo.say(session, existing.id, row.role.value, SaidBy.crm.value, actor, now)
+            said = True
+    after = (existing.stage, existing.amount, existing.currency, existing.expected_close, existing.ae_id)
+    if outcome == "updated" and before == after and not said:
+        return existing, "unchanged"
+    existing.updated_at = now
+    return existing, outcome

@@ -1,0 +1,287 @@
+"""Deals for the PM: register, read, change, resolve conflicts; closing asks the AE for feedback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from api.deals.schemas import AttributionOut, DealIn, DealOut, DealPatch, ResolveConflict
+from api.errors import AppError, Conflict, NotFound, Unavailable
+from api.feedback.start import request_feedback
+from db.models import AccountExecutive, AuditLog, Cohort, Deal, Partner, Program
+from db.repositories import deals as repo
+from domain.deals import CLOSED, IllegalMove, SaidBy, Stage
+from settings import Settings
+
+
+def whole(amount: Decimal | None) -> int | None:
+    return None if amount is None else int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+async def program_of(session: AsyncSession, ref: str) -> Program:
+    program = await session.scalar(select(Program).where(or_(Program.id == ref, Program.name == ref)))
+    if program is None:
+        raise NotFound(f"program {ref!r} not found", {"program": ref})
+    return program
+
+
+async def partner_of(session: AsyncSession, partner_id: str | None, external_id: str | None) -> Partner:
+    partner = None
+    if partner_id:
+        partner = await session.get(Partner, partner_id)
+    elif external_id:
+        partner = await session.scalar(select(Partner).where(Partner.external_id == external_id))
+    if partner is None:
+        raise NotFound("partner not found", {"partner_id": partner_id, "partner_external_id": external_id})
+    return partner
+
+
+async def deal_of(session: AsyncSession, deal_id: str) -> Deal:
+    deal = await session.get(Deal, deal_id)
+    if deal is None:
+        raise NotFound(f"deal {deal_id} not found")
+    return deal
+
+
+async def out(session: AsyncSession, deal: Deal, feedback_requested: bool | None = None) -> DealOut:
+    return (await outs(session, [deal], feedback_requested))[0]
+
+
+async def outs(session: AsyncSession, deals: list[Deal], feedback_requested: bool | None = None) -> list[DealOut]:
+    said = await repo.attributions(session, [d.id for d in deals])
+    names = {
+        p.id: p.name
+        for p in await session.scalars(select(Partner).where(Partner.id.in_({d.partner_id for d in deals})))
+    }
+    ae_ids = {d.ae_id for d in deals if d.ae_id}
+    emails = {
+        a.id: a.email for a in await session.scalars(select(AccountExecutive).where(AccountExecutive.id.in_(ae_ids)))
+    }
+    result = []
+    for deal in deals:
+        rows = said[deal.id]
+        best = repo.attribution_of(rows)
+        others = await repo.conflicting(session, deal) if deal.conflict == "flagged" else []
+        result.append(
+            DealOut(
+                id=deal.id,
+                program_id=deal.program_id,
+                partner_id=deal.partner_id,
+                partner_name=names.get(deal.partner_id, ""),
+                cohort_id=deal.cohort_id,
+                journey_id=deal.journey_id,
+                account_name=deal.account_name,
+                account_key=deal.account_key,
+                vendor_account_id=deal.vendor_account_id,
+                ae_id=deal.ae_id,
+                ae_email=emails.get(deal.ae_id) if deal.ae_id else None,
+                crm_id=deal.crm_id,
+                source=deal.source,
+                stage=deal.stage,
+                amount=deal.amount,
+                currency=deal.currency,
+                partner_role=deal.partner_role,
+                expected_close=deal.expected_close,
+                conflict=deal.conflict,
+                conflicts_with=[o.id for o in others],
+                registered_at=deal.registered_at,
+                closed_at=deal.closed_at,
+                updated_at=deal.updated_at,
+                attribution=_attr(best) if best else None,
+                attributions=[_attr(r) for r in rows],
+                feedback_requested=feedback_requested,
+            )
+        )
+    return result
+
+
+def _attr(row: Any) -> AttributionOut:
+    return AttributionOut(attribution=row.attribution, said_by=row.said_by, actor=row.actor, at=row.at)
+
+
+async def register(session: AsyncSession, body: DealIn, key: str | None) -> tuple[Deal, bool]:
+    """(deal, created). The same Idempotency-Key, or the same partner on the same account, returns the first."""
+    program = await program_of(session, body.program)
+    partner = await partner_of(session, body.partner_id, body.partner_external_id)
+    if body.cohort_id:
+        cohort = await session.get(Cohort, body.cohort_id)
+        if cohort is None or cohort.program_id != program.id:
+            raise NotFound(f"cohort {body.cohort_id} not found in program {program.name!r}")
+    now = datetime.now(UTC)
+    registered = await repo.register(
+        session,
+        repo.Registration(
+            program_id=program.id,
+            partner_id=partner.id,
+            account_name=body.account_name,
+            account_domain=body.account_domain,
+            ae_email=body.ae_email,
+            amount=whole(body.amount),
+            currency=body.currency,
+            expected_close=body.expected_close,
+            partner_role=body.partner_role.value,
+            source="pm",
+            # The PM registers on the partner's behalf: the role is the partner's claim, said through the PM.
+            attribution_said_by=SaidBy.partner.value,
+            actor="pm",
+            at=now,
+            source_key=f"pm/{key}" if key else None,
+            cohort_id=body.cohort_id,
+            detail={"description": body.description} if body.description else {},
+        ),
+    )
+    if registered.created:
+        session.add(
+            AuditLog(
+                actor="pm",
+                action="deal_registered",
+                cohort_id=registered.deal.cohort_id,
+                detail={"deal_id": registered.deal.id, "partner_id": partner.id, "account": body.account_name},
+            )
+        )
+        await session.flush()
+    return registered.deal, registered.created
+
+
+def _illegal(exc: IllegalMove, deal: Deal) -> Conflict:
+    return Conflict(str(exc), {"deal_id": deal.id, "from": exc.current, "to": exc.wanted, "allowed": exc.allowed})
+
+
+async def change(session: AsyncSession, deal_id: str, body: DealPatch, key: str | None) -> Deal:
+    """Apply the PM's changes (each audited); closing is completed by `ask_for_feedback` after commit."""
+    if key and await session.scalar(select(AuditLog.id).where(AuditLog.idempotency_key == key)):
+        return await deal_of(session, deal_id)
+    deal = await deal_of(session, deal_id)
+    now = datetime.now(UTC)
+    changes: dict[str, list[Any]] = {}
+    if body.stage is not None and body.stage != deal.stage:
+        before = deal.stage
+        try:
+            await repo.move(session, deal, body.stage, now)
+        except IllegalMove as exc:
+            raise _illegal(exc, deal) from exc
+        changes["stage"] = [before, deal.stage]
+    for name, value in (
+        ("amount", whole(body.amount)),
+        ("currency", body.currency),
+        ("expected_close", body.expected_close),
+    ):
+        if value is not None and getattr(deal, name) != value:
+            changes[name] = [_plain(getattr(deal, name)), _plain(value)]
+            setattr(deal, name, value)
+    if body.ae_email is not None:
+        ae = await repo.ae_by_email(session, body.ae_email)
+        if ae is None:
+            raise NotFound(
+                f"no account executive with email {body.ae_email}; import the AE first", {"ae_email": body.ae_email}
+            )
+        if ae.id != deal.ae_id:
+            changes["ae_id"] = [deal.ae_id, ae.id]
+            deal.ae_id = ae.id
+    if body.attribution is not None:
+        await repo.say(session, deal.id, body.attribution.value, SaidBy.pm.value, "pm", now)
+        changes["attribution"] = [None, body.attribution.value]
+    if changes:
+        deal.updated_at = now
+    if changes or key:
+        session.add(
+            AuditLog(
+                actor="pm",
+                action="deal_updated",
+                cohort_id=deal.cohort_id,
+                idempotency_key=key,
+                detail={"deal_id": deal.id, "changes": changes, "reason": body.reason},
+            )
+        )
+    await session.flush()
+    return deal
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+async def resolve(session: AsyncSession, deal_id: str, body: ResolveConflict) -> Deal:
+    """Keep this deal; reject the other partners' active deals on the account (or keep them all)."""
+    deal = await deal_of(session, deal_id)
+    if deal.conflict != "flagged":
+        raise Conflict(f"deal {deal.id} has no open conflict", {"deal_id": deal.id, "conflict": deal.conflict})
+    now = datetime.now(UTC)
+    others = await repo.conflicting(session, deal)
+    if body.reject_others:
+        for other in others:
+            try:
+                await repo.move(session, other, Stage.rejected, now)
+            except IllegalMove as exc:
+                raise Conflict(
+                    f"deal {other.id} of the other partner is already {other.stage} and cannot be rejected; "
+                    "close it, or resolve with reject_others=false",
+                    {"deal_id": other.id, "stage": other.stage},
+                ) from exc
+    for each in (deal, *others):
+        each.conflict, each.updated_at = "resolved", now
+        await repo.timeline(
+            session,
+            each,
+            "deal_conflict_resolved",
+            now,
+            {"kept": deal.id, "reason": body.reason},
+            key=f"resolved/{deal.id}",
+        )
+    session.add(
+        AuditLog(
+            actor="pm",
+            action="deal_conflict_resolved",
+            cohort_id=deal.cohort_id,
+            detail={
+                "kept": deal.id,
+                "rejected": [o.id for o in others] if body.reject_others else [],
+                "kept_also": [] if body.reject_others else [o.id for o in others],
+                "reason": body.reason,
+            },
+        )
+    )
+    await session.flush()
+    return deal
+
+
+async def ask_for_feedback(client: Client, settings: Settings, deals: list[Deal]) -> list[str]:
+    """After commit: every closed deal with an AE gets its feedback request. Asking again is a no-op in
+    Temporal (the workflow id is the deal and AE), so a retried call repairs a crash between commit and
+    start. Returns the ids of deals for which a request was started now."""
+    started = []
+    for deal in deals:
+        if deal.stage not in CLOSED or deal.ae_id is None:
+            continue
+        try:
+            if await request_feedback(client, settings, deal.id, deal.ae_id, deal.partner_id):
+                started.append(deal.id)
+        except RPCError as exc:
+            raise Unavailable(
+                "the deal is saved but the AE feedback request could not be started; repeat the same request",
+                {"deal_id": deal.id, "reason": str(exc)},
+            ) from exc
+    return started
+
+
+async def listing(
+    session: AsyncSession, program: str | None, partner: str | None, conflict: str | None, stage: str | None
+) -> list[Deal]:
+    query = select(Deal).order_by(Deal.registered_at, Deal.id)
+    if program:
+        query = query.where(Deal.program_id == (await program_of(session, program)).id)
+    if partner:
+        query = query.where(Deal.partner_id == partner)
+    if conflict:
+        query = query.where(Deal.conflict == conflict)
+    if stage:
+        if stage not in Stage.__members__:
+            raise AppError(f"unknown stage {stage!r}", {"stages": list(Stage.__members__)}, status_code=422)
+        query = query.where(Deal.stage == stage)
+    return list(await session.scalars(query.limit(5_000)))
