@@ -15,7 +15,8 @@ from api.pages import render_page
 from db.repositories import outbox
 
 router = APIRouter(prefix="/dev/inbox", tags=["dev"])
-LINK = re.compile(r"https?://\S+/p/[A-Za-z0-9_.\-]+")
+# Partner step links (/p/<token>) and AE links (/ae/<purpose>/<token>, optionally ?answer=...).
+LINK = re.compile(r"https?://[^\s/]+(?:/p|/ae/[a-z-]+)/[A-Za-z0-9_.\-]+(?:\?answer=[a-z_]+)?")
 
 
 class InboxMessage(BaseModel):
