@@ -15,6 +15,8 @@ playbook_app = typer.Typer(help="Validate and publish playbooks", no_args_is_hel
 db_app = typer.Typer(help="Database migrations", no_args_is_help=True)
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(db_app, name="db")
+accounts_app = typer.Typer(help="Import AEs and CRM accounts (Salesforce, HubSpot or mapped CSV)", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
 
 
 @app.command()
@@ -119,6 +121,59 @@ def publish(paths: list[Path] = typer.Argument(None, help="Playbook folders; def
     except repo.PlaybookChanged as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+
+
+def _run_import(kind: str, file: Path, fmt: str, mapping: list[str]) -> None:
+    from api.accounts import service
+    from api.accounts.formats import ExportFormat
+    from db.session import make_engine, make_sessionmaker, transaction
+
+    if fmt not in {f.value for f in ExportFormat}:
+        typer.echo(f"--format must be one of: {', '.join(f.value for f in ExportFormat)}", err=True)
+        raise typer.Exit(2)
+    pairs = dict(m.split("=", 1) for m in mapping if "=" in m)
+    if len(pairs) != len(mapping):
+        typer.echo("--map takes field=Header, e.g. --map crm_id='Acct #'", err=True)
+        raise typer.Exit(2)
+    do_import = service.import_account_executives if kind == "aes" else service.import_vendor_accounts
+
+    async def run() -> service.ImportResult:
+        engine = make_engine(get_settings().database_url)
+        try:
+            with file.open("rb") as stream:
+                async with transaction(make_sessionmaker(engine)) as session:
+                    return await do_import(
+                        session, stream, ExportFormat(fmt), pairs or None, actor="cli", filename=file.name
+                    )
+        finally:
+            await engine.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except service.ImportRejected as exc:
+        for problem in exc.problems if any(p.line for p in exc.problems) else []:
+            typer.echo(f"{file}: {problem}", err=True)
+        typer.echo(f"{file}: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    counts = f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+    overlap = "" if result.overlapping_accounts is None else f"; {result.overlapping_accounts} overlapping accounts"
+    typer.echo(f"{file}: {result.rows} rows ({result.source}): {counts}{overlap}")
+
+
+_FORMAT = typer.Option("auto", "--format", help="auto | salesforce | hubspot")
+_MAP = typer.Option([], "--map", help="explicit column: field=Header (repeatable), e.g. crm_id='Acct #'")
+
+
+@accounts_app.command("import-aes")
+def import_aes(file: Path, fmt: str = _FORMAT, mapping: list[str] = _MAP) -> None:
+    """Create or update AEs (by email) from a Salesforce User or HubSpot users export."""
+    _run_import("aes", file, fmt, mapping)
+
+
+@accounts_app.command("import-accounts")
+def import_accounts(file: Path, fmt: str = _FORMAT, mapping: list[str] = _MAP) -> None:
+    """Create or update CRM accounts (by CRM id) from a Salesforce Account or HubSpot company export."""
+    _run_import("accounts", file, fmt, mapping)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from temporalio.client import Client
 
@@ -173,3 +174,35 @@ async def test_explicit_mapping_for_a_custom_export(sessions: SessionFactory) ->
         assert [tuple(r) for r in rows] == [("A-100", "Strategic"), ("A-101", "Growth")]
         broken = await api.post("/api/v1/vendor-accounts/import", files=_file(custom), data={"mapping": "{crm_id"})
         assert broken.status_code == 422 and broken.json()["error"] == "mapping is not valid JSON"
+
+
+def test_cli_imports_with_the_same_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+    from settings import get_settings
+
+    monkeypatch.setenv("COSELL_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+        rejected = runner.invoke(app, ["accounts", "import-accounts", str(DATA / "salesforce_accounts.csv")])
+        assert rejected.exit_code == 1
+        assert "line 2, Account Owner: unknown account owner 'Dana Whitfield'" in rejected.output
+        aes = runner.invoke(
+            app, ["accounts", "import-aes", str(DATA / "salesforce_users.csv"), "--format", "salesforce"]
+        )
+        assert aes.exit_code == 0 and "3 rows (salesforce): 3 created" in aes.output
+        # A mapping overrides only the fields it names; the owner still comes from "Company owner".
+        assert runner.invoke(app, ["accounts", "import-aes", str(DATA / "hubspot_users.csv")]).exit_code == 0
+        args = ["accounts", "import-accounts", str(DATA / "hubspot_companies.csv"), "--map", "crm_id=Record ID"]
+        mapped = runner.invoke(app, [*args, "--map", "name=Company name", "--map", "website=Company Domain Name"])
+        assert mapped.exit_code == 0, mapped.output
+        assert "4 rows (mapped): 4 created, 0 updated, 0 unchanged; 0 overlapping accounts" in mapped.output
+        wrong = runner.invoke(
+            app, ["accounts", "import-accounts", str(DATA / "hubspot_users.csv"), "--format", "excel"]
+        )
+        assert wrong.exit_code == 2 and "--format must be one of: auto, salesforce, hubspot" in wrong.output
+    finally:
+        get_settings.cache_clear()
