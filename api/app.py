@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.ae_pages.feedback import router as ae_feedback_router
+from api.ae_pages.intros import router as ae_intros_router
 from api.cohorts.endpoints import router as cohorts_router
 from api.deals.endpoints import router as deals_router
 from api.deps import SessionDep
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(metrics_router)
     partner_pages.install(app)
     app.include_router(ae_feedback_router)
+    app.include_router(ae_intros_router)
     app.include_router(trust_router)
     app.include_router(webhooks_router)
     if settings.dev_tools_enabled:

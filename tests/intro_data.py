@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from db.models import AccountExecutive, AccountMatch, PartnerAccount, VendorAccount
 from db.session import SessionFactory, transaction
+from domain.accounts import name_key
 
 AES = {
     "dana": ("Dana Whitfield", "dana.whitfield@vendor.example", "Enterprise East"),
@@ -45,7 +46,7 @@ async def seed_crm(sessions: SessionFactory) -> Crm:
                     crm_id=crm_id,
                     source="salesforce",
                     name=name,
-                    name_key=name.lower(),
+                    name_key=name_key(name),
                     domain=domain,
                     owner_ae_id=crm.ae_ids[owner],
                     segment=segment,
@@ -59,7 +60,7 @@ async def overlap(sessions: SessionFactory, crm: Crm, partner_id: str, *account_
     async with transaction(sessions) as session:
         for line, name in enumerate(account_names, start=2):
             domain = next(d for n, d, _, _ in ACCOUNTS.values() if n == name)
-            row = PartnerAccount(partner_id=partner_id, name=name, name_key=name.lower(), domain=domain, line=line)
+            row = PartnerAccount(partner_id=partner_id, name=name, name_key=name_key(name), domain=domain, line=line)
             session.add(row)
             await session.flush()
             session.add(
@@ -71,3 +72,17 @@ async def overlap(sessions: SessionFactory, crm: Crm, partner_id: str, *account_
                     confidence=100,
                 )
             )
+
+
+# A partner's HubSpot company export: real column headers, the usual mess.
+HUBSPOT_PARTNER_EXPORT = (
+    "Record ID,Company name,Company Domain Name,Company owner,Industry,Lifecycle Stage\n"
+    "9001,Northwind Components GmbH,www.NorthwindComponents.com,Ava Lee,Manufacturing,customer\n"
+    "9002,Contoso Pharmaceuticals,https://contoso-pharma.com/about,Ava Lee,Pharmaceuticals,opportunity\n"
+    "9003,Tailspin Toys,tailspintoys.com,Ava Lee,Retail,lead\n"
+    '9004,"=HYPERLINK(""http://evil.example"",""click"")",evil.example,Ava Lee,,lead\n'
+    "9005,Northwind Components GmbH,northwindcomponents.com,Ava Lee,Manufacturing,customer\n"
+    "9006,Adatum Corporation,not a website!,Ava Lee,Finance,lead\n"
+    '9007,"Fabrikam Logistics, Inc.",,Ava Lee,Logistics,customer\n'
+)
+EXPECTED_OVERLAP = ["Contoso Pharmaceuticals", "Fabrikam Logistics", "Northwind Components"]

@@ -39,6 +39,7 @@ class IntroBatchWorkflow:
         self._to_notify: list[str] = []
         self._added = False
         self._digests = 0
+        self._send_now = False
 
     @workflow.signal
     def add_requests(self, add: IntroBatchAdd) -> None:
@@ -47,6 +48,11 @@ class IntroBatchWorkflow:
             if request_id not in self._requests:
                 self._requests.append(request_id)
                 self._added = True
+
+    @workflow.signal
+    def send_now(self) -> None:
+        """Send the digest before its time (an operator's nudge; the end-to-end test's clock)."""
+        self._send_now = True
 
     @workflow.update
     async def answer(self, answer: IntroAnswer) -> IntroAnswerReceipt:
@@ -90,7 +96,7 @@ class IntroBatchWorkflow:
     async def run(self, inp: IntroBatchInput) -> list[str]:
         """Returns the requests nobody answered."""
         self._inp = inp
-        await self._wait(lambda: False, inp.send_at, "digest send time")
+        await self._wait(lambda: self._send_now, inp.send_at, "digest send time")
         last_link = await self._send_new_requests()
         reminders, escalated = 0, False
         next_nudge = self._next_nudge(workflow.now())

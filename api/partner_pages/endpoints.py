@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from activities.email.delivery import deliver_all
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.pages import render_page
-from api.partner_pages import csrf, service
+from api.partner_pages import account_upload, co_sell, csrf, service
 from api.partner_pages.rate_limit import RateLimited, rate_limited
 from db.session import transaction
 from domain.links import DONE_MAX_AGE, LinkExpired, LinkInvalid, LinkSigner, StepClaims, UnsubscribeClaims
@@ -101,7 +101,7 @@ def _answers(form: FormData, page: service.StepPage) -> dict[str, Any]:
 
 
 @router.get("/done", response_class=HTMLResponse)
-async def done(request: Request, session: SessionDep) -> HTMLResponse:
+async def done(request: Request, session: SessionDep) -> Response:
     """The token-free confirmation: what was completed, what comes next and by when."""
     try:
         claims = _signer(request).verify_done(request.cookies.get(DONE_COOKIE, ""))
@@ -117,7 +117,10 @@ async def done(request: Request, session: SessionDep) -> HTMLResponse:
     page = await service.load(session, StepClaims(claims.journey_id, claims.step_key))
     if page is None:
         return _not_found(request)
-    return render_page(request, "done.html", 200, page=page, next_up=await service.next_up(session, page, claims))
+    next_up = await service.next_up(session, page, claims)
+    return await co_sell.done(request, session, page, next_up) or render_page(
+        request, "done.html", 200, page=page, next_up=next_up
+    )
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
@@ -157,7 +160,7 @@ async def _unsubscribe_target(request: Request, session: Any, token: str) -> ser
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-async def show_step(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+async def show_step(token: str, request: Request, session: SessionDep) -> Response:
     try:
         claims = _signer(request).verify_step(token)
     except LinkExpired as exc:
@@ -167,6 +170,8 @@ async def show_step(token: str, request: Request, session: SessionDep) -> HTMLRe
     page = await service.load(session, claims)
     if page is None:
         return _not_found(request)
+    if (co_sell_page := await co_sell.show(request, session, page)) is not None:
+        return co_sell_page
     if page.state != "open":
         return _state_page(request, page)
     return _form_page(request, page, {}, {})
@@ -187,7 +192,17 @@ async def _expired_or_state(request: Request, session: Any, token: str, exc: Lin
 async def submit_step(
     token: str, request: Request, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
 ) -> Response:
-    form = await request.form()
+    if int(request.headers.get("content-length") or 0) > account_upload.MAX_REQUEST_BYTES:
+        return render_page(
+            request,
+            "message.html",
+            413,
+            title="That file is too large",
+            message=f"Files up to {account_upload.MAX_UPLOAD_BYTES // 1024 // 1024} MB are accepted. Please press "
+            "back and upload your customers and target accounts only, or split the file.",
+        )
+    # Larger parts than the default: a checked account list travels back in the confirm form.
+    form = await request.form(max_part_size=account_upload.MAX_FORM_PART_BYTES)
     if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
         return _forbidden(request)
     try:
@@ -199,6 +214,9 @@ async def submit_step(
     page = await service.load(session, claims)
     if page is None:
         return _not_found(request)
+    co_sell_answer = await co_sell.submit(request, session, temporal, claims, page, form, _redirect_to_done)
+    if co_sell_answer is not None:
+        return co_sell_answer
     if page.state != "open":
         return _state_page(request, page, status=409)
     raw = _answers(form, page)

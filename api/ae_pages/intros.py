@@ -1,0 +1,242 @@
+"""The AE's answer to an intro request behind a signed link: /ae/intro/<token>.
+
+Same rules as every link page: a GET only shows (a mail scanner prefetching the digest's "Accept"
+link must not accept anything; `?answer=` only preselects), a CSRF-checked same-origin POST answers
+through the AE's batch workflow (a synchronous, truthful Update), then redirects to a token-free page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.intro_content import IntroView, intro_view
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.pages import render_page
+from api.partner_pages import csrf
+from api.partner_pages.rate_limit import rate_limited
+from domain.links import DONE_MAX_AGE, DoneClaims, IntroClaims, LinkExpired, LinkInvalid, LinkSigner
+from workflows.intro_batch import IntroBatchWorkflow
+from workflows.types import IntroAnswer
+
+PATH = "/ae/intro"
+router = APIRouter(prefix=PATH, tags=["AE pages"], include_in_schema=False, dependencies=[Depends(rate_limited)])
+DONE_COOKIE = "cosell_intro_done"
+DONE_STEP = "ae-intro"  # marks a confirmation cookie as ours: a partner step's or feedback's never shows here
+ANSWERS = {"accept": "Accept", "not_now": "Not now", "decline": "Decline"}
+NOTE_MAX = 2000
+UPDATE_TIMEOUT = timedelta(seconds=15)
+
+
+def _signer(request: Request) -> LinkSigner:
+    return request.app.state.signer
+
+
+def _message(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+    return render_page(request, "message.html", status, title=title, message=message)
+
+
+def _not_found(request: Request) -> HTMLResponse:
+    return _message(
+        request,
+        404,
+        "We couldn't find that page",
+        "The link may be incomplete. Please open it again from the email you received.",
+    )
+
+
+def _forbidden(request: Request) -> HTMLResponse:
+    return _message(
+        request,
+        403,
+        "Please submit the form from its page",
+        "For your security we only accept this form from the page we showed you. "
+        "Open the link from your email again and resubmit.",
+    )
+
+
+def _already(request: Request, view: IntroView, status: int = 200) -> HTMLResponse:
+    return render_page(request, "intro_already.html", status, view=view, answers=ANSWERS)
+
+
+def _closed(request: Request, view: IntroView) -> HTMLResponse:
+    return _message(
+        request,
+        410,
+        "This request is closed",
+        f"The link to answer {view.partner.name}'s request for {view.account.name} is no longer valid. "
+        "Reply to the email and the program manager will pass your answer on.",
+    )
+
+
+async def _view(
+    request: Request, session: AsyncSession, token: str, *, allow_expired: bool
+) -> IntroView | HTMLResponse:
+    """The request the token names, for the AE it names; one 404 for anything we can't vouch for."""
+    try:
+        claims = _signer(request).verify_intro(token)
+    except LinkExpired as exc:
+        if not allow_expired or not isinstance(exc.claims, IntroClaims):
+            return _not_found(request)
+        claims = exc.claims
+        expired = True
+    except LinkInvalid:
+        return _not_found(request)
+    else:
+        expired = False
+    view = await intro_view(session, claims.request_id)
+    if view is None or view.request.ae_id != claims.ae_id:
+        return _not_found(request)
+    if expired:
+        return _already(request, view) if view.answered else _closed(request, view)
+    return view
+
+
+def _form(
+    request: Request, view: IntroView, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> HTMLResponse:
+    value = csrf.token_for(request, _signer(request))
+    response = render_page(
+        request,
+        "intro_answer.html",
+        status,
+        view=view,
+        values=values,
+        errors=errors,
+        answers=ANSWERS,
+        note_max=NOTE_MAX,
+        csrf=value,
+        submission_id=values.get("submission_id") or str(uuid.uuid4()),
+    )
+    response.set_cookie(
+        csrf.CSRF_COOKIE, value, httponly=True, samesite="strict", path=PATH, secure=request.url.scheme == "https"
+    )
+    return response
+
+
+@router.get("/done", response_class=HTMLResponse)
+async def done(request: Request, session: SessionDep) -> HTMLResponse:
+    try:
+        claims = _signer(request).verify_done(request.cookies.get(DONE_COOKIE, ""))
+    except (LinkInvalid, LinkExpired):
+        claims = None
+    view = None
+    if claims is not None and claims.step_key == DONE_STEP:
+        view = await intro_view(session, claims.journey_id)
+        if view is not None and view.request.ae_id != claims.next_step:
+            view = None
+    if view is None or not view.answered:
+        return _message(
+            request,
+            200,
+            "Nothing to show here",
+            "This confirmation is only shown right after you answer. To see the request again, "
+            "open the link from your email.",
+        )
+    return render_page(request, "intro_done.html", 200, view=view)
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+async def show(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    view = await _view(request, session, token, allow_expired=True)
+    if isinstance(view, HTMLResponse):
+        return view
+    if view.answered:
+        return _already(request, view)
+    preselect = request.query_params.get("answer", "")
+    return _form(request, view, {"answer": preselect if preselect in ANSWERS else ""}, {})
+
+
+def parse(form: dict[str, str]) -> tuple[IntroAnswer | None, dict[str, str], dict[str, str]]:
+    values = {k: form.get(k, "").strip() for k in ("answer", "note", "submission_id")}
+    errors: dict[str, str] = {}
+    if values["answer"] not in ANSWERS:
+        errors["answer"] = "choose accept, not now or decline"
+    if len(values["note"]) > NOTE_MAX:
+        errors["note"] = f"must be at most {NOTE_MAX} characters (you wrote {len(values['note'])})"
+    if errors:
+        return None, values, errors
+    return IntroAnswer(request_id="", answer=values["answer"], note=values["note"]), values, {}  # type: ignore[arg-type]
+
+
+@router.post("/{token}", response_class=HTMLResponse)
+async def submit(
+    token: str, request: Request, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+) -> Response:
+    form = await request.form()
+    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
+        return _forbidden(request)
+    view = await _view(request, session, token, allow_expired=True)
+    if isinstance(view, HTMLResponse):
+        return view
+    if view.answered:
+        return _already(request, view, 409)
+    answer, values, errors = parse({k: str(v) for k, v in form.items()})
+    if answer is None:
+        return _form(request, view, values, errors, 422)
+    answer = answer.model_copy(update={"request_id": view.request.id})
+    outcome = await _answer(temporal, view, answer, values["submission_id"] or str(uuid.uuid4()))
+    if outcome == "answered":
+        return _redirect_to_done(request, view)
+    if outcome == "busy":
+        return _message(
+            request,
+            503,
+            "We're a little busy",
+            "Your answer was not saved yet. Please press back and send it again in a minute.",
+        )
+    await session.refresh(view.request)
+    if view.answered:  # a second tab or a double click got there first
+        return _already(request, view, 409)
+    return _closed(request, view)
+
+
+async def _answer(temporal: Client, view: IntroView, answer: IntroAnswer, submission_id: str) -> str:
+    if not view.request.batch_id:
+        return "closed"
+    handle = temporal.get_workflow_handle(view.request.batch_id)
+    try:
+        await handle.execute_update(
+            IntroBatchWorkflow.answer,
+            answer,
+            # A double-clicked form reuses its id: Temporal answers once and replays the result.
+            id=f"answer/{view.request.id}/{submission_id}",
+            rpc_timeout=UPDATE_TIMEOUT,
+        )
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type == "AlreadyAnswered":
+            return "already"
+        return "closed"
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        return "busy"
+    except RPCError as exc:
+        return "closed" if exc.status == RPCStatusCode.NOT_FOUND else "busy"
+    return "answered"
+
+
+def _redirect_to_done(request: Request, view: IntroView) -> Response:
+    # 303: a reload never re-POSTs, and the address left in history carries no token.
+    response = RedirectResponse(f"{PATH}/done", status_code=303)
+    claims = DoneClaims(
+        journey_id=view.request.id, step_key=DONE_STEP, next_step=view.ae.id, completed_at=datetime.now(UTC).isoformat()
+    )
+    response.set_cookie(
+        DONE_COOKIE,
+        _signer(request).sign_done(claims),
+        max_age=int(DONE_MAX_AGE.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        path=PATH,
+        secure=request.url.scheme == "https",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
