@@ -199,6 +199,9 @@ def _vendor_values(
         problems.append(RowProblem(line, headers["crm_id"], "no account id"))
     if not row["name"]:
         problems.append(RowProblem(line, headers["name"], "no account name"))
+    for key, limit in (("crm_id", 64), ("name", 300)):
+        if len(row[key]) > limit:
+            problems.append(RowProblem(line, headers[key], f"longer than {limit} characters"))
     domain = normalize_domain(row["website"]) if row["website"] else None
     if row["website"] and domain is None:
         problems.append(RowProblem(line, headers.get("website"), f"not a domain or URL: {row['website']!r}"))
