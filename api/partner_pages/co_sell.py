@@ -150,7 +150,7 @@ async def _requests(session: AsyncSession, page: service.StepPage) -> list[tuple
         .where(IntroRequest.journey_id == page.journey.id, IntroRequest.step_key == page.step.key)
         .order_by(VendorAccount.name)
     )
-    return [(r, n) for r, n in rows.tuples()]
+    return [(r, n) for r, n in rows]
 
 
 async def _intro_page(
