@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import shutil
 import signal
 import socket
@@ -15,6 +16,8 @@ import uvicorn
 from sqlalchemy import func, select
 from temporalio.client import Client
 
+from api.accounts import service as accounts
+from api.accounts.formats import ExportFormat
 from api.app import create_app
 from api.cohorts import service as cohorts
 from api.cohorts.schemas import CohortCreate, CohortOut
@@ -65,6 +68,25 @@ DEMO_PARTNERS = [
         "contacts": [{"email": "sam.taylor@tailspin.example", "name": "Sam Taylor", "role": "Managing partner"}],
     },
 ]
+
+
+# The vendor's side of account mapping, as a Salesforce export would give it, so a demo partner's
+# account upload shows a real overlap with owner AEs.
+DEMO_AES_CSV = """\
+"Full Name","Email","Title","Role"
+"Dana Whitfield","dana.whitfield@vendor.example","Enterprise Account Executive","AE - Enterprise East"
+"Marcus Oyelaran","marcus.oyelaran@vendor.example","Account Executive","AE - Mid-Market DACH"
+"Priya Natarajan","priya.natarajan@vendor.example","Account Executive","AE - Healthcare"
+"""
+DEMO_ACCOUNTS_CSV = """\
+"Account ID","Account Name","Account Owner","Industry","Website","Employees"
+"001Dm0001AAA","Northwind Components GmbH","Marcus Oyelaran","Manufacturing","www.northwind-components.example","2,300"
+"001Dm0002AAA","Contoso Health System","Priya Natarajan","Healthcare","contosohealth.example","14,000"
+"001Dm0003AAA","Tailspin Hospitals","Priya Natarajan","Healthcare","tailspinhospitals.example","5,200"
+"001Dm0004AAA","Fourth Coffee Retail","Dana Whitfield","Retail","fourthcoffee.example","9,800"
+"001Dm0005AAA","Wide World Importers","Dana Whitfield","Retail","wideworldimporters.example","760"
+"001Dm0006AAA","Adatum Financial","Dana Whitfield","Financial services","adatum.example","3,100"
+"""
 
 
 def temporal_binary() -> str:
@@ -151,6 +173,12 @@ async def seed_demo(sessions: SessionFactory, client: Client, settings: Settings
                 }
             )
             cohort = await cohorts.create(session, body)
+            await accounts.import_account_executives(
+                session, io.BytesIO(DEMO_AES_CSV.encode()), ExportFormat.salesforce, actor="demo"
+            )
+            await accounts.import_vendor_accounts(
+                session, io.BytesIO(DEMO_ACCOUNTS_CSV.encode()), ExportFormat.salesforce, actor="demo"
+            )
         else:
             cohort = await cohorts.get(session, existing) if existing else None
     if cohort is None:
