@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deals.schemas import ImportResult
 from api.deals.service import program_of, whole
 from api.errors import AppError
-from db.models import AuditLog, Deal, DealAttribution, Partner
+from db.models import AccountExecutive, AuditLog, Deal, DealAttribution, Partner
 from db.repositories import deals as repo
 from domain.accounts import name_key
 from domain.csv_import import Column, CsvFileError, RowProblem, header_key, read_csv
@@ -279,8 +279,14 @@ async def run(
     counts = {"created": 0, "adopted": 0, "updated": 0, "unchanged": 0}
     ids, closed = [], []
     now = datetime.now(UTC)
+    await repo.lock_program(session, program.id)
+    cohorts: dict[str, str | None] = {}  # partner -> the window its new deals belong to
     for row, partner, existing, ae_id in plan:
-        deal, outcome = await _apply(session, program.id, fmt, row, partner, existing, ae_id, now)
+        if existing is None and partner.id not in cohorts:
+            cohorts[partner.id] = await repo.window_cohort(session, program.id, partner.id, now)
+        deal, outcome = await _apply(
+            session, program.id, fmt, row, partner, existing, ae_id, now, cohorts.get(partner.id)
+        )
         counts[outcome] += 1
         ids.append(deal.id)
         if deal.stage in CLOSED:
@@ -344,6 +350,7 @@ async def _check(
     """Match each row to its partner, deal and AE without writing; problems and warnings by line."""
     partners, adopted = _Partners(session), set[str]()
     seen: dict[str, int] = {}
+    owners: dict[str, AccountExecutive | None] = {}
     plan: Plan = []
     skipped: list[dict[str, object]] = []
     warnings: list[RowProblem] = []
@@ -377,7 +384,9 @@ async def _check(
                 continue
         ae_id = None
         if row.owner:
-            ae = await repo.ae_by_owner(session, row.owner)
+            if row.owner not in owners:
+                owners[row.owner] = await repo.ae_by_owner(session, row.owner)
+            ae = owners[row.owner]
             if ae is None:
                 warnings.append(
                     RowProblem(
@@ -428,6 +437,7 @@ async def _apply(
     existing: Deal | None,
     ae_id: str | None,
     now: datetime,
+    cohort_id: str | None,
 ) -> tuple[Deal, str]:
     actor = f"{fmt} import"
     if existing is None:
@@ -451,6 +461,8 @@ async def _apply(
                 stage=row.stage,
                 attribution_said_by=SaidBy.crm.value,
                 dedupe_by_account=False,
+                locked=True,
+                cohort_id=cohort_id,
                 detail={"crm_id": row.crm_id, "line": row.line},
             ),
         )

@@ -52,6 +52,7 @@ class Registration:
     stage: Stage = Stage.registered
     attribution_said_by: str = "partner"  # who states `partner_role`
     dedupe_by_account: bool = True  # the CRM has several opportunities per account; it dedupes by crm_id
+    locked: bool = False  # the caller already holds the program lock (a bulk import takes it once)
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -240,7 +241,8 @@ async def move(session: AsyncSession, deal: Deal, wanted: Stage, at: datetime, *
 async def register(session: AsyncSession, reg: Registration) -> Registered:
     """Register a deal once: by its source key, else the same partner's active deal on the same account.
     A new deal on an account another partner holds flags both for the PM."""
-    await lock_program(session, reg.program_id)
+    if not reg.locked:
+        await lock_program(session, reg.program_id)
     if reg.source_key and (existing := await by_source_key(session, reg.source_key)):
         return Registered(existing, False, [])
     vendor = await vendor_account(session, reg.account_name, reg.account_domain, reg.vendor_crm_id)
