@@ -96,15 +96,15 @@ async def setup(env: WorkflowEnvironment, sessions: SessionFactory, *names: str)
 
 class TestDailyDigest:
     async def test_two_partners_same_day_make_one_digest_per_ae_and_the_next_day_a_second(
-        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+        self, ts_env: WorkflowEnvironment, sessions: SessionFactory
     ) -> None:
-        settings = settings_for(sqlite_sessions)
+        settings = settings_for(sessions)
         names = ("Alpha Analytics", "Beta Builders", "Gamma Grid")
-        crm, (alpha, beta, gamma), cohort = await setup(ts_env, sqlite_sessions, *names)
-        await overlap(sqlite_sessions, crm, alpha, "Northwind Components", "Contoso Pharmaceuticals")
-        await overlap(sqlite_sessions, crm, beta, "Northwind Components", "Fabrikam Logistics")
-        await overlap(sqlite_sessions, crm, gamma, "Tailspin Wind Energy", "Contoso Pharmaceuticals")
-        async with running_worker(ts_env.client, settings, sqlite_sessions):
+        crm, (alpha, beta, gamma), cohort = await setup(ts_env, sessions, *names)
+        await overlap(sessions, crm, alpha, "Northwind Components", "Contoso Pharmaceuticals")
+        await overlap(sessions, crm, beta, "Northwind Components", "Fabrikam Logistics")
+        await overlap(sessions, crm, gamma, "Tailspin Wind Energy", "Contoso Pharmaceuticals")
+        async with running_worker(ts_env.client, settings, sessions):
             for pid in (alpha, beta, gamma):
                 await start_journey(ts_env.client, settings, cohort, pid)
             await request_intros(
@@ -118,12 +118,12 @@ class TestDailyDigest:
             await request_intros(
                 ts_env, journey_id(cohort.id, beta), crm, "Beta Builders", "Northwind Components", "Fabrikam Logistics"
             )
-            first = await intro_rows(sqlite_sessions)
+            first = await intro_rows(sessions)
             day, send_at = digest_slot(first[0].requested_at)
             assert {digest_slot(r.requested_at)[0] for r in first} == {day}
-            assert await outbox(sqlite_sessions, "intro_digest") == []  # nothing before the cutoff
+            assert await outbox(sessions, "intro_digest") == []  # nothing before the cutoff
             await sleep_until(ts_env, send_at + timedelta(minutes=5))
-            digests = await _until(lambda: _n_rows(sqlite_sessions, "intro_digest", 2))
+            digests = await _until(lambda: _n_rows(sessions, "intro_digest", 2))
 
             # The next day: Gamma asks Dana (Contoso) and Marcus (Tailspin).
             await _open_gamma_after(ts_env, send_at)
@@ -135,11 +135,11 @@ class TestDailyDigest:
                 "Contoso Pharmaceuticals",
                 "Tailspin Wind Energy",
             )
-            rows = await intro_rows(sqlite_sessions)
+            rows = await intro_rows(sessions)
             next_day, next_send_at = digest_slot(rows[-1].requested_at)
             assert next_day > day
             await sleep_until(ts_env, next_send_at + timedelta(minutes=5))
-            digests = await _until(lambda: _n_rows(sqlite_sessions, "intro_digest", 4))
+            digests = await _until(lambda: _n_rows(sessions, "intro_digest", 4))
 
         by_to = {}
         for mail in digests:
@@ -159,31 +159,31 @@ class TestDailyDigest:
         assert "Fabrikam Logistics" in marcus[0].text and "Northwind" not in marcus[0].text
         assert "Gamma Grid" in dana[1].text and "Alpha Analytics" not in dana[1].text
         assert all(m.status == "sent" for m in digests)
-        rows = await intro_rows(sqlite_sessions)
+        rows = await intro_rows(sessions)
         assert len(rows) == 6 and {r.status for r in rows} == {"sent"}
         assert {r.batch_id for r in rows if r.ae_id == crm.ae_ids["dana"]} == {
             intro_batch_id(crm.ae_ids["dana"], day),
             intro_batch_id(crm.ae_ids["dana"], next_day),
         }
-        assert len([e for e in await intro_events(sqlite_sessions) if e.kind == "intro_requested"]) == 6
+        assert len([e for e in await intro_events(sessions) if e.kind == "intro_requested"]) == 6
 
 
 class TestReminderAndEscalation:
     async def test_silent_ae_is_reminded_on_business_days_then_the_pm_hears_and_a_late_answer_still_counts(
-        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+        self, ts_env: WorkflowEnvironment, sessions: SessionFactory
     ) -> None:
-        settings = settings_for(sqlite_sessions)
-        crm, [alpha], cohort = await setup(ts_env, sqlite_sessions, "Alpha Analytics")
-        await overlap(sqlite_sessions, crm, alpha, "Northwind Components")
-        async with running_worker(ts_env.client, settings, sqlite_sessions):
+        settings = settings_for(sessions)
+        crm, [alpha], cohort = await setup(ts_env, sessions, "Alpha Analytics")
+        await overlap(sessions, crm, alpha, "Northwind Components")
+        async with running_worker(ts_env.client, settings, sessions):
             await start_journey(ts_env.client, settings, cohort, alpha)
             await request_intros(ts_env, journey_id(cohort.id, alpha), crm, "Alpha Analytics", "Northwind Components")
-            [row] = await intro_rows(sqlite_sessions)
+            [row] = await intro_rows(sessions)
             day, send_at = digest_slot(row.requested_at)
             # 21d step cadence: every 2 business days, 2 reminders; the third tick escalates (~6 business days).
             await sleep_until(ts_env, send_at + timedelta(days=10))
-            escalations = await _until(lambda: _n_rows(sqlite_sessions, "pm_intro_escalation", 1))
-            reminders = await outbox(sqlite_sessions, "intro_reminder")
+            escalations = await _until(lambda: _n_rows(sessions, "pm_intro_escalation", 1))
+            reminders = await outbox(sessions, "intro_reminder")
             handle = ts_env.client.get_workflow_handle(intro_batch_id(crm.ae_ids["dana"], day))
             assert (await handle.describe()).status is not None and await handle.query(
                 IntroBatchWorkflow.unanswered
@@ -192,9 +192,9 @@ class TestReminderAndEscalation:
                 receipt = await handle.execute_update(
                     IntroBatchWorkflow.answer, IntroAnswer(request_id=row.id, answer="not_now", note="After Q3 close")
                 )
-            await _until(lambda: _n_rows(sqlite_sessions, "intro_answered", 1))
+            await _until(lambda: _n_rows(sessions, "intro_answered", 1))
         assert [m.dedupe_key.rsplit("/", 1)[1] for m in reminders] == ["1", "2"]
-        timeline = await intro_events(sqlite_sessions)
+        timeline = await intro_events(sessions)
         sent_at = sorted(e.occurred_at for e in timeline if e.kind == "intro_reminded")
         [escalated_at] = [e.occurred_at for e in timeline if e.kind == "intro_escalated"]
         assert all(at.weekday() < 5 for at in sent_at), sent_at
@@ -205,28 +205,28 @@ class TestReminderAndEscalation:
         assert "Northwind Components" in escalation.text and "Alpha Analytics" in escalation.text
         assert escalated_at - sent_at[1] >= timedelta(days=2) and escalated_at.weekday() < 5
         assert receipt.status == "not_now"
-        [row] = await intro_rows(sqlite_sessions)
+        [row] = await intro_rows(sessions)
         assert (row.status, row.answer_note) == ("not_now", "After Q3 close")
-        kinds = sorted(e.kind for e in await intro_events(sqlite_sessions))
+        kinds = sorted(e.kind for e in await intro_events(sessions))
         assert kinds == ["intro_escalated", "intro_not_now", "intro_reminded", "intro_reminded", "intro_requested"]
 
 
 class TestAnswer:
     async def test_accept_is_recorded_once_the_partner_is_told_and_a_second_answer_is_refused(
-        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+        self, ts_env: WorkflowEnvironment, sessions: SessionFactory
     ) -> None:
-        settings = settings_for(sqlite_sessions)
-        crm, [alpha], cohort = await setup(ts_env, sqlite_sessions, "Alpha Analytics")
-        await overlap(sqlite_sessions, crm, alpha, "Northwind Components")
-        async with running_worker(ts_env.client, settings, sqlite_sessions):
+        settings = settings_for(sessions)
+        crm, [alpha], cohort = await setup(ts_env, sessions, "Alpha Analytics")
+        await overlap(sessions, crm, alpha, "Northwind Components")
+        async with running_worker(ts_env.client, settings, sessions):
             await start_journey(ts_env.client, settings, cohort, alpha)
             jid = journey_id(cohort.id, alpha)
             # Fabrikam is not in Alpha's overlap: the activity drops it even though the journey accepted the step.
             await request_intros(ts_env, jid, crm, "Alpha Analytics", "Northwind Components", "Fabrikam Logistics")
-            [row] = await intro_rows(sqlite_sessions)
+            [row] = await intro_rows(sessions)
             day, send_at = digest_slot(row.requested_at)
             await sleep_until(ts_env, send_at + timedelta(minutes=5))
-            await _until(lambda: _n_rows(sqlite_sessions, "intro_digest", 1))
+            await _until(lambda: _n_rows(sessions, "intro_digest", 1))
             handle = ts_env.client.get_workflow_handle(intro_batch_id(crm.ae_ids["dana"], day))
             with ts_env.auto_time_skipping_disabled():
                 receipt = await handle.execute_update(
@@ -240,7 +240,7 @@ class TestAnswer:
                     await handle.execute_update(
                         IntroBatchWorkflow.answer, IntroAnswer(request_id="not-a-request", answer="accept")
                     )
-            [told] = await _until(lambda: _n_rows(sqlite_sessions, "intro_answered", 1))
+            [told] = await _until(lambda: _n_rows(sessions, "intro_answered", 1))
             for _ in range(100):
                 if (await handle.describe()).status.name == "COMPLETED":
                     break
@@ -249,12 +249,12 @@ class TestAnswer:
         assert isinstance(again.value.cause, ApplicationError) and again.value.cause.type == "AlreadyAnswered"
         assert isinstance(unknown.value.cause, ApplicationError) and unknown.value.cause.type == "UnknownIntroRequest"
         assert receipt.status == "accepted"
-        [row] = await intro_rows(sqlite_sessions)
+        [row] = await intro_rows(sessions)
         assert (row.status, row.answer_note, row.answered_at is not None) == ("accepted", "Happy to help", True)
         assert told.to_email == "alliances@alpha-analytics.example"
         assert told.subject == "Dana Whitfield accepted your intro request for Northwind Components"
         assert "Happy to help" in told.text and "Next step" in told.text
-        answered = [e for e in await intro_events(sqlite_sessions) if e.kind == "intro_accepted"]
+        answered = [e for e in await intro_events(sessions) if e.kind == "intro_accepted"]
         assert len(answered) == 1 and answered[0].journey_id == jid and answered[0].step_key == "ae-intro-request"
 
 
