@@ -12,6 +12,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from api import errors
+from api.accounts.endpoints import router as accounts_router
 from api.ae_pages.feedback import router as ae_feedback_router
 from api.ae_pages.intros import router as ae_intros_router
 from api.cohorts.endpoints import router as cohorts_router
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     install_log_redaction()
     errors.install(app)
     app.include_router(cohorts_router)
+    app.include_router(accounts_router)
     app.include_router(playbooks_router)
     app.include_router(deals_router)
     app.include_router(metrics_router)
