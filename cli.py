@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import typer
@@ -92,6 +93,8 @@ def preview(
     except PlaybookError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+    # Simulated partners pick accounts no vendor owns; the activities' warnings about that are noise here.
+    logging.getLogger("temporalio.activity").setLevel(logging.ERROR)
     typer.echo(render(asyncio.run(run_preview(loaded, partners))))
 
 

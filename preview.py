@@ -59,6 +59,11 @@ class PreviewReport:
 
 def sample_answers(step: Step) -> dict[str, Any]:
     """Answers a diligent partner would give: valid for every field type and constraint."""
+    if not step.fields and step.kind == "account_upload":
+        return {"accounts": 40, "overlapping": 0}  # a simulated window has no vendor accounts to overlap
+    if not step.fields and step.kind == "ae_intro_request":
+        reason = "Their renewal is in Q3 and we run the workload today; 20 minutes to compare account plans."
+        return {"accounts": ["simulated-account"], "reason": reason}
     answers: dict[str, Any] = {}
     for f in step.fields:
         if f.type in ("select", "multi_select"):

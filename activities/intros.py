@@ -6,7 +6,6 @@ day), so a retried activity or a replayed workflow never writes or sends twice.
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
@@ -24,6 +23,7 @@ from activities.email.sender import EmailSender
 from activities.intro_content import ANSWER_WORDS, IntroView, intro_view
 from db.models import AccountExecutive, AccountMatch, Cohort, IntroRequest, PartnerContact, Program, VendorAccount
 from db.repositories import journeys, outbox
+from db.repositories.trust import recompute_trust
 from db.session import SessionFactory, transaction
 from db.upsert import insert_ignore
 from domain.links import IntroClaims, LinkSigner
@@ -76,15 +76,6 @@ def _next_day(day: str) -> tuple[str, datetime]:
 
 def request_id_for(journey_id: str, step_key: str, vendor_account_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"intro/{journey_id}/{step_key}/{vendor_account_id}"))
-
-
-async def _recompute_trust(session: AsyncSession, partner_id: str) -> None:
-    """The trust score moves with AE answers; the scorer lives with the AE feedback work."""
-    try:
-        trust = importlib.import_module("db.repositories.trust")
-    except ImportError:
-        return
-    await trust.recompute_trust(session, partner_id)
 
 
 class IntroActivities:
@@ -431,7 +422,7 @@ class IntroActivities:
                         "hours_to_answer": round((answer.answered_at - request.requested_at) / timedelta(hours=1), 1),
                     },
                 )
-            await _recompute_trust(session, request.partner_id)
+            await recompute_trust(session, request.partner_id)
         return IntroAnswerReceipt(request_id=answer.request_id, status=status, answered_at=answer.answered_at)
 
     def all(self) -> list:  # type: ignore[type-arg]

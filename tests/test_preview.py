@@ -12,7 +12,7 @@ from preview import render, run_preview, sample_answers
 
 class TestSampleAnswers:
     def test_simulated_answers_pass_every_shipped_step_form(self) -> None:
-        for folder in ("cloud-cosell-90d", "quickstart-14d"):
+        for folder in ("cloud-cosell-90d", "cosell-motion-21d", "quickstart-14d"):
             playbook = load_playbook(CONTENT_DIR / folder)
             for _, _, step in playbook.iter_steps():
                 assert clean_answers(step, sample_answers(step))[1] == {}, step.key
