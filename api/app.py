@@ -25,6 +25,7 @@ from api.pages import PRIVATE_HEADERS
 from api.partner_pages import endpoints as partner_pages
 from api.partner_pages.rate_limit import LinkLimits
 from api.playbooks.endpoints import router as playbooks_router
+from api.programs.endpoints import router as programs_router
 from api.webhooks.endpoints import router as webhooks_router
 from api.webhooks.signature import WebhookVerifier
 from db.session import make_engine, make_sessionmaker
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     install_log_redaction()
     errors.install(app)
     app.include_router(cohorts_router)
+    app.include_router(programs_router)
     app.include_router(accounts_router)
     app.include_router(playbooks_router)
     app.include_router(deals_router)
