@@ -20,6 +20,8 @@ FEEDBACK_PURPOSE = "ae-feedback"
 UNSUBSCRIBE_PURPOSE = "unsubscribe"
 DONE_PURPOSE = "step-done"
 INTRO_PURPOSE = "ae-intro-answer"
+FEEDBACK_DONE_PURPOSE = "ae-feedback-done"
+INTRO_DONE_PURPOSE = "ae-intro-done"
 CSRF_PURPOSE = "csrf"
 
 # Unsubscribing must keep working long after the reminder was sent (RFC 8058 asks for that).
@@ -167,6 +169,12 @@ class LinkSigner:
             lambda c: {"j": c.journey_id, "s": c.step_key, "n": c.next_step, "t": c.completed_at},
             _done,
         )
+        self._feedback_done = _Purpose[FeedbackClaims](
+            keys, FEEDBACK_DONE_PURPOSE, DONE_MAX_AGE, lambda c: {"d": c.deal_id, "a": c.ae_id}, _feedback
+        )
+        self._intro_done = _Purpose[IntroClaims](
+            keys, INTRO_DONE_PURPOSE, DONE_MAX_AGE, lambda c: {"i": c.request_id, "a": c.ae_id}, _intro
+        )
         self._csrf = _Purpose[str](keys, CSRF_PURPOSE, CSRF_MAX_AGE, lambda c: {"r": c}, _csrf)
 
     def sign_step(self, claims: StepClaims) -> str:
@@ -198,6 +206,18 @@ class LinkSigner:
 
     def verify_done(self, token: str) -> DoneClaims:
         return self._done.verify(token)
+
+    def sign_feedback_done(self, claims: FeedbackClaims) -> str:
+        return self._feedback_done.sign(claims)
+
+    def verify_feedback_done(self, token: str) -> FeedbackClaims:
+        return self._feedback_done.verify(token)
+
+    def sign_intro_done(self, claims: IntroClaims) -> str:
+        return self._intro_done.sign(claims)
+
+    def verify_intro_done(self, token: str) -> IntroClaims:
+        return self._intro_done.verify(token)
 
     def new_csrf(self) -> str:
         """A signed random value for the double-submit cookie: an injected cookie we didn't mint is refused."""

@@ -5,7 +5,6 @@ a token-free thank-you page. Until the form expires a second POST revises the an
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -17,13 +16,12 @@ from api.feedback.service import CONTRIBUTION_LABELS, FeedbackPage
 from api.pages import render_page
 from api.partner_pages import csrf
 from api.partner_pages.rate_limit import rate_limited
-from domain.links import DONE_MAX_AGE, DoneClaims, FeedbackClaims, LinkExpired, LinkInvalid, LinkSigner
+from domain.links import DONE_MAX_AGE, FeedbackClaims, LinkExpired, LinkInvalid, LinkSigner
 from domain.trust import COMMENT_MAX
 
 PATH = "/ae/feedback"
 router = APIRouter(prefix=PATH, tags=["AE pages"], include_in_schema=False, dependencies=[Depends(rate_limited)])
 DONE_COOKIE = "cosell_feedback_done"
-DONE_STEP = "ae-feedback"  # marks a confirmation cookie as ours: a partner step's never shows here
 
 
 def _signer(request: Request) -> LinkSigner:
@@ -104,12 +102,10 @@ async def _page(request: Request, session: Any, token: str) -> FeedbackPage | HT
 @router.get("/done", response_class=HTMLResponse)
 async def done(request: Request, session: SessionDep) -> HTMLResponse:
     try:
-        claims = _signer(request).verify_done(request.cookies.get(DONE_COOKIE, ""))
+        claims = _signer(request).verify_feedback_done(request.cookies.get(DONE_COOKIE, ""))
     except (LinkInvalid, LinkExpired):
         claims = None
-    page = None
-    if claims is not None and claims.step_key == DONE_STEP and claims.next_step:
-        page = await service.load(session, FeedbackClaims(deal_id=claims.journey_id, ae_id=claims.next_step))
+    page = await service.load(session, claims) if claims is not None else None
     if page is None:
         return render_page(
             request,
@@ -168,11 +164,9 @@ async def submit(
 def _redirect_to_done(request: Request, claims: FeedbackClaims) -> Response:
     # 303: a reload never re-POSTs, and the address left in history carries no token.
     response = RedirectResponse(f"{PATH}/done", status_code=303)
-    now = datetime.now(UTC).isoformat()
-    done = DoneClaims(journey_id=claims.deal_id, step_key=DONE_STEP, next_step=claims.ae_id, completed_at=now)
     response.set_cookie(
         DONE_COOKIE,
-        _signer(request).sign_done(done),
+        _signer(request).sign_feedback_done(claims),
         max_age=int(DONE_MAX_AGE.total_seconds()),
         httponly=True,
         samesite="strict",

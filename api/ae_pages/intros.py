@@ -8,7 +8,7 @@ through the AE's batch workflow (a synchronous, truthful Update), then redirects
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,14 +22,13 @@ from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.pages import render_page
 from api.partner_pages import csrf
 from api.partner_pages.rate_limit import rate_limited
-from domain.links import DONE_MAX_AGE, DoneClaims, IntroClaims, LinkExpired, LinkInvalid, LinkSigner
+from domain.links import DONE_MAX_AGE, IntroClaims, LinkExpired, LinkInvalid, LinkSigner
 from workflows.intro_batch import IntroBatchWorkflow
 from workflows.types import IntroAnswer
 
 PATH = "/ae/intro"
 router = APIRouter(prefix=PATH, tags=["AE pages"], include_in_schema=False, dependencies=[Depends(rate_limited)])
 DONE_COOKIE = "cosell_intro_done"
-DONE_STEP = "ae-intro"  # marks a confirmation cookie as ours: a partner step's or feedback's never shows here
 ANSWERS = {"accept": "Accept", "not_now": "Not now", "decline": "Decline"}
 NOTE_MAX = 2000
 UPDATE_TIMEOUT = timedelta(seconds=15)
@@ -124,14 +123,12 @@ def _form(
 @router.get("/done", response_class=HTMLResponse)
 async def done(request: Request, session: SessionDep) -> HTMLResponse:
     try:
-        claims = _signer(request).verify_done(request.cookies.get(DONE_COOKIE, ""))
+        claims = _signer(request).verify_intro_done(request.cookies.get(DONE_COOKIE, ""))
     except (LinkInvalid, LinkExpired):
         claims = None
-    view = None
-    if claims is not None and claims.step_key == DONE_STEP:
-        view = await intro_view(session, claims.journey_id)
-        if view is not None and view.request.ae_id != claims.next_step:
-            view = None
+    view = await intro_view(session, claims.request_id) if claims is not None else None
+    if view is not None and claims is not None and view.request.ae_id != claims.ae_id:
+        view = None
     if view is None or not view.answered:
         return _message(
             request,
@@ -225,12 +222,9 @@ async def _answer(temporal: Client, view: IntroView, answer: IntroAnswer, submis
 def _redirect_to_done(request: Request, view: IntroView) -> Response:
     # 303: a reload never re-POSTs, and the address left in history carries no token.
     response = RedirectResponse(f"{PATH}/done", status_code=303)
-    claims = DoneClaims(
-        journey_id=view.request.id, step_key=DONE_STEP, next_step=view.ae.id, completed_at=datetime.now(UTC).isoformat()
-    )
     response.set_cookie(
         DONE_COOKIE,
-        _signer(request).sign_done(claims),
+        _signer(request).sign_intro_done(IntroClaims(request_id=view.request.id, ae_id=view.ae.id)),
         max_age=int(DONE_MAX_AGE.total_seconds()),
         httponly=True,
         samesite="strict",

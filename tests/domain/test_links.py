@@ -9,6 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 from domain.links import (
     DoneClaims,
     FeedbackClaims,
+    IntroClaims,
     LinkExpired,
     LinkInvalid,
     LinkSigner,
@@ -64,7 +65,16 @@ class TestPurposes:
         feedback = signer.sign_feedback(FeedbackClaims(deal_id="journey/c1/p1", ae_id="icp"))
         unsubscribe = signer.sign_unsubscribe(UnsubscribeClaims(outbox_id="o1"))
         done = signer.sign_done(DoneClaims("journey/c1/p1", "icp", None, "2026-01-01T00:00:00+00:00"))
+        intro = signer.sign_intro(IntroClaims(request_id="r1", ae_id="icp"))
+        feedback_done = signer.sign_feedback_done(FeedbackClaims(deal_id="journey/c1/p1", ae_id="icp"))
+        intro_done = signer.sign_intro_done(IntroClaims(request_id="journey/c1/p1", ae_id="icp"))
         for verify, token in (
+            (signer.verify_feedback, feedback_done),
+            (signer.verify_feedback_done, feedback),
+            (signer.verify_feedback_done, intro_done),
+            (signer.verify_intro_done, intro),
+            (signer.verify_intro, intro_done),
+            (signer.verify_done, feedback_done),
             (signer.verify_feedback, step),
             (signer.verify_step, feedback),
             (signer.verify_step, unsubscribe),
