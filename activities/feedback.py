@@ -130,6 +130,9 @@ class FeedbackActivities:
             facts = await feedback_facts(session, mail.deal_id, mail.ae_id)
             if facts is None:
                 raise ApplicationError(f"feedback request {key} vanished", type="NotFound", non_retryable=True)
+            if mail.kind == "reminder" and facts.row.status != "requested":
+                # An answer that raced the reminder timer wins: the AE is never reminded of a form they sent.
+                return "skipped"
             if mail.kind == "reminder":
                 await session.execute(
                     update(AeFeedback)
