@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,10 +15,24 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_walking_skeleton import form_fields, free_port
+from tests.e2e.test_walking_skeleton import form_fields
 
 pytestmark = pytest.mark.e2e
 COSELL = str(Path(sys.executable).parent / "cosell")
+
+
+def fixed_port() -> int:
+    """A free port below the kernel's ephemeral range: the Temporal dev server binds several random
+    ephemeral ports of its own (HTTP API, membership) and, on a restart, could take one picked from there."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(20000, min(low, 32000)), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port below the ephemeral range")
 
 
 def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -49,7 +65,7 @@ def poll(fetch, seconds: float = 30):  # type: ignore[no-untyped-def]
 
 
 def test_cosell_up_demo_end_to_end_and_restart(tmp_path: Path) -> None:
-    api, temporal, ui = free_port(), free_port(), free_port()
+    api, temporal, ui = fixed_port(), fixed_port(), fixed_port()
     base = f"http://127.0.0.1:{api}"
     env = {
         **os.environ,
