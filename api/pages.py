@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 
@@ -34,4 +35,52 @@ PRIVATE_HEADERS = {
 def render_page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     response = templates.TemplateResponse(request, name, context, status_code=status)
     response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+def message(request: Request, status: int, title: str, text: str) -> HTMLResponse:
+    return render_page(request, "message.html", status, title=title, message=text)
+
+
+def not_found(request: Request) -> HTMLResponse:
+    # One answer for tampered, foreign and unknown links: nothing reveals what exists.
+    return message(
+        request,
+        404,
+        "We couldn't find that page",
+        "The link may be incomplete. Please open it again from the email you received.",
+    )
+
+
+def forbidden(request: Request) -> HTMLResponse:
+    return message(
+        request,
+        403,
+        "Please submit the form from its page",
+        "For your security we only accept this form from the page we showed you. "
+        "Open the link from your email again and resubmit.",
+    )
+
+
+def busy(request: Request, text: str) -> HTMLResponse:
+    return message(request, 503, "We're a little busy", text)
+
+
+def redirect_with_done_cookie(
+    request: Request, location: str, cookie: str, value: str, cookie_path: str, max_age: timedelta
+) -> Response:
+    """303 after a successful POST: a reload never re-POSTs, and the address left in history carries no
+    token; the short-lived signed cookie tells the confirmation page what was just done."""
+    response = RedirectResponse(location, status_code=303)
+    response.set_cookie(
+        cookie,
+        value,
+        max_age=int(max_age.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        path=cookie_path,
+        secure=request.url.scheme == "https",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -8,12 +8,12 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.feedback import service
 from api.feedback.service import CONTRIBUTION_LABELS, FeedbackPage
-from api.pages import render_page
+from api.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page
 from api.partner_pages import csrf
 from api.partner_pages.rate_limit import rate_limited
 from domain.links import DONE_MAX_AGE, FeedbackClaims, LinkExpired, LinkInvalid, LinkSigner
@@ -28,36 +28,8 @@ def _signer(request: Request) -> LinkSigner:
     return request.app.state.signer
 
 
-def _not_found(request: Request) -> HTMLResponse:
-    return render_page(
-        request,
-        "message.html",
-        404,
-        title="We couldn't find that page",
-        message="The link may be incomplete. Please open it again from the email you received.",
-    )
-
-
-def _forbidden(request: Request) -> HTMLResponse:
-    return render_page(
-        request,
-        "message.html",
-        403,
-        title="Please submit the form from its page",
-        message="For your security we only accept this form from the page we showed you. "
-        "Open the link from your email again and resubmit.",
-    )
-
-
 def _closed(request: Request, page: FeedbackPage) -> HTMLResponse:
     return render_page(request, "feedback_closed.html", 410, page=page)
-
-
-def _set_csrf(response: Response, request: Request, value: str) -> None:
-    # Same signed double-submit cookie as the partner pages, scoped to this page's path.
-    response.set_cookie(
-        csrf.CSRF_COOKIE, value, httponly=True, samesite="strict", path=PATH, secure=request.url.scheme == "https"
-    )
 
 
 def _form(
@@ -81,7 +53,7 @@ def _form(
         contributions=CONTRIBUTION_LABELS,
         comment_max=COMMENT_MAX,
     )
-    _set_csrf(response, request, value)
+    csrf.set_cookie(response, request, value, path=PATH)
     return response
 
 
@@ -92,11 +64,11 @@ async def _page(request: Request, session: Any, token: str) -> FeedbackPage | HT
     except LinkExpired as exc:
         # A correctly signed but old link: the form is past its expiry too; say so truthfully.
         page = await service.load(session, exc.claims) if isinstance(exc.claims, FeedbackClaims) else None
-        return _closed(request, page) if page is not None else _not_found(request)
+        return _closed(request, page) if page is not None else not_found(request)
     except LinkInvalid:
-        return _not_found(request)
+        return not_found(request)
     page = await service.load(session, claims)
-    return page if page is not None else _not_found(request)
+    return page if page is not None else not_found(request)
 
 
 @router.get("/done", response_class=HTMLResponse)
@@ -134,7 +106,7 @@ async def submit(
 ) -> Response:
     form = await request.form()
     if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
-        return _forbidden(request)
+        return forbidden(request)
     page = await _page(request, session, token)
     if isinstance(page, HTMLResponse):
         return page
@@ -151,28 +123,6 @@ async def submit(
     if outcome.kind == "closed":
         return _closed(request, page)
     if outcome.kind == "busy":
-        return render_page(
-            request,
-            "message.html",
-            503,
-            title="We're a little busy",
-            message="Your feedback was not saved yet. Please press back and send it again in a minute.",
-        )
-    return _redirect_to_done(request, claims)
-
-
-def _redirect_to_done(request: Request, claims: FeedbackClaims) -> Response:
-    # 303: a reload never re-POSTs, and the address left in history carries no token.
-    response = RedirectResponse(f"{PATH}/done", status_code=303)
-    response.set_cookie(
-        DONE_COOKIE,
-        _signer(request).sign_feedback_done(claims),
-        max_age=int(DONE_MAX_AGE.total_seconds()),
-        httponly=True,
-        samesite="strict",
-        path=PATH,
-        secure=request.url.scheme == "https",
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+        return busy(request, "Your feedback was not saved yet. Please press back and send it again in a minute.")
+    done = _signer(request).sign_feedback_done(claims)
+    return redirect_with_done_cookie(request, f"{PATH}/done", DONE_COOKIE, done, PATH, DONE_MAX_AGE)

@@ -8,20 +8,18 @@ through the AE's batch workflow (a synchronous, truthful Update), then redirects
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from activities.intro_content import IntroView, intro_view
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.pages import render_page
+from api.pages import busy, forbidden, message, not_found, redirect_with_done_cookie, render_page
 from api.partner_pages import csrf
 from api.partner_pages.rate_limit import rate_limited
+from api.updates import submit_update
 from domain.links import DONE_MAX_AGE, IntroClaims, LinkExpired, LinkInvalid, LinkSigner
 from workflows.intro_batch import IntroBatchWorkflow
 from workflows.types import IntroAnswer
@@ -31,34 +29,10 @@ router = APIRouter(prefix=PATH, tags=["AE pages"], include_in_schema=False, depe
 DONE_COOKIE = "cosell_intro_done"
 ANSWERS = {"accept": "Accept", "not_now": "Not now", "decline": "Decline"}
 NOTE_MAX = 2000
-UPDATE_TIMEOUT = timedelta(seconds=15)
 
 
 def _signer(request: Request) -> LinkSigner:
     return request.app.state.signer
-
-
-def _message(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    return render_page(request, "message.html", status, title=title, message=message)
-
-
-def _not_found(request: Request) -> HTMLResponse:
-    return _message(
-        request,
-        404,
-        "We couldn't find that page",
-        "The link may be incomplete. Please open it again from the email you received.",
-    )
-
-
-def _forbidden(request: Request) -> HTMLResponse:
-    return _message(
-        request,
-        403,
-        "Please submit the form from its page",
-        "For your security we only accept this form from the page we showed you. "
-        "Open the link from your email again and resubmit.",
-    )
 
 
 def _already(request: Request, view: IntroView, status: int = 200) -> HTMLResponse:
@@ -66,7 +40,7 @@ def _already(request: Request, view: IntroView, status: int = 200) -> HTMLRespon
 
 
 def _closed(request: Request, view: IntroView) -> HTMLResponse:
-    return _message(
+    return message(
         request,
         410,
         "This request is closed",
@@ -83,16 +57,16 @@ async def _view(
         claims = _signer(request).verify_intro(token)
     except LinkExpired as exc:
         if not allow_expired or not isinstance(exc.claims, IntroClaims):
-            return _not_found(request)
+            return not_found(request)
         claims = exc.claims
         expired = True
     except LinkInvalid:
-        return _not_found(request)
+        return not_found(request)
     else:
         expired = False
     view = await intro_view(session, claims.request_id)
     if view is None or view.request.ae_id != claims.ae_id:
-        return _not_found(request)
+        return not_found(request)
     if expired:
         return _already(request, view) if view.answered else _closed(request, view)
     return view
@@ -114,9 +88,7 @@ def _form(
         csrf=value,
         submission_id=values.get("submission_id") or str(uuid.uuid4()),
     )
-    response.set_cookie(
-        csrf.CSRF_COOKIE, value, httponly=True, samesite="strict", path=PATH, secure=request.url.scheme == "https"
-    )
+    csrf.set_cookie(response, request, value, path=PATH)
     return response
 
 
@@ -130,7 +102,7 @@ async def done(request: Request, session: SessionDep) -> HTMLResponse:
     if view is not None and claims is not None and view.request.ae_id != claims.ae_id:
         view = None
     if view is None or not view.answered:
-        return _message(
+        return message(
             request,
             200,
             "Nothing to show here",
@@ -169,7 +141,7 @@ async def submit(
 ) -> Response:
     form = await request.form()
     if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
-        return _forbidden(request)
+        return forbidden(request)
     view = await _view(request, session, token, allow_expired=True)
     if isinstance(view, HTMLResponse):
         return view
@@ -180,15 +152,11 @@ async def submit(
         return _form(request, view, values, errors, 422)
     answer = answer.model_copy(update={"request_id": view.request.id})
     outcome = await _answer(temporal, view, answer, values["submission_id"] or str(uuid.uuid4()))
-    if outcome == "answered":
-        return _redirect_to_done(request, view)
+    if outcome == "done":
+        done = _signer(request).sign_intro_done(IntroClaims(request_id=view.request.id, ae_id=view.ae.id))
+        return redirect_with_done_cookie(request, f"{PATH}/done", DONE_COOKIE, done, PATH, DONE_MAX_AGE)
     if outcome == "busy":
-        return _message(
-            request,
-            503,
-            "We're a little busy",
-            "Your answer was not saved yet. Please press back and send it again in a minute.",
-        )
+        return busy(request, "Your answer was not saved yet. Please press back and send it again in a minute.")
     await session.refresh(view.request)
     if view.answered:  # a second tab or a double click got there first
         return _already(request, view, 409)
@@ -198,39 +166,10 @@ async def submit(
 async def _answer(temporal: Client, view: IntroView, answer: IntroAnswer, submission_id: str) -> str:
     if not view.request.batch_id:
         return "closed"
-    handle = temporal.get_workflow_handle(view.request.batch_id)
-    try:
-        await handle.execute_update(
-            IntroBatchWorkflow.answer,
-            answer,
-            # A double-clicked form reuses its id: Temporal answers once and replays the result.
-            id=f"answer/{view.request.id}/{submission_id}",
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type == "AlreadyAnswered":
-            return "already"
-        return "closed"
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return "busy"
-    except RPCError as exc:
-        return "closed" if exc.status == RPCStatusCode.NOT_FOUND else "busy"
-    return "answered"
-
-
-def _redirect_to_done(request: Request, view: IntroView) -> Response:
-    # 303: a reload never re-POSTs, and the address left in history carries no token.
-    response = RedirectResponse(f"{PATH}/done", status_code=303)
-    response.set_cookie(
-        DONE_COOKIE,
-        _signer(request).sign_intro_done(IntroClaims(request_id=view.request.id, ae_id=view.ae.id)),
-        max_age=int(DONE_MAX_AGE.total_seconds()),
-        httponly=True,
-        samesite="strict",
-        path=PATH,
-        secure=request.url.scheme == "https",
+    outcome = await submit_update(
+        temporal.get_workflow_handle(view.request.batch_id),
+        IntroBatchWorkflow.answer,
+        answer,
+        update_id=f"answer/{view.request.id}/{submission_id}",
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return outcome.kind

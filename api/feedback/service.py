@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.client import Client
 
 from activities.feedback import FeedbackFacts, feedback_facts, outcome_of
+from api.updates import UpdateOutcome, submit_update
 from db.models import AccountExecutive, AeFeedback, Deal, Partner, utcnow
 from domain.links import FeedbackClaims
 from domain.trust import CONTRIBUTIONS, feedback_errors
 from workflows.ae_feedback import AeFeedbackWorkflow
 from workflows.types import FeedbackAnswers, FeedbackReceipt, feedback_workflow_id
 
-UPDATE_TIMEOUT = timedelta(seconds=15)
 CONTRIBUTION_LABELS = {
     "sourced": "Sourced it — the partner brought us this opportunity",
     "accelerated": "Accelerated it — the partner moved it faster or unblocked it",
@@ -103,34 +101,15 @@ def parse(form: dict[str, str]) -> Parsed:
     return Parsed(values, answers)
 
 
-@dataclass
-class SubmitOutcome:
-    kind: str  # recorded | invalid | closed | busy
-    receipt: FeedbackReceipt | None = None
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-async def submit(client: Client, claims: FeedbackClaims, answers: FeedbackAnswers, submission_id: str) -> SubmitOutcome:
-    handle = client.get_workflow_handle(feedback_workflow_id(claims.deal_id, claims.ae_id))
-    try:
-        receipt = await handle.execute_update(
-            AeFeedbackWorkflow.submit,
-            answers,
-            # A double-clicked form reuses its id: Temporal records it once and replays the answer.
-            id=f"feedback/{submission_id}",
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type == "InvalidAnswers":
-            return SubmitOutcome("invalid", errors=dict(cause.details[0]) if cause.details else {})
-        return SubmitOutcome("closed")
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return SubmitOutcome("busy")
-    except RPCError:
-        # NOT_FOUND: the request workflow has ended (expired). Anything else: ask to try again.
-        return SubmitOutcome("busy")
-    return SubmitOutcome("recorded", receipt=receipt)
+async def submit(
+    client: Client, claims: FeedbackClaims, answers: FeedbackAnswers, submission_id: str
+) -> UpdateOutcome[FeedbackReceipt]:
+    return await submit_update(
+        client.get_workflow_handle(feedback_workflow_id(claims.deal_id, claims.ae_id)),
+        AeFeedbackWorkflow.submit,
+        answers,
+        update_id=f"feedback/{submission_id}",
+    )
 
 
 # --- the PM's view: GET /api/v1/partners/{id}/trust ---------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from temporalio.client import Client
 
-from api.pages import render_page
+from api.pages import busy, render_page
 from api.partner_pages import account_upload, csrf, service
 from db.models import IntroRequest, VendorAccount
 from db.repositories import journeys
@@ -115,16 +115,10 @@ async def _upload_submit(
         return redirect(request, claims, receipt)
     answers = {"accounts": len(accounts), "overlapping": overlapping}
     outcome = await service.submit(temporal, claims, answers, str(form.get("submission_id") or uuid.uuid4()))
-    if outcome.kind == "completed" and outcome.receipt is not None:
-        return redirect(request, claims, outcome.receipt)
+    if outcome.kind == "done" and outcome.result is not None:
+        return redirect(request, claims, outcome.result)
     if outcome.kind == "busy":
-        return render_page(
-            request,
-            "message.html",
-            503,
-            title="We're a little busy",
-            message="Your list is saved, but the step is not marked done yet. Please confirm again in a minute.",
-        )
+        return busy(request, "Your list is saved, but the step is not marked done yet. Confirm again in a minute.")
     # The list is saved either way (the overlap is useful even late); say what happened to the step.
     await session.refresh(page.step_row)
     return await _upload_page(
@@ -202,18 +196,12 @@ async def _intro_submit(
         return await _intro_page(request, session, page, values, errors, 422)
     submission_id = str(values["submission_id"] or uuid.uuid4())
     outcome = await service.submit(temporal, claims, answers, submission_id)
-    if outcome.kind == "completed" and outcome.receipt is not None:
-        return redirect(request, claims, outcome.receipt)
+    if outcome.kind == "done" and outcome.result is not None:
+        return redirect(request, claims, outcome.result)
     if outcome.kind == "invalid":
         return await _intro_page(request, session, page, values, outcome.errors, 422)
     if outcome.kind == "busy":
-        return render_page(
-            request,
-            "message.html",
-            503,
-            title="We're a little busy",
-            message="Your request was not sent yet. Please press back and submit again in a minute.",
-        )
+        return busy(request, "Your request was not sent yet. Please press back and submit again in a minute.")
     await session.refresh(page.step_row)
     if page.step_row.status == "completed" or outcome.kind == "already":
         return await _intro_status(request, session, page, 409)

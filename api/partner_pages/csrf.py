@@ -28,9 +28,10 @@ def token_for(request: Request, signer: LinkSigner) -> str:
     return current if current and signer.valid_csrf(current) else signer.new_csrf()
 
 
-def set_cookie(response: Response, request: Request, value: str) -> None:
+def set_cookie(response: Response, request: Request, value: str, path: str = "/p") -> None:
+    """Scoped to the pages that use it: /p for partners, /ae/<purpose> for AEs."""
     response.set_cookie(
-        CSRF_COOKIE, value, httponly=True, samesite="strict", path="/p", secure=request.url.scheme == "https"
+        CSRF_COOKIE, value, httponly=True, samesite="strict", path=path, secure=request.url.scheme == "https"
     )
 
 

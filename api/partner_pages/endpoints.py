@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from activities.email.delivery import deliver_all
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.pages import render_page
+from api.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page
 from api.partner_pages import account_upload, co_sell, csrf, service
 from api.partner_pages.rate_limit import RateLimited, rate_limited
 from db.session import transaction
@@ -25,28 +25,6 @@ DONE_COOKIE = "cosell_done"
 
 def _signer(request: Request) -> LinkSigner:
     return request.app.state.signer
-
-
-def _not_found(request: Request) -> HTMLResponse:
-    # One answer for tampered, foreign and unknown links: nothing reveals what exists.
-    return render_page(
-        request,
-        "message.html",
-        404,
-        title="We couldn't find that page",
-        message="The link may be incomplete. Please open it again from the email you received.",
-    )
-
-
-def _forbidden(request: Request) -> HTMLResponse:
-    return render_page(
-        request,
-        "message.html",
-        403,
-        title="Please submit the form from its page",
-        message="For your security we only accept this form from the page we showed you. "
-        "Open the link from your email again and resubmit.",
-    )
 
 
 def _expired(request: Request, token: str) -> HTMLResponse:
@@ -116,7 +94,7 @@ async def done(request: Request, session: SessionDep) -> Response:
         )
     page = await service.load(session, StepClaims(claims.journey_id, claims.step_key))
     if page is None:
-        return _not_found(request)
+        return not_found(request)
     next_up = await service.next_up(session, page, claims)
     return await co_sell.done(request, session, page, next_up) or render_page(
         request, "done.html", 200, page=page, next_up=next_up
@@ -127,7 +105,7 @@ async def done(request: Request, session: SessionDep) -> Response:
 async def unsubscribe_page(token: str, request: Request, session: SessionDep) -> HTMLResponse:
     page = await _unsubscribe_target(request, session, token)
     if page is None:
-        return _not_found(request)
+        return not_found(request)
     return render_page(request, "unsubscribe.html", 200, page=page, done=False)
 
 
@@ -139,7 +117,7 @@ async def unsubscribe(token: str, request: Request, background: BackgroundTasks)
     async with transaction(sessions) as session:
         page = await _unsubscribe_target(request, session, token)
         if page is None:
-            return _not_found(request)
+            return not_found(request)
         alert = await service.unsubscribe(session, page, request.app.state.mailer.name)
     if alert:
         background.add_task(deliver_all, sessions, request.app.state.mailer, [alert])
@@ -166,10 +144,10 @@ async def show_step(token: str, request: Request, session: SessionDep) -> Respon
     except LinkExpired as exc:
         return await _expired_or_state(request, session, token, exc)
     except LinkInvalid:
-        return _not_found(request)
+        return not_found(request)
     page = await service.load(session, claims)
     if page is None:
-        return _not_found(request)
+        return not_found(request)
     if (co_sell_page := await co_sell.show(request, session, page)) is not None:
         return co_sell_page
     if page.state != "open":
@@ -182,7 +160,7 @@ async def _expired_or_state(request: Request, session: Any, token: str, exc: Lin
     claims = exc.claims
     page = await service.load(session, claims) if isinstance(claims, StepClaims) else None
     if page is None:
-        return _not_found(request)
+        return not_found(request)
     if page.state != "open":
         return _state_page(request, page)
     return _expired(request, token)
@@ -204,16 +182,16 @@ async def submit_step(
     # Larger parts than the default: a checked account list travels back in the confirm form.
     form = await request.form(max_part_size=account_upload.MAX_FORM_PART_BYTES)
     if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
-        return _forbidden(request)
+        return forbidden(request)
     try:
         claims = _signer(request).verify_step(token)
     except LinkExpired as exc:
         return await _expired_or_state(request, session, token, exc)
     except LinkInvalid:
-        return _not_found(request)
+        return not_found(request)
     page = await service.load(session, claims)
     if page is None:
-        return _not_found(request)
+        return not_found(request)
     co_sell_answer = await co_sell.submit(request, session, temporal, claims, page, form, _redirect_to_done)
     if co_sell_answer is not None:
         return co_sell_answer
@@ -228,15 +206,9 @@ async def submit_step(
     if outcome.kind == "invalid":
         return _form_page(request, page, raw, outcome.errors, status=422, submission_id=submission_id)
     if outcome.kind == "busy":
-        return render_page(
-            request,
-            "message.html",
-            503,
-            title="We're a little busy",
-            message="Your answers were not saved yet. Please press back and submit again in a minute.",
-        )
-    if outcome.kind == "completed" and outcome.receipt is not None:
-        return _redirect_to_done(request, claims, outcome.receipt)
+        return busy(request, "Your answers were not saved yet. Please press back and submit again in a minute.")
+    if outcome.kind == "done" and outcome.result is not None:
+        return _redirect_to_done(request, claims, outcome.result)
     await session.refresh(page.step_row)
     if outcome.kind == "already" or page.step_row.status == "completed":
         return render_page(request, "already.html", 409, page=page)
@@ -244,20 +216,8 @@ async def submit_step(
 
 
 def _redirect_to_done(request: Request, claims: StepClaims, receipt: Any) -> Response:
-    # 303 so a reload of the confirmation never re-POSTs, and the URL left in history holds no token.
-    response = RedirectResponse("/p/done", status_code=303)
-    response.set_cookie(
-        DONE_COOKIE,
-        _signer(request).sign_done(service.done_claims(claims, receipt)),
-        max_age=int(DONE_MAX_AGE.total_seconds()),
-        httponly=True,
-        samesite="strict",
-        path="/p",
-        secure=request.url.scheme == "https",
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    done = _signer(request).sign_done(service.done_claims(claims, receipt))
+    return redirect_with_done_cookie(request, "/p/done", DONE_COOKIE, done, "/p", DONE_MAX_AGE)
 
 
 @router.post("/{token}/fresh-link", response_class=HTMLResponse)
@@ -265,21 +225,21 @@ async def fresh_link(token: str, request: Request, background: BackgroundTasks, 
     """An expired link asks for a new one: it goes to the contact the step's emails went to, once a day."""
     form = await request.form()
     if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
-        return _forbidden(request)
+        return forbidden(request)
     try:
         _signer(request).verify_step(token)
         return RedirectResponse(f"/p/{token}", status_code=303)  # still valid: nothing to resend
     except LinkExpired as exc:
         expired_claims = exc.claims
     except LinkInvalid:
-        return _not_found(request)
+        return not_found(request)
     if not isinstance(expired_claims, StepClaims):
-        return _not_found(request)
+        return not_found(request)
     sessions, mailer = request.app.state.sessions, request.app.state.mailer
     async with transaction(sessions) as session:
         page = await service.load(session, expired_claims)
         if page is None:
-            return _not_found(request)
+            return not_found(request)
         if page.state != "open":
             return _state_page(request, page)
         sent = await service.fresh_link(

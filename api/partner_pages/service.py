@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from activities.email import notices
+from api.updates import UpdateOutcome, submit_update
 from db.models import Cohort, EmailOutbox, Journey, JourneyStep, Partner, utcnow
 from db.repositories import journeys, outbox, suppressions
 from db.repositories import playbooks as playbook_repo
@@ -18,8 +17,6 @@ from domain.links import DoneClaims, LinkSigner, StepClaims, UnsubscribeClaims
 from playbooks.model import Play, Playbook, Step
 from workflows.journey import PartnerJourneyWorkflow
 from workflows.types import StepReceipt, StepSubmission
-
-UPDATE_TIMEOUT = timedelta(seconds=15)
 
 
 @dataclass
@@ -152,36 +149,10 @@ async def unsubscribe(session: AsyncSession, page: UnsubscribePage, provider: st
     )
 
 
-class SubmitOutcome:
-    """What the journey said about a submission, as the page needs it."""
-
-    def __init__(self, kind: str, receipt: StepReceipt | None = None, errors: dict[str, str] | None = None):
-        self.kind, self.receipt, self.errors = kind, receipt, errors or {}
-
-
-async def submit(client: Client, claims: StepClaims, answers: dict, submission_id: str) -> SubmitOutcome:
-    handle = client.get_workflow_handle(claims.journey_id)
-    try:
-        receipt = await handle.execute_update(
-            PartnerJourneyWorkflow.complete_step,
-            StepSubmission(step_key=claims.step_key, answers=answers),
-            # A double-clicked form reuses its id, so Temporal answers it once and replays the result.
-            id=f"complete/{claims.step_key}/{submission_id}",
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError):
-            if cause.type == "InvalidAnswers":
-                details = cause.details[0] if cause.details else {}
-                return SubmitOutcome("invalid", errors=dict(details))
-            if cause.type == "AlreadyCompleted":
-                return SubmitOutcome("already")
-        return SubmitOutcome("closed")
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return SubmitOutcome("busy")
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return SubmitOutcome("closed")
-        return SubmitOutcome("busy")
-    return SubmitOutcome("completed", receipt=receipt)
+async def submit(client: Client, claims: StepClaims, answers: dict, submission_id: str) -> UpdateOutcome[StepReceipt]:
+    return await submit_update(
+        client.get_workflow_handle(claims.journey_id),
+        PartnerJourneyWorkflow.complete_step,
+        StepSubmission(step_key=claims.step_key, answers=answers),
+        update_id=f"complete/{claims.step_key}/{submission_id}",
+    )
