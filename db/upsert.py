@@ -26,3 +26,16 @@ async def upsert(
     stmt = _insert(session, model).values(**values)
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update})
     await session.execute(stmt)
+
+
+async def upsert_many(
+    session: AsyncSession, model: type[DeclarativeBase], rows: list[dict[str, Any]], key: str, chunk: int
+) -> None:
+    """Multi-row INSERT ... ON CONFLICT (key) DO UPDATE, `chunk` rows per statement (bind-parameter limits)."""
+    if not rows:
+        return
+    stmt = _insert(session, model)
+    update = [c for c in rows[0] if c not in ("id", key, "created_at")]
+    stmt = stmt.on_conflict_do_update(index_elements=[key], set_={c: stmt.excluded[c] for c in update})
+    for start in range(0, len(rows), chunk):
+        await session.execute(stmt, rows[start : start + chunk])

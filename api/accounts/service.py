@@ -93,7 +93,7 @@ async def import_account_executives(
     """AEs from a Salesforce User or HubSpot users export, keyed by email."""
     result = ImportResult(kind="account_executives", source="mapped" if mapping else fmt.value)
     seen: dict[str, int] = {}
-    pending: list[tuple[int, dict[str, Any]]] = []
+    pending: list[dict[str, Any]] = []
     try:
         rows = read_csv(stream, ae_columns(fmt), mapping, require_any=[("full_name", "first_name", "last_name")])
         for item in rows:
@@ -114,24 +114,27 @@ async def import_account_executives(
                 result.problems.append(RowProblem(line, rows.headers["email"], f"same AE as line {seen[email]}"))
                 continue
             seen[email] = line
-            pending.append((line, {"email": email, "name": name, "territory": row["territory"], "crm_owner": name}))
+            pending.append({"email": email, "name": name, "territory": row["territory"], "crm_owner": name})
             if len(pending) >= _CHUNK and not result.problems:
-                await _write_aes(session, pending, result)
+                await _write(session, AccountExecutive, "email", pending, result)
                 pending = []
     except CsvFileError as exc:
         raise _file_error(exc) from exc
     _reject_if_problems("account executives", result.problems)
-    await _write_aes(session, pending, result)
+    await _write(session, AccountExecutive, "email", pending, result)
     await _audit(session, actor, "account_executives.import", result, filename)
     return result
 
 
-async def _write_aes(session: AsyncSession, pending: list[tuple[int, dict[str, Any]]], result: ImportResult) -> None:
-    existing = await repo.existing_by(session, AccountExecutive, "email", [v["email"] for _, v in pending])
+async def _write(
+    session: AsyncSession, model: Any, key: str, pending: list[dict[str, Any]], result: ImportResult
+) -> None:
+    """Upsert by the import's key, counting created / updated / unchanged (unchanged rows are not written)."""
+    existing = await repo.existing_by(session, model, key, [v[key] for v in pending])
     now, changed = utcnow(), []
-    for _, values in pending:
+    for values in pending:
         result.rows += 1
-        current = existing.get(values["email"])
+        current = existing.get(values[key])
         if current is None:
             result.created += 1
         elif all(getattr(current, k) == v for k, v in values.items()):
@@ -140,7 +143,7 @@ async def _write_aes(session: AsyncSession, pending: list[tuple[int, dict[str, A
         else:
             result.updated += 1
         changed.append({"id": current.id if current else str(uuid.uuid4()), **values, "updated_at": now})
-    await repo.upsert_rows(session, AccountExecutive, "email", changed)
+    await repo.upsert_rows(session, model, key, changed)
 
 
 # --- vendor accounts ---------------------------------------------------------------------------
@@ -179,12 +182,12 @@ async def import_vendor_accounts(
             seen[values["crm_id"]] = line
             pending.append(values | {"source": result.source})
             if len(pending) >= _CHUNK and not result.problems:
-                await _write_vendor_accounts(session, pending, result)
+                await _write(session, VendorAccount, "crm_id", pending, result)
                 pending = []
     except CsvFileError as exc:
         raise _file_error(exc) from exc
     _reject_if_problems("accounts", result.problems)
-    await _write_vendor_accounts(session, pending, result)
+    await _write(session, VendorAccount, "crm_id", pending, result)
     await repo.rematch_all(session)
     await _audit(session, actor, "vendor_accounts.import", result, filename)
     result.overlapping_accounts = sum(c.overlapping for c in await repo.overlap_counts(session))
@@ -228,23 +231,6 @@ def _vendor_values(
         "industry": row["industry"][:120],
         "has_open_opportunity": open_opps in _TRUE or (_int(open_opps) or 0) > 0,
     }
-
-
-async def _write_vendor_accounts(session: AsyncSession, pending: list[dict[str, Any]], result: ImportResult) -> None:
-    existing = await repo.existing_by(session, VendorAccount, "crm_id", [v["crm_id"] for v in pending])
-    now, changed = utcnow(), []
-    for values in pending:
-        result.rows += 1
-        current = existing.get(values["crm_id"])
-        if current is None:
-            result.created += 1
-        elif all(getattr(current, k) == v for k, v in values.items()):
-            result.unchanged += 1
-            continue
-        else:
-            result.updated += 1
-        changed.append({"id": current.id if current else str(uuid.uuid4()), **values, "updated_at": now})
-    await repo.upsert_rows(session, VendorAccount, "crm_id", changed)
 
 
 # --- overlap views and partner lists --------------------------------------------------------------

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AccountExecutive, AccountMatch, Partner, PartnerAccount, VendorAccount, utcnow
+from db.upsert import upsert_many
 from domain.account_lists import ParsedAccount
 from domain.accounts import AccountRef, Match, VendorIndex, name_key
 
@@ -226,12 +226,6 @@ async def overlap_counts(session: AsyncSession) -> list[PartnerOverlapCount]:
 # --- vendor side writes (imports) ---------------------------------------------------------------
 
 
-def _upsert_statement(session: AsyncSession, model: Any, key: str, update: Sequence[str]) -> Any:
-    dialect = session.get_bind().dialect.name
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-    return stmt.on_conflict_do_update(index_elements=[key], set_={c: stmt.excluded[c] for c in update})
-
-
 async def existing_by(session: AsyncSession, model: Any, key: str, values: Iterable[str]) -> dict[str, Any]:
     """Existing rows of `model` whose `key` column is one of `values`, keyed by that value."""
     column = getattr(model, key)
@@ -244,12 +238,8 @@ async def existing_by(session: AsyncSession, model: Any, key: str, values: Itera
 
 
 async def upsert_rows(session: AsyncSession, model: Any, key: str, rows: list[dict[str, Any]]) -> None:
-    """Multi-row INSERT ... ON CONFLICT (key) DO UPDATE: concurrent imports of one file never duplicate."""
-    if not rows:
-        return
-    update = [c for c in rows[0] if c not in ("id", key, "created_at")]
-    for chunk in _chunks(rows, CHUNK // 2):
-        await session.execute(_upsert_statement(session, model, key, update), list(chunk))
+    """Concurrent imports of one file never duplicate: the unique key decides insert or update."""
+    await upsert_many(session, model, rows, key, CHUNK // 2)
 
 
 async def account_executives_by_owner(session: AsyncSession) -> dict[str, str]:
