@@ -1,37 +1,19 @@
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 
 from api.accounts import service
 from api.accounts.formats import ExportFormat
 from api.accounts.schemas import DeletedOut, ImportOut, OverlapSummaryOut, PartnerOverlapOut
-from api.deps import PMAuth, SessionDep
-from api.errors import AppError
+from api.deps import ColumnMapping, PMAuth, SessionDep
 from db.repositories import accounts as repo
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], dependencies=[PMAuth])
 
 FormatQuery = Annotated[ExportFormat, Query(alias="format", description="which CRM export headers to expect")]
-MappingForm = Annotated[
-    str | None,
-    Form(description='explicit columns as JSON, our field -> header in the file, e.g. {"crm_id": "Acct #"}'),
-]
-
-
-def _mapping(raw: str | None) -> dict[str, str] | None:
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise AppError("mapping is not valid JSON", {"mapping": str(exc)}, status_code=422) from exc
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise AppError('mapping must be a JSON object of strings, e.g. {"crm_id": "Acct #"}', None, status_code=422)
-    return value
 
 
 def _out(result: service.ImportResult) -> ImportOut:
@@ -42,13 +24,11 @@ def _out(result: service.ImportResult) -> ImportOut:
 async def import_account_executives(
     session: SessionDep,
     file: Annotated[UploadFile, File(description="Salesforce User or HubSpot users export (CSV, UTF-8)")],
+    mapping: ColumnMapping,
     fmt: FormatQuery = ExportFormat.auto,
-    mapping: MappingForm = None,
 ) -> ImportOut:
     """Create or update AEs by email; the whole file or nothing (422 lists every row problem)."""
-    result = await service.import_account_executives(
-        session, file.file, fmt, _mapping(mapping), filename=file.filename or ""
-    )
+    result = await service.import_account_executives(session, file.file, fmt, mapping, filename=file.filename or "")
     return _out(result)
 
 
@@ -56,13 +36,11 @@ async def import_account_executives(
 async def import_vendor_accounts(
     session: SessionDep,
     file: Annotated[UploadFile, File(description="Salesforce Account or HubSpot company export (CSV, UTF-8)")],
+    mapping: ColumnMapping,
     fmt: FormatQuery = ExportFormat.auto,
-    mapping: MappingForm = None,
 ) -> ImportOut:
     """Create or update CRM accounts by CRM id, then recompute every partner's overlap."""
-    result = await service.import_vendor_accounts(
-        session, file.file, fmt, _mapping(mapping), filename=file.filename or ""
-    )
+    result = await service.import_vendor_accounts(session, file.file, fmt, mapping, filename=file.filename or "")
     return _out(result)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -231,32 +230,19 @@ class _Partners:
         return self._cache[(column, value)]
 
 
-def _mapping(raw: str | None) -> dict[str, str] | None:
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise AppError("mapping is not JSON", {"mapping": str(exc)}, status_code=422) from exc
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise AppError('mapping must be a JSON object like {"partner": "Co-Sell Partner"}', status_code=422)
-    return value
-
-
 async def run(
     session: AsyncSession,
     stream: BinaryIO,
     filename: str,
     program_ref: str,
     fmt: str,
-    mapping_json: str | None,
+    mapping: dict[str, str] | None,
     key: str | None,
 ) -> tuple[ImportResult, list[Deal]]:
     """Import the file; returns the answer and the closed deals whose AEs should be asked for feedback."""
     if key and (done := await session.scalar(select(AuditLog).where(AuditLog.idempotency_key == key))):
         return ImportResult.model_validate(done.detail["result"]), []
     program = await program_of(session, program_ref)
-    mapping = _mapping(mapping_json)
     digest = hashlib.sha256()
     first = stream.readline()
     digest.update(first)

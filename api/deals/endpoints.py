@@ -6,7 +6,7 @@ from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 
 from api.deals import crm_import, service
 from api.deals.schemas import DealIn, DealList, DealOut, DealPatch, ImportResult, ResolveConflict
-from api.deps import PMAuth, SessionDep, SettingsDep, TemporalDep
+from api.deps import ColumnMapping, PMAuth, SessionDep, SettingsDep, TemporalDep
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
@@ -41,10 +41,10 @@ async def import_deals(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
+    mapping: ColumnMapping,
     file: UploadFile = File(description="Salesforce or HubSpot opportunity export (CSV, UTF-8)"),
     program: str = Form(description="Program id or name the co-sell deals belong to"),
     export_format: str = Form("auto", alias="format", pattern="^(auto|salesforce|hubspot)$"),
-    mapping: str | None = Form(None, description='JSON: our field -> your header, e.g. {"partner": "Co-Sell Partner"}'),
     key: IdempotencyKey = None,
 ) -> ImportResult:
     """Create and update co-sell deals from a CRM export: the whole file or nothing. Any bad row
