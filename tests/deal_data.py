@@ -10,9 +10,11 @@ from db.session import SessionFactory, transaction
 from domain.accounts import name_key, normalize_domain
 
 
-async def add_ae(sessions: SessionFactory, email: str, name: str, crm_owner: str = "") -> str:
+async def add_ae(sessions: SessionFactory, email: str, name: str, crm_owner: str = "", territory: str = "") -> str:
     async with transaction(sessions) as session:
-        ae = AccountExecutive(id=str(uuid.uuid4()), email=email.lower(), name=name, crm_owner=crm_owner or name)
+        ae = AccountExecutive(
+            id=str(uuid.uuid4()), email=email.lower(), name=name, territory=territory, crm_owner=crm_owner or name
+        )
         session.add(ae)
     return ae.id
 

@@ -10,18 +10,16 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from db.models import AccountExecutive, AeFeedback, Cohort, Deal, EmailOutbox, JourneyEvent, Partner
+from db.models import AeFeedback, Cohort, Deal, EmailOutbox, JourneyEvent, Partner
 from db.session import SessionFactory, transaction
+from tests import deal_data
 
 T = TypeVar("T")
 
 
 async def add_ae(sessions: SessionFactory, name: str = "Jordan Reyes", territory: str = "US East Enterprise") -> str:
-    ae_id = str(uuid.uuid4())
     email = name.lower().replace(" ", ".") + "@vendor.example"
-    async with transaction(sessions) as session:
-        session.add(AccountExecutive(id=ae_id, email=email, name=name, territory=territory, crm_owner=name))
-    return ae_id
+    return await deal_data.add_ae(sessions, email, name, territory=territory)
 
 
 async def add_deal(
