@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, FailureError
+
+from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
     from domain.schedule import add_business_days, next_allowed
@@ -33,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
 
 # An AE's working day: reminders never land at night or on a weekend in their zone.
 AE_QUIET_START, AE_QUIET_END = "19:00", "08:00"
+SUMMARY = "feedback reminder or expiry"
 
 
 @workflow.defn
@@ -68,12 +71,12 @@ class AeFeedbackWorkflow:
         self._expires_at = plan.expires_at
         await self._email("request", 0)
         for n, due in enumerate(self._reminder_times(plan), start=1):
-            await self._wait(lambda: self._revisions > 0, due)
+            await until_or(lambda: self._revisions > 0, due, SUMMARY)
             if self._revisions > 0:
                 break
             self._reminders.append(workflow.now())
             await self._email("reminder", n)
-        await self._wait(lambda: False, plan.expires_at)
+        await until_or(lambda: False, plan.expires_at, SUMMARY)
         self._closed = True  # from here the validator refuses; answers in flight still finish
         await workflow.wait_condition(workflow.all_handlers_finished)
         await workflow.execute_activity(
@@ -93,14 +96,6 @@ class AeFeedbackWorkflow:
             if days > 0
         )
         return [t for t in times if t < plan.expires_at]
-
-    async def _wait(self, condition: object, until: datetime) -> None:
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                condition,  # type: ignore[arg-type]
-                timeout=max(until - workflow.now(), timedelta(seconds=1)),
-                timeout_summary="feedback reminder or expiry",
-            )
 
     async def _email(self, kind: str, n: int) -> None:
         assert self._inp and self._expires_at

@@ -8,12 +8,12 @@ heard; it ends when every request is answered or the links have expired.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
+
+from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
     from domain.schedule import reminder_at
@@ -96,7 +96,7 @@ class IntroBatchWorkflow:
     async def run(self, inp: IntroBatchInput) -> list[str]:
         """Returns the requests nobody answered."""
         self._inp = inp
-        await self._wait(lambda: self._send_now, inp.send_at, "digest send time")
+        await until_or(lambda: self._send_now, inp.send_at, "digest send time")
         last_link = await self._send_new_requests()
         reminders, escalated = 0, False
         next_nudge = self._next_nudge(workflow.now())
@@ -111,7 +111,7 @@ class IntroBatchWorkflow:
             if workflow.now() >= answers_until:
                 break
             self._added = False
-            await self._wait(
+            await until_or(
                 lambda: not self._unanswered() or self._added or bool(self._to_notify),
                 answers_until if escalated else min(next_nudge, answers_until),
                 "answer, reminder or escalation",
@@ -163,9 +163,3 @@ class IntroBatchWorkflow:
         await workflow.execute_activity(
             "send_intro_mail", mail, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
         )
-
-    async def _wait(self, condition: Callable[[], bool], until: datetime, summary: str) -> None:
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                condition, timeout=max(until - workflow.now(), timedelta(seconds=1)), timeout_summary=summary
-            )

@@ -6,12 +6,12 @@ migration to a new playbook version takes effect at the next stage.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
+
+from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
     from domain.schedule import reminder_at
@@ -311,7 +311,7 @@ class PartnerJourneyWorkflow:
                 break
             remind = current.reminders_sent < cadence.max_reminders and next_reminder < due
             self._changed = False
-            await self._wait(
+            await until_or(
                 lambda: current.done or current.submitting or self._paused or self._changed,
                 next_reminder if remind else due,
                 f"{step.key} reminder or deadline",
@@ -357,7 +357,7 @@ class PartnerJourneyWorkflow:
         await self._notify_pm("gate_held", reason)
         while self._decision is None and not self._window_over():
             self._changed = False
-            await self._wait(
+            await until_or(
                 lambda: self._decision is not None or self._exit_reason is not None or self._changed,
                 self._ends_at,
                 "gate decision",
@@ -373,13 +373,6 @@ class PartnerJourneyWorkflow:
         if decision.decision == "extend":
             self._stage_ends = min(workflow.now() + timedelta(days=decision.extend_days), self._ends_at)
         return decision.decision
-
-    async def _wait(self, condition: Callable[[], bool], until: datetime, summary: str) -> None:
-        """Wait for the condition or the moment, whichever comes first (a timeout is not an error)."""
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                condition, timeout=max(until - workflow.now(), timedelta(seconds=1)), timeout_summary=summary
-            )
 
     # --- activities -----------------------------------------------------------------------
 

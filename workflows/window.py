@@ -8,10 +8,11 @@ Per-partner traffic never enters this history; progress is read from the read mo
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.workflow import ParentClosePolicy
+
+from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
     from workflows.journey import PartnerJourneyWorkflow
@@ -49,12 +50,7 @@ class ActivationWindowWorkflow:
             await self._start_shard(page)
             after = page[-1]
         while True:
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    lambda: bool(self._queue) or self._closing is not None,
-                    timeout=max(inp.ends_at - workflow.now(), timedelta(seconds=1)),
-                    timeout_summary="window end",
-                )
+            await until_or(lambda: bool(self._queue) or self._closing is not None, inp.ends_at, "window end")
             while self._queue:
                 await self._apply(*self._queue.pop(0))
             if self._closing is not None or workflow.now() >= inp.ends_at:
