@@ -40,21 +40,18 @@ def _form(
     status: int = 200,
     submission_id: str | None = None,
 ) -> HTMLResponse:
-    value = csrf.token_for(request, _signer(request))
-    response = render_page(
+    return csrf.render_form(
         request,
         "feedback_form.html",
         status,
+        PATH,
         page=page,
         values=values,
         errors=errors,
-        csrf=value,
         submission_id=submission_id or str(uuid.uuid4()),
         contributions=CONTRIBUTION_LABELS,
         comment_max=COMMENT_MAX,
     )
-    csrf.set_cookie(response, request, value, path=PATH)
-    return response
 
 
 async def _page(request: Request, session: Any, token: str) -> FeedbackPage | HTMLResponse:

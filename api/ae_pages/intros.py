@@ -75,21 +75,18 @@ async def _view(
 def _form(
     request: Request, view: IntroView, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> HTMLResponse:
-    value = csrf.token_for(request, _signer(request))
-    response = render_page(
+    return csrf.render_form(
         request,
         "intro_answer.html",
         status,
+        PATH,
         view=view,
         values=values,
         errors=errors,
         answers=ANSWERS,
         note_max=NOTE_MAX,
-        csrf=value,
         submission_id=values.get("submission_id") or str(uuid.uuid4()),
     )
-    csrf.set_cookie(response, request, value, path=PATH)
-    return response
 
 
 @router.get("/done", response_class=HTMLResponse)

@@ -44,13 +44,6 @@ def _signer(request: Request) -> LinkSigner:
     return request.app.state.signer
 
 
-def _render(request: Request, name: str, status: int, **context: Any) -> HTMLResponse:
-    value = csrf.token_for(request, _signer(request))
-    response = render_page(request, name, status, csrf=value, **context)
-    csrf.set_cookie(response, request, value)
-    return response
-
-
 # --- account_upload -----------------------------------------------------------------------------
 
 
@@ -63,7 +56,7 @@ async def _upload_page(
     message: str = "",
 ) -> HTMLResponse:
     partner_id = page.partner.id
-    return _render(
+    return csrf.render_form(
         request,
         "upload_step.html",
         status,
@@ -156,7 +149,7 @@ async def _intro_page(
     status: int = 200,
 ) -> HTMLResponse:
     overlap = await account_upload.overlap(session, page.partner.id)
-    return _render(
+    return csrf.render_form(
         request,
         "intro_step.html",
         status,

@@ -10,11 +10,13 @@ Note: with `Referrer-Policy: no-referrer`, browsers send `Origin: null` on same-
 from __future__ import annotations
 
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
+from api.pages import render_page
 from domain.links import LinkSigner
 
 CSRF_COOKIE = "cosell_csrf"
@@ -33,6 +35,14 @@ def set_cookie(response: Response, request: Request, value: str, path: str = "/p
     response.set_cookie(
         CSRF_COOKIE, value, httponly=True, samesite="strict", path=path, secure=request.url.scheme == "https"
     )
+
+
+def render_form(request: Request, name: str, status: int, path: str = "/p", **context: Any) -> HTMLResponse:
+    """A page with a form: the template gets the CSRF value as `csrf`, the response sets the cookie."""
+    value = token_for(request, request.app.state.signer)
+    response = render_page(request, name, status, csrf=value, **context)
+    set_cookie(response, request, value, path)
+    return response
 
 
 def same_origin(request: Request, public_base_url: str) -> bool:

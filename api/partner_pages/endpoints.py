@@ -28,10 +28,7 @@ def _signer(request: Request) -> LinkSigner:
 
 
 def _expired(request: Request, token: str) -> HTMLResponse:
-    value = csrf.token_for(request, _signer(request))
-    response = render_page(request, "expired.html", 410, token=token, csrf=value)
-    csrf.set_cookie(response, request, value)
-    return response
+    return csrf.render_form(request, "expired.html", 410, token=token)
 
 
 def _form_page(
@@ -42,19 +39,15 @@ def _form_page(
     status: int = 200,
     submission_id: str | None = None,
 ) -> HTMLResponse:
-    value = csrf.token_for(request, _signer(request))
-    response = render_page(
+    return csrf.render_form(
         request,
         "step.html",
         status,
         page=page,
         values=values,
         errors=errors,
-        csrf=value,
         submission_id=submission_id or str(uuid.uuid4()),
     )
-    csrf.set_cookie(response, request, value)
-    return response
 
 
 def _state_page(request: Request, page: service.StepPage, status: int = 200) -> HTMLResponse:
