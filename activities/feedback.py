@@ -14,16 +14,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.email.delivery import deliver
-from activities.email.render import EmailRenderer
-from activities.email.sender import EmailSender
+from activities.family import ActivityFamily
 from db.models import AccountExecutive, AeFeedback, Deal, DealAttribution, Journey, Partner, Program
 from db.repositories import journeys, outbox
 from db.repositories.trust import recompute_trust
-from db.session import SessionFactory, transaction
+from db.session import transaction
 from db.upsert import insert_ignore, upsert
-from domain.links import FeedbackClaims, LinkSigner
+from domain.links import FeedbackClaims
 from domain.schedule import zone
-from settings import Settings
 from workflows.types import (
     FeedbackClose,
     FeedbackEmail,
@@ -74,18 +72,7 @@ async def latest_journey(session: AsyncSession, partner_id: str) -> Journey | No
     )
 
 
-class FeedbackActivities:
-    def __init__(
-        self,
-        sessions: SessionFactory,
-        sender: EmailSender,
-        signer: LinkSigner,
-        renderer: EmailRenderer,
-        settings: Settings,
-    ):
-        self._sessions, self._sender, self._signer = sessions, sender, signer
-        self._renderer, self._settings = renderer, settings
-
+class FeedbackActivities(ActivityFamily):
     @activity.defn
     async def open_feedback(self, req: FeedbackOpen) -> FeedbackPlan:
         """Create the request row once (a retry reads back the first one) unless the deal is not closed."""

@@ -18,17 +18,15 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from activities.email import notices
 from activities.email.delivery import deliver
-from activities.email.render import EmailRenderer
-from activities.email.sender import EmailSender
+from activities.family import ActivityFamily
 from activities.intro_content import ANSWER_WORDS, IntroView, intro_view
 from db.models import AccountExecutive, AccountMatch, Cohort, IntroRequest, PartnerContact, Program, VendorAccount
 from db.repositories import journeys, outbox
 from db.repositories.trust import recompute_trust
-from db.session import SessionFactory, transaction
+from db.session import transaction
 from db.upsert import insert_ignore
-from domain.links import IntroClaims, LinkSigner
+from domain.links import IntroClaims
 from domain.schedule import zone
-from settings import Settings
 from workflows.intro_batch import IntroBatchWorkflow
 from workflows.types import (
     INTRO_ANSWER_STATUS,
@@ -78,18 +76,7 @@ def request_id_for(journey_id: str, step_key: str, vendor_account_id: str) -> st
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"intro/{journey_id}/{step_key}/{vendor_account_id}"))
 
 
-class IntroActivities:
-    def __init__(
-        self,
-        sessions: SessionFactory,
-        sender: EmailSender,
-        signer: LinkSigner,
-        renderer: EmailRenderer,
-        settings: Settings,
-    ):
-        self._sessions, self._sender, self._signer = sessions, sender, signer
-        self._renderer, self._settings = renderer, settings
-
+class IntroActivities(ActivityFamily):
     # --- requests -> batches ------------------------------------------------------------------
 
     @activity.defn

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,16 +11,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.email.delivery import deliver
-from activities.email.render import EmailRenderer
-from activities.email.sender import EmailSender
+from activities.family import ActivityFamily
 from db.models import Cohort, CohortMember, Partner, PartnerContact, Program
 from db.repositories import deals, journeys, outbox
 from db.repositories import playbooks as playbook_repo
-from db.session import SessionFactory, transaction
-from domain.links import LinkSigner, StepClaims
+from db.session import transaction
+from domain.links import StepClaims
 from domain.schedule import zone
 from playbooks.model import Playbook, StepKind
-from settings import Settings
 from workflows.types import (
     CohortStatusChange,
     JourneyContext,
@@ -47,17 +46,9 @@ async def _who(session: AsyncSession, cohort_id: str, partner_id: str) -> tuple[
     return cohort, partner, await session.get(Program, cohort.program_id)
 
 
-class JourneyActivities:
-    def __init__(
-        self,
-        sessions: SessionFactory,
-        sender: EmailSender,
-        signer: LinkSigner,
-        renderer: EmailRenderer,
-        settings: Settings,
-    ):
-        self._sessions, self._sender, self._signer = sessions, sender, signer
-        self._renderer, self._settings = renderer, settings
+class JourneyActivities(ActivityFamily):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
         self._playbooks: dict[tuple[str, int], Playbook] = {}  # snapshots are immutable: safe to cache
 
     async def _playbook(self, session: AsyncSession, playbook_id: str, version: int) -> Playbook:
