@@ -1,6 +1,7 @@
 """Saved histories of representative runs must replay against the current workflow code.
 
-Regenerate after a deliberate, versioned change: COSELL_RECORD_HISTORIES=1 pytest tests/workflows/test_replay.py
+Record missing histories: COSELL_RECORD_HISTORIES=1 pytest tests/workflows/test_replay.py. A saved history
+is never overwritten (it proves an older code path still replays); delete the file to re-record it.
 """
 
 from __future__ import annotations
@@ -14,20 +15,33 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
-from temporalio.workflow import NondeterminismError
+from temporalio.workflow import NondeterminismError, _Definition
 
+from activities.intros import digest_slot
 from api.cohorts import service
+from api.feedback.start import request_feedback
 from db.session import SessionFactory
+from tests.deal_data import registration
 from tests.factories import create_cohort, partner, settings_for
+from tests.intro_data import overlap
 from tests.workflows.broken_journey import BrokenJourney
-from tests.workflows.helpers import partner_ids, running_worker
+from tests.workflows.feedback_helpers import ANSWERS, add_ae, add_deal
+from tests.workflows.helpers import partner_ids, running_worker, start_journey
+from tests.workflows.test_intro_requests import WHY, intro_rows, open_step, setup, sleep_until
 from worker import WORKFLOWS
+from workflows.ae_feedback import AeFeedbackWorkflow
+from workflows.intro_batch import IntroBatchWorkflow
 from workflows.journey import PartnerJourneyWorkflow
 from workflows.types import (
+    FeedbackAnswers,
     GateDecision,
+    IntroAnswer,
     StepSubmission,
     WindowChange,
+    feedback_workflow_id,
+    intro_batch_id,
     journey_id,
+    shard_id,
     window_id,
 )
 from workflows.window import ActivationWindowWorkflow
@@ -41,9 +55,22 @@ def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text())
 
 
+def workflow_type(history: WorkflowHistory) -> str:
+    return history.events[0].workflow_execution_started_event_attributes.workflow_type.name
+
+
+def save(name: str, history: WorkflowHistory) -> None:
+    path = HISTORIES / f"{name}--v1.json"
+    if not path.exists():
+        path.write_text(history.to_json())
+
+
 class TestReplay:
     def test_the_corpus_covers_every_workflow(self) -> None:
         assert {p.name.split("--")[0] for p in SAVED} >= {"journey-completed", "journey-held", "window-paused"}
+        registered = {_Definition.must_from_class(w).name for w in WORKFLOWS}
+        missing = registered - {workflow_type(load(p)) for p in SAVED}
+        assert not missing, f"no saved history for {sorted(missing)}: record one (see the module docstring)"
 
     @pytest.mark.parametrize("path", SAVED, ids=[p.stem for p in SAVED])
     async def test_saved_history_replays(self, path: Path) -> None:
@@ -90,7 +117,66 @@ async def test_record_histories(ts_env: WorkflowEnvironment, sqlite_sessions: Se
             "journey-completed": client.get_workflow_handle(journey_id(cohort.id, alpha), run_id=first_alpha_run),
             "journey-held": client.get_workflow_handle(journey_id(cohort.id, beta), run_id=first_beta_run),
             "window-paused": window,
+            "shard-relayed": client.get_workflow_handle(shard_id(cohort.id, 0)),
         }
         for name, handle in histories.items():
-            history = await handle.fetch_history()
-            (HISTORIES / f"{name}--v1.json").write_text(history.to_json())
+            save(name, await handle.fetch_history())
+
+
+@pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
+async def test_record_motion_histories(ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory) -> None:
+    """cosell-motion-21d: the intro-request stage, the deal-registration stage and the AE's answered batch."""
+    settings = settings_for(sqlite_sessions)
+    crm, [alpha], cohort = await setup(ts_env, sqlite_sessions, "Alpha Analytics")
+    await overlap(sqlite_sessions, crm, alpha, "Northwind Components", "Contoso Pharmaceuticals")
+    jid = journey_id(cohort.id, alpha)
+    client = ts_env.client
+    async with running_worker(client, settings, sqlite_sessions):
+        await start_journey(client, settings, cohort, alpha)
+        handle = client.get_workflow_handle(jid)
+        await open_step(ts_env, jid, "account-list-upload")
+        upload = StepSubmission(step_key="account-list-upload", answers={"accounts": 40, "overlapping": 2})
+        await handle.execute_update(PartnerJourneyWorkflow.complete_step, upload)
+        await open_step(ts_env, jid, "ae-intro-request")
+        intro_run = (await handle.describe()).run_id
+        answers = {"accounts": [crm.account_ids["Northwind Components"]], "reason": WHY["Alpha Analytics"]}
+        intro = StepSubmission(step_key="ae-intro-request", answers=answers)
+        await client.get_workflow_handle(jid).execute_update(PartnerJourneyWorkflow.complete_step, intro)
+        await open_step(ts_env, jid, "register-deal")
+        deal_run = (await handle.describe()).run_id
+        deal = StepSubmission(step_key="register-deal", answers=registration())
+        await client.get_workflow_handle(jid).execute_update(PartnerJourneyWorkflow.complete_step, deal)
+        await client.get_workflow_handle(jid, run_id=deal_run).result()
+        [row] = await intro_rows(sqlite_sessions)
+        day, send_at = digest_slot(row.requested_at)
+        batch = client.get_workflow_handle(intro_batch_id(crm.ae_ids["dana"], day))
+        await sleep_until(ts_env, send_at + timedelta(minutes=5))
+        await batch.execute_update(IntroBatchWorkflow.answer, IntroAnswer(request_id=row.id, answer="accept"))
+        assert await batch.result() == []
+        save("journey-intro-requested", await client.get_workflow_handle(jid, run_id=intro_run).fetch_history())
+        save("journey-deal-registered", await client.get_workflow_handle(jid, run_id=deal_run).fetch_history())
+        save("intro-batch-answered", await batch.fetch_history())
+
+
+@pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
+async def test_record_feedback_history(ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory) -> None:
+    """A reminder, an answer that reaches the partner's running journey, a revision, then expiry."""
+    settings = settings_for(sqlite_sessions)
+    now = await ts_env.get_current_time()
+    cohort = await create_cohort(sqlite_sessions, [partner("Fabrikam Cloud Partners", "SI")], starts_at=now)
+    [pid] = await partner_ids(sqlite_sessions, cohort.id)
+    ae = await add_ae(sqlite_sessions)
+    deal = await add_deal(sqlite_sessions, cohort.id, pid, ae, registered_at=now)
+    async with running_worker(ts_env.client, settings, sqlite_sessions):
+        await start_journey(ts_env.client, settings, cohort, pid)
+        await open_step(ts_env, journey_id(cohort.id, pid), "icp")
+        assert await request_feedback(ts_env.client, settings, deal, ae, pid)
+        handle = ts_env.client.get_workflow_handle_for(AeFeedbackWorkflow.run, feedback_workflow_id(deal, ae))
+        await ts_env.sleep(timedelta(days=5))
+        assert (await handle.query(AeFeedbackWorkflow.state)).reminders_sent
+        await handle.execute_update(AeFeedbackWorkflow.submit, FeedbackAnswers(**ANSWERS))
+        revised = FeedbackAnswers(**{**ANSWERS, "responsiveness": 5})
+        await handle.execute_update(AeFeedbackWorkflow.submit, revised)
+        await ts_env.sleep(timedelta(days=10))
+        assert (await handle.result()).status == "answered"
+        save("feedback-answered", await handle.fetch_history())
