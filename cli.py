@@ -37,13 +37,18 @@ def worker() -> None:
 
 
 @app.command()
-def api(host: str = "0.0.0.0", port: int = 8000) -> None:
+def api(
+    host: str = typer.Option(None, help="Address to bind; default COSELL_API_HOST (127.0.0.1)"),
+    port: int = typer.Option(None, help="Port; default COSELL_API_PORT (8000)"),
+) -> None:
     """Serve the HTTP API and pages (production: run M replicas behind a load balancer)."""
     import uvicorn
 
     from api.app import create_app
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, proxy_headers=True)
+    settings = get_settings()
+    host, port = host or settings.api_host, port or settings.api_port
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
 
 
 @db_app.command("upgrade")

@@ -188,6 +188,8 @@ async def seed_demo(sessions: SessionFactory, client: Client, settings: Settings
 
 
 async def up(settings: Settings, demo: bool = True) -> None:
+    if settings.environment != "production":
+        settings = settings.model_copy(update={"dev_inbox": True})  # embedded mode: the outbox is the inbox
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if not _port_free(settings.api_host, settings.api_port):
         raise SystemExit(f"port {settings.api_port} is already in use; set COSELL_API_PORT or stop the other server")

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     link_rate_limit_per_token: int = Field(default=30, gt=0)
     link_rate_limit_per_ip: int = Field(default=120, gt=0)
     link_rate_limit_window_seconds: int = Field(default=60, gt=0)
+    # /dev/inbox shows every email with its live links and no auth: only `cosell up` (embedded) turns it on.
+    dev_inbox: bool = False
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> Settings:
@@ -66,6 +68,8 @@ class Settings(BaseSettings):
             if self.email_backend == "sendgrid" and not self.sendgrid_webhook_public_key:
                 # Without it every delivery event is refused, so bounces would never suppress anything.
                 raise ValueError("COSELL_SENDGRID_WEBHOOK_PUBLIC_KEY must be set when COSELL_EMAIL_BACKEND=sendgrid")
+            if self.dev_inbox:
+                raise ValueError("COSELL_DEV_INBOX must be off in production")
         self._require_email_secrets()
         if any(len(k) < 32 for k in self.link_signing_keys):
             raise ValueError("each link signing key must be at least 32 characters")
@@ -81,7 +85,7 @@ class Settings(BaseSettings):
 
     @property
     def dev_tools_enabled(self) -> bool:
-        return self.environment != "production"
+        return self.dev_inbox
 
 
 @lru_cache

@@ -20,7 +20,7 @@ def settings_for(sessions: SessionFactory, **overrides: Any) -> Settings:
         database_url=engine.url.render_as_string(hide_password=False),
         task_queue=f"tq-{uuid.uuid4()}",
         data_dir=Path("/nonexistent"),
-        **overrides,
+        **{"dev_inbox": True, **overrides},
     )
 
 
