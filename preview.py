@@ -26,7 +26,8 @@ from db.migrate import upgrade
 from db.models import CohortMember, EmailOutbox, Journey, JourneyEvent, Partner
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, make_engine, make_sessionmaker, transaction
-from playbooks.model import Playbook, Step
+from playbooks.kinds import simulated_answers
+from playbooks.model import Playbook
 from settings import Settings
 from worker import build_worker
 from workflows.journey import PartnerJourneyWorkflow
@@ -55,30 +56,6 @@ class PreviewReport:
     run_events: dict[str, int] = field(default_factory=dict)
     pm_emails: int = 0
     seconds: float = 0.0
-
-
-def sample_answers(step: Step) -> dict[str, Any]:
-    """Answers a diligent partner would give: valid for every field type and constraint."""
-    if not step.fields and step.kind == "account_upload":
-        return {"accounts": 40, "overlapping": 0}  # a simulated window has no vendor accounts to overlap
-    if not step.fields and step.kind == "ae_intro_request":
-        reason = "Their renewal is in Q3 and we run the workload today; 20 minutes to compare account plans."
-        return {"accounts": ["simulated-account"], "reason": reason}
-    answers: dict[str, Any] = {}
-    for f in step.fields:
-        if f.type in ("select", "multi_select"):
-            answers[f.key] = f.options[0] if f.type == "select" else [f.options[0]]
-        elif f.type == "number":
-            answers[f.key] = str(f.min_value if f.min_value is not None else 10)
-        elif f.type == "url":
-            answers[f.key] = "https://partner.example/offer"
-        elif f.type == "date":
-            answers[f.key] = "2027-03-31"
-        elif f.type == "email":
-            answers[f.key] = "ae@vendor.example"
-        else:
-            answers[f.key] = "x" * max(f.min_length or 0, 12)
-    return answers if step.fields else {"acknowledged": "yes"}
 
 
 def _test_server() -> str:
@@ -172,7 +149,7 @@ async def _simulate(
             # step's own deadline timer would race the submission.
             late_ready = "late" in name and timedelta(hours=1) < step.due_at - now <= timedelta(days=1, hours=12)
             if prompt_ready or late_ready:
-                answers = sample_answers(playbook.step(step.step_key))
+                answers = simulated_answers(playbook.step(step.step_key))
                 # Submit at this simulated moment: without the lock the server may skip past the deadline
                 # while the update is in flight, and the same playbook would preview differently each run.
                 with env.auto_time_skipping_disabled():

@@ -1,5 +1,6 @@
-"""Validate and normalise a partner's answers to a step form. Pure: the API and the workflow's
-update validator both call it, so the web page and the journey agree on what is acceptable."""
+"""Validate and normalise a partner's answers to the fields of a step form. Pure: the API and the
+workflow's update validator both call it (through playbooks.kinds), so the web page and the journey
+agree on what is acceptable. What a step kind without fields accepts lives in its own kind module."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ Answers = dict[str, Any]
 EMAIL_MAX = 320
 
 
-def _as_list(value: Any) -> list[str]:
+def as_list(value: Any) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, list | tuple):
@@ -23,7 +24,7 @@ def _as_list(value: Any) -> list[str]:
 
 def _clean_one(field: FormField, raw: Any) -> tuple[Any, str | None]:
     if field.type == "multi_select":
-        values = _as_list(raw)
+        values = as_list(raw)
         unknown = [v for v in values if v not in field.options]
         if unknown:
             return values, f"choose from the listed options ({', '.join(unknown)} is not one)"
@@ -67,50 +68,10 @@ def _clean_one(field: FormField, raw: Any) -> tuple[Any, str | None]:
     return text, None
 
 
-MAX_INTRO_ACCOUNTS = 3
-INTRO_REASON_MIN, INTRO_REASON_MAX = 40, 2000
-
-
-def _count(raw: Any, minimum: int) -> int | None:
-    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw >= minimum else None
-
-
-def _clean_account_upload(raw: Answers) -> tuple[Answers, dict[str, str]]:
-    """The page imports the list itself; the journey records how many accounts and matches it had."""
-    accounts, overlapping = _count(raw.get("accounts"), 1), _count(raw.get("overlapping"), 0)
-    if accounts is None or overlapping is None:
-        return {}, {"accounts": "upload a list with at least one account, then confirm it"}
-    return {"accounts": accounts, "overlapping": overlapping}, {}
-
-
-def _clean_intro_request(raw: Answers) -> tuple[Answers, dict[str, str]]:
-    """Which overlapping accounts (checked against the overlap by the page and the activity) and why now."""
-    accounts = list(dict.fromkeys(_as_list(raw.get("accounts"))))
-    reason = str(raw.get("reason") or "").strip()
-    errors: dict[str, str] = {}
-    if not accounts:
-        errors["accounts"] = "pick at least one account from your overlap"
-    elif len(accounts) > MAX_INTRO_ACCOUNTS:
-        errors["accounts"] = f"pick at most {MAX_INTRO_ACCOUNTS} accounts (you picked {len(accounts)})"
-    if len(reason) < INTRO_REASON_MIN:
-        errors["reason"] = f"needs at least {INTRO_REASON_MIN} characters (you wrote {len(reason)})"
-    elif len(reason) > INTRO_REASON_MAX:
-        errors["reason"] = f"must be at most {INTRO_REASON_MAX} characters (you wrote {len(reason)})"
-    return {"accounts": accounts, "reason": reason}, errors
-
-
-def clean_answers(step: Step, raw: Answers) -> tuple[Answers, dict[str, str]]:
+def clean_fields(step: Step, raw: Answers) -> tuple[Answers, dict[str, str]]:
     """Return (normalised answers, {field key: error}). Unknown keys are dropped, never stored."""
     cleaned: Answers = {}
     errors: dict[str, str] = {}
-    if not step.fields and step.kind == "account_upload":
-        return _clean_account_upload(raw)
-    if not step.fields and step.kind == "ae_intro_request":
-        return _clean_intro_request(raw)
-    if not step.fields:
-        if str(raw.get("acknowledged", "")).lower() not in ("on", "true", "yes", "1"):
-            errors["acknowledged"] = "please tick the box to confirm"
-        return {"acknowledged": True}, errors
     for field in step.fields:
         value, error = _clean_one(field, raw.get(field.key))
         empty = value is None or value == []
@@ -121,3 +82,32 @@ def clean_answers(step: Step, raw: Answers) -> tuple[Answers, dict[str, str]]:
         if not empty:
             cleaned[field.key] = value
     return cleaned, errors
+
+
+def sample_fields(step: Step) -> Answers:
+    """Answers a diligent partner would give: valid for every field type and constraint (the dry run)."""
+    answers: Answers = {}
+    for f in step.fields:
+        if f.type in ("select", "multi_select"):
+            answers[f.key] = f.options[0] if f.type == "select" else [f.options[0]]
+        elif f.type == "number":
+            answers[f.key] = str(f.min_value if f.min_value is not None else 10)
+        elif f.type == "url":
+            answers[f.key] = "https://partner.example/offer"
+        elif f.type == "date":
+            answers[f.key] = "2027-03-31"
+        elif f.type == "email":
+            answers[f.key] = "ae@vendor.example"
+        else:
+            answers[f.key] = "x" * max(f.min_length or 0, 12)
+    return answers
+
+
+def clean_answers(step: Step, raw: Answers) -> tuple[Answers, dict[str, str]]:
+    """The old home of step cleaning, kept until the journey imports playbooks.kinds itself."""
+    return kinds.clean_answers(step, raw)
+
+
+# Last, because the kind modules import the field cleaning above (and the workflow sandbox must find
+# playbooks.kinds already imported when the journey loads this module).
+from playbooks import kinds  # noqa: E402

@@ -5,9 +5,9 @@ from collections import Counter
 from typer.testing import CliRunner
 
 from cli import app
-from playbooks.forms import clean_answers
+from playbooks.kinds import clean_answers, simulated_answers
 from playbooks.loader import CONTENT_DIR, load_playbook
-from preview import render, run_preview, sample_answers
+from preview import render, run_preview
 
 
 class TestSampleAnswers:
@@ -15,7 +15,7 @@ class TestSampleAnswers:
         for folder in ("cloud-cosell-90d", "cosell-motion-21d", "quickstart-14d"):
             playbook = load_playbook(CONTENT_DIR / folder)
             for _, _, step in playbook.iter_steps():
-                assert clean_answers(step, sample_answers(step))[1] == {}, step.key
+                assert clean_answers(step, simulated_answers(step))[1] == {}, step.key
 
 
 class TestPreview:

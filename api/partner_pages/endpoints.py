@@ -13,11 +13,12 @@ from starlette.datastructures import FormData
 from activities.email.delivery import deliver_all
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page
-from api.partner_pages import account_upload, co_sell, csrf, service
+from api.partner_pages import account_upload, csrf, service
+from api.partner_pages.kind_pages import page_of
 from api.partner_pages.rate_limit import RateLimited, rate_limited
 from db.session import transaction
 from domain.links import DONE_MAX_AGE, LinkExpired, LinkInvalid, LinkSigner, StepClaims, UnsubscribeClaims
-from playbooks.forms import clean_answers
+from playbooks.kinds import clean_answers, kind_of
 
 router = APIRouter(prefix="/p", tags=["partner pages"], include_in_schema=False, dependencies=[Depends(rate_limited)])
 DONE_COOKIE = "cosell_done"
@@ -47,6 +48,7 @@ def _form_page(
         values=values,
         errors=errors,
         submission_id=submission_id or str(uuid.uuid4()),
+        confirm_label=kind_of(page.step).confirm_label,
     )
 
 
@@ -89,7 +91,8 @@ async def done(request: Request, session: SessionDep) -> Response:
     if page is None:
         return not_found(request)
     next_up = await service.next_up(session, page, claims)
-    return await co_sell.done(request, session, page, next_up) or render_page(
+    own = page_of(page)
+    return (own and await own.done(request, session, page, next_up)) or render_page(
         request, "done.html", 200, page=page, next_up=next_up
     )
 
@@ -141,8 +144,9 @@ async def show_step(token: str, request: Request, session: SessionDep) -> Respon
     page = await service.load(session, claims)
     if page is None:
         return not_found(request)
-    if (co_sell_page := await co_sell.show(request, session, page)) is not None:
-        return co_sell_page
+    own = page_of(page)
+    if own and (answer := await own.show(request, session, page)) is not None:
+        return answer
     if page.state != "open":
         return _state_page(request, page)
     return _form_page(request, page, {}, {})
@@ -185,9 +189,10 @@ async def submit_step(
     page = await service.load(session, claims)
     if page is None:
         return not_found(request)
-    co_sell_answer = await co_sell.submit(request, session, temporal, claims, page, form, _redirect_to_done)
-    if co_sell_answer is not None:
-        return co_sell_answer
+    own = page_of(page)
+    answer = await own.submit(request, session, temporal, claims, page, form, _redirect_to_done) if own else None
+    if answer is not None:
+        return answer
     if page.state != "open":
         return _state_page(request, page, status=409)
     raw = _answers(form, page)

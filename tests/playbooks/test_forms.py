@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from playbooks.forms import clean_answers
+from playbooks.kinds import clean_answers
 from playbooks.loader import shipped_playbooks
 
 PLAYBOOK = {p.id: p for p in shipped_playbooks()}["quickstart-14d"]
