@@ -40,7 +40,7 @@ def format_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _node_at(node: yaml.Node, loc: tuple[int | str, ...]) -> yaml.Node:
+def node_at(node: yaml.Node, loc: tuple[int | str, ...]) -> yaml.Node:
     """Walk the composed YAML tree along a pydantic error location; stop where the path leaves it."""
     for part in loc:
         if isinstance(node, yaml.MappingNode):
@@ -84,7 +84,7 @@ def load_playbook(path: str | Path) -> Playbook:
             loc = tuple(err["loc"])
             if err["type"] == "too_short" and any(tuple(o["loc"])[: len(loc)] == loc and o is not err for o in errors):
                 continue  # a cascade of an invalid item below it, not a problem of its own
-            node = _node_at(root, loc)
+            node = node_at(root, loc)
             message = err["msg"].removeprefix("Value error, ")
             issues.append(PlaybookIssue(str(file), node.start_mark.line + 1, format_path(loc), message))
         raise PlaybookError(issues) from exc
@@ -106,7 +106,7 @@ def _inline_content_files(base: Path, root: yaml.Node, data: dict) -> dict:
             else:
                 play["content"] = target.read_text(encoding="utf-8")
                 continue
-            line = _node_at(root, loc).start_mark.line + 1
+            line = node_at(root, loc).start_mark.line + 1
             issues.append(PlaybookIssue(str(base / "playbook.yaml"), line, format_path(loc), message))
     if issues:
         raise PlaybookError(issues)

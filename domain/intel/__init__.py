@@ -1,0 +1,1 @@
+"""Partner intelligence: pure scorers from recorded facts to signals, tiers, classes and actions."""
