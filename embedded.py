@@ -16,6 +16,7 @@ import uvicorn
 from sqlalchemy import func, select
 from temporalio.client import Client
 
+from activities.sweeper import ensure_sweep_schedule
 from api.accounts import service as accounts
 from api.accounts.formats import ExportFormat
 from api.app import create_app
@@ -203,6 +204,7 @@ async def up(settings: Settings, demo: bool = True) -> None:
         sessions = make_sessionmaker(engine)
         published = await publish_shipped(sessions)
         worker = build_worker(client, settings, sessions)
+        await ensure_sweep_schedule(client, settings)
         server = uvicorn.Server(
             uvicorn.Config(
                 create_app(settings, client), host=settings.api_host, port=settings.api_port, log_level="warning"

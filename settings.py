@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     link_rate_limit_window_seconds: int = Field(default=60, gt=0)
     # /dev/inbox shows every email with its live links and no auth: only `cosell up` (embedded) turns it on.
     dev_inbox: bool = False
+    # The outbox sweeper (a Temporal Schedule): how often it runs, how long a row may stay `pending` before
+    # the sweeper sends it, how long an `unknown` send waits for a provider event before it is `unsettled`.
+    outbox_sweep_every_seconds: int = Field(default=300, gt=0)
+    outbox_pending_grace_seconds: int = Field(default=900, gt=0)
+    outbox_settle_window_seconds: int = Field(default=172800, gt=0)
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> Settings:

@@ -18,6 +18,7 @@ from activities.email.unsubscribe import ListUnsubscribe
 from activities.feedback import FeedbackActivities
 from activities.intros import IntroActivities
 from activities.journeys import JourneyActivities
+from activities.sweeper import SweeperActivities, ensure_sweep_schedule
 from db.session import SessionFactory, make_engine, make_sessionmaker
 from domain.links import LinkSigner
 from settings import Settings, get_settings
@@ -25,6 +26,7 @@ from workflows.ae_feedback import AeFeedbackWorkflow
 from workflows.intro_batch import IntroBatchWorkflow
 from workflows.journey import PartnerJourneyWorkflow
 from workflows.shard import CohortShardWorkflow
+from workflows.sweeper import OutboxSweepWorkflow
 from workflows.window import ActivationWindowWorkflow
 
 WORKFLOWS = [
@@ -33,6 +35,7 @@ WORKFLOWS = [
     PartnerJourneyWorkflow,
     AeFeedbackWorkflow,
     IntroBatchWorkflow,
+    OutboxSweepWorkflow,
 ]
 
 
@@ -83,6 +86,7 @@ def build_worker(
         *JourneyActivities(sessions, sender, signer, renderer, settings).all(),
         *IntroActivities(sessions, sender, signer, renderer, settings).all(),
         *FeedbackActivities(sessions, sender, signer, renderer, settings).all(),
+        *SweeperActivities(sessions, sender, signer, renderer, settings).all(),
     ]
     return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities)
 
@@ -91,6 +95,7 @@ async def run(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         client = await connect(settings)
+        await ensure_sweep_schedule(client, settings)
         await build_worker(client, settings, make_sessionmaker(engine)).run()
     finally:
         await engine.dispose()

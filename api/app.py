@@ -19,6 +19,7 @@ from api.cohorts.endpoints import router as cohorts_router
 from api.deals.endpoints import router as deals_router
 from api.deps import SessionDep
 from api.dev.endpoints import router as dev_router
+from api.emails.endpoints import router as emails_router
 from api.feedback.endpoints import router as trust_router
 from api.metrics.endpoints import router as metrics_router
 from api.pages import PRIVATE_HEADERS
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(playbooks_router)
     app.include_router(deals_router)
     app.include_router(metrics_router)
+    app.include_router(emails_router)
     partner_pages.install(app)
     app.include_router(ae_feedback_router)
     app.include_router(ae_intros_router)

@@ -3,6 +3,8 @@
 Status moves forward only. The send path: pending -> sending -> sent | failed | unknown | suppressed
 (or back to pending after a transient failure). Provider events then move an accepted message along
 sent -> delivered -> bounced | dropped; `unknown` is settled by the first event that proves acceptance.
+The sweeper (activities/sweeper.py) moves an `unknown` row no event settled within the settling window
+to `unsettled`, for the PM to check by hand; a late event still settles it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = [
@@ -27,13 +29,16 @@ __all__ = [
     "mark_first",
     "recent",
     "release_stale_claim",
+    "settle_unknown",
+    "stale_pending",
+    "unsettled",
 ]
 
 from db.models import EmailOutbox, utcnow
 from db.upsert import insert_ignore
 
 # Where each provider-side status sits; an event never moves a row backwards.
-PROVIDER_RANK = {"sending": 1, "unknown": 2, "sent": 3, "delivered": 4, "bounced": 5, "dropped": 5}
+PROVIDER_RANK = {"sending": 1, "unknown": 2, "unsettled": 2, "sent": 3, "delivered": 4, "bounced": 5, "dropped": 5}
 
 
 async def enqueue(session: AsyncSession, dedupe_key: str, **values: object) -> str:
@@ -74,7 +79,7 @@ async def finish(
 ) -> bool:
     """Record the outcome of the claimed attempt. Only a row still `sending` (or `unknown`, for a late
     success) changes, so a webhook that got there first is never overwritten with an older state."""
-    allowed = ("sending", "unknown") if status == "sent" else ("sending",)
+    allowed = ("sending", "unknown", "unsettled") if status == "sent" else ("sending",)
     values: dict[str, object] = {"status": status, "error": error, "sent_at": sent_at or utcnow()}
     if provider_message_id is not None:
         values["provider_message_id"] = provider_message_id
@@ -155,4 +160,38 @@ async def latest_to(session: AsyncSession, email: str) -> EmailOutbox | None:
 
 async def recent(session: AsyncSession, limit: int = 200) -> list[EmailOutbox]:
     rows = await session.scalars(select(EmailOutbox).order_by(EmailOutbox.created_at.desc()).limit(limit))
+    return list(rows)
+
+
+async def stale_pending(session: AsyncSession, created_before: datetime, limit: int) -> list[str]:
+    """Rows nobody sent: still `pending` long after they were written, or `sending` under a claim
+    older than `created_before` (its attempt died; delivery settles that one as `unknown`)."""
+    rows = await session.scalars(
+        select(EmailOutbox.id)
+        .where(
+            or_(
+                (EmailOutbox.status == "pending") & (EmailOutbox.created_at < created_before),
+                (EmailOutbox.status == "sending") & (EmailOutbox.claimed_at < created_before),
+            )
+        )
+        .order_by(EmailOutbox.created_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def settle_unknown(session: AsyncSession, claimed_before: datetime, why: str) -> int:
+    """`unknown` rows no provider event settled since their claim: `unsettled`, never resent."""
+    result = await session.execute(
+        update(EmailOutbox)
+        .where(EmailOutbox.status == "unknown", EmailOutbox.claimed_at < claimed_before)
+        .values(status="unsettled", error=why)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def unsettled(session: AsyncSession, limit: int = 500) -> list[EmailOutbox]:
+    rows = await session.scalars(
+        select(EmailOutbox).where(EmailOutbox.status == "unsettled").order_by(EmailOutbox.created_at).limit(limit)
+    )
     return list(rows)

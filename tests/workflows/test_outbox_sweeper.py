@@ -1,0 +1,126 @@
+"""The outbox sweeper on simulated time: a forgotten `pending` row is sent once, an `unknown` one is settled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from temporalio.client import ScheduleIntervalSpec
+from temporalio.testing import WorkflowEnvironment
+
+from activities.sweeper import UNSETTLED_WHY, ensure_sweep_schedule, sweep_schedule_id
+from db.models import EmailOutbox, utcnow
+from db.repositories import outbox
+from db.session import SessionFactory, transaction
+from settings import Settings
+from tests.activities.helpers import queue, row
+from tests.factories import settings_for
+from tests.fakes.sendgrid import API_KEY, FakeSendGrid
+from tests.workflows.helpers import running_worker
+from workflows.sweeper import OutboxSweepWorkflow, SweepResult
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def sweep(env: WorkflowEnvironment, settings: Settings) -> SweepResult:
+    # The test server jumps its clock (years) after a result while auto-skipping; here time moves
+    # only by the sleeps the test asks for.
+    with env.auto_time_skipping_disabled():
+        return await env.client.execute_workflow(
+            OutboxSweepWorkflow.run, id=f"sweep-{uuid.uuid4()}", task_queue=settings.task_queue
+        )
+
+
+async def mark_unknown(sessions: SessionFactory, outbox_id: str) -> None:
+    """What a worker killed mid-send leaves behind (see test_send_crash): claimed, outcome unknown."""
+    async with transaction(sessions) as session:
+        assert await outbox.claim(session, outbox_id) is not None
+        await session.execute(update(EmailOutbox).where(EmailOutbox.id == outbox_id).values(status="unknown"))
+
+
+def sendgrid_settings(sessions: SessionFactory, fake: FakeSendGrid) -> Settings:
+    return settings_for(sessions, email_backend="sendgrid", sendgrid_api_key=API_KEY, sendgrid_host=fake.url)
+
+
+async def test_a_forgotten_pending_row_is_sent_once_and_unknown_rows_are_settled(
+    ts_env: WorkflowEnvironment, sessions: SessionFactory
+) -> None:
+    forgotten = await queue(sessions)
+    silent, answered = await queue(sessions), await queue(sessions)
+    await mark_unknown(sessions, silent)
+    await mark_unknown(sessions, answered)
+    with FakeSendGrid() as fake:
+        settings = sendgrid_settings(sessions, fake)
+        async with running_worker(ts_env.client, settings, sessions):
+            # Seconds old: inside the 15-minute grace, the writer may still be sending it.
+            assert await sweep(ts_env, settings) == SweepResult()
+            assert (len(fake.requests), (await row(sessions, forgotten)).status) == (0, "pending")
+
+            await ts_env.sleep(timedelta(hours=1))
+            first, second = await asyncio.gather(sweep(ts_env, settings), sweep(ts_env, settings))
+            assert len(fake.requests) == 1, fake.requests
+            # Both sweeps may pick the row up; the claim lets one send it, the other reads `sending` or `sent`.
+            assert {**first.delivered, **second.delivered}.keys() <= {"sent", "sending"}, (first, second)
+            assert (await row(sessions, forgotten)).status == "sent"
+            assert (await row(sessions, silent)).status == "unknown"  # an hour is well inside the 2-day window
+
+            async with transaction(sessions) as session:  # the webhook's move when SendGrid reports delivery
+                assert await outbox.advance(session, answered, "delivered")
+            await ts_env.sleep(timedelta(days=3))
+            later = await sweep(ts_env, settings)
+            assert later == SweepResult(unsettled=1) and len(fake.requests) == 1, (later, fake.requests)
+
+    settled = await row(sessions, silent)
+    assert (settled.status, settled.error) == ("unsettled", UNSETTLED_WHY)
+    assert (await row(sessions, answered)).status == "delivered"
+    async with transaction(sessions) as session:
+        assert [r.id for r in await outbox.unsettled(session)] == [silent]
+        assert await outbox.advance(session, silent, "delivered")  # a late event still settles it
+
+
+async def test_a_claim_left_by_a_dead_sender_becomes_unknown_not_resent(
+    ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+) -> None:
+    stuck = await queue(sqlite_sessions)
+    async with transaction(sqlite_sessions) as session:
+        assert await outbox.claim(session, stuck) is not None
+        long_ago = utcnow() - timedelta(hours=2)
+        await session.execute(update(EmailOutbox).where(EmailOutbox.id == stuck).values(claimed_at=long_ago))
+    with FakeSendGrid() as fake:
+        settings = sendgrid_settings(sqlite_sessions, fake)
+        async with running_worker(ts_env.client, settings, sqlite_sessions):
+            await ts_env.sleep(timedelta(hours=1))
+            assert await sweep(ts_env, settings) == SweepResult(delivered={"unknown": 1})
+    assert fake.requests == []
+    assert (await row(sqlite_sessions, stuck)).status == "unknown"
+
+
+async def test_the_schedule_is_created_once(dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory) -> None:
+    settings = settings_for(sqlite_sessions, outbox_sweep_every_seconds=600)
+    try:
+        assert await ensure_sweep_schedule(dev_env.client, settings) is True
+        assert await ensure_sweep_schedule(dev_env.client, settings) is False  # a second worker starting
+        described = await dev_env.client.get_schedule_handle(sweep_schedule_id(settings)).describe()
+        assert described.schedule.spec.intervals == [ScheduleIntervalSpec(every=timedelta(minutes=10))]
+    finally:
+        await dev_env.client.get_schedule_handle(sweep_schedule_id(settings)).delete()
+
+
+@pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
+async def test_record_sweep_history(ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory) -> None:
+    await queue(sqlite_sessions)
+    settings = settings_for(sqlite_sessions)
+    async with running_worker(ts_env.client, settings, sqlite_sessions):
+        await ts_env.sleep(timedelta(hours=1))
+        handle = await ts_env.client.start_workflow(
+            OutboxSweepWorkflow.run, id="outbox-sweep", task_queue=settings.task_queue
+        )
+        assert await handle.result() == SweepResult(delivered={"sent": 1})
+        path = HISTORIES / "outbox-sweep--v1.json"
+        if not path.exists():  # a saved history is never overwritten: it proves the old code path replays
+            path.write_text((await handle.fetch_history()).to_json())

@@ -1,0 +1,33 @@
+"""OutboxSweepWorkflow: one sweep of the email outbox, started by a Temporal Schedule (activities/sweeper.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+# Each row is sent with the provider timeout; a stuck sweep is abandoned and the next run takes over.
+SWEEP_TIMEOUT = timedelta(minutes=30)
+SWEEP_HEARTBEAT = timedelta(minutes=2)
+SWEEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), maximum_attempts=3)
+
+
+class SweepResult(BaseModel):
+    delivered: dict[str, int] = {}  # outcome -> rows, for the stale rows this sweep attempted
+    unsettled: int = 0  # `unknown` rows moved to `unsettled`
+
+
+@workflow.defn
+class OutboxSweepWorkflow:
+    @workflow.run
+    async def run(self) -> SweepResult:
+        return await workflow.execute_activity(
+            "sweep_outbox",
+            workflow.now(),
+            result_type=SweepResult,
+            start_to_close_timeout=SWEEP_TIMEOUT,
+            heartbeat_timeout=SWEEP_HEARTBEAT,
+            retry_policy=SWEEP_RETRY,
+        )
