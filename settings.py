@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     outbox_sweep_every_seconds: int = Field(default=300, gt=0)
     outbox_pending_grace_seconds: int = Field(default=900, gt=0)
     outbox_settle_window_seconds: int = Field(default=172800, gt=0)
+    # The worker's /healthz, /readyz and /metrics (0: not served). Probes from outside the host need 0.0.0.0.
+    worker_http_host: str = "127.0.0.1"
+    worker_http_port: int = Field(default=0, ge=0, lt=65536)
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> Settings:

@@ -21,6 +21,7 @@ from activities.journeys import JourneyActivities
 from activities.sweeper import SweeperActivities, ensure_sweep_schedule
 from db.session import SessionFactory, make_engine, make_sessionmaker
 from domain.links import LinkSigner
+from observability.server import probe_app, serving
 from settings import Settings, get_settings
 from workflows.ae_feedback import AeFeedbackWorkflow
 from workflows.intro_batch import IntroBatchWorkflow
@@ -96,7 +97,9 @@ async def run(settings: Settings) -> None:
     try:
         client = await connect(settings)
         await ensure_sweep_schedule(client, settings)
-        await build_worker(client, settings, make_sessionmaker(engine)).run()
+        sessions = make_sessionmaker(engine)
+        async with serving(probe_app(sessions, client), settings.worker_http_host, settings.worker_http_port):
+            await build_worker(client, settings, sessions).run()
     finally:
         await engine.dispose()
 

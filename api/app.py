@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
-from sqlalchemy import text
 from temporalio.client import Client
 
 from api import errors
@@ -17,7 +16,6 @@ from api.ae_pages.feedback import router as ae_feedback_router
 from api.ae_pages.intros import router as ae_intros_router
 from api.cohorts.endpoints import router as cohorts_router
 from api.deals.endpoints import router as deals_router
-from api.deps import SessionDep
 from api.dev.endpoints import router as dev_router
 from api.emails.endpoints import router as emails_router
 from api.feedback.endpoints import router as trust_router
@@ -30,6 +28,7 @@ from api.programs.endpoints import router as programs_router
 from api.webhooks.endpoints import router as webhooks_router
 from api.webhooks.signature import WebhookVerifier
 from db.session import make_engine, make_sessionmaker
+from observability.health import router as health_router
 from settings import Settings, get_settings
 from worker import connect, make_sender, make_signer
 
@@ -106,6 +105,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(ae_intros_router)
     app.include_router(trust_router)
     app.include_router(webhooks_router)
+    app.include_router(health_router)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 
@@ -118,10 +118,5 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             for name, value in PRIVATE_HEADERS.items():
                 response.headers.setdefault(name, value)
         return response
-
-    @app.get("/healthz", tags=["health"])
-    async def healthz(session: SessionDep) -> dict[str, str]:
-        await session.execute(text("SELECT 1"))
-        return {"status": "ok"}
 
     return app
