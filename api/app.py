@@ -19,6 +19,7 @@ from api.deals.endpoints import router as deals_router
 from api.dev.endpoints import router as dev_router
 from api.emails.endpoints import router as emails_router
 from api.feedback.endpoints import router as trust_router
+from api.intel.endpoints import router as intel_router
 from api.metrics.endpoints import router as metrics_router
 from api.pages import PRIVATE_HEADERS
 from api.partner_pages import endpoints as partner_pages
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(ae_feedback_router)
     app.include_router(ae_intros_router)
     app.include_router(trust_router)
+    app.include_router(intel_router)
     app.include_router(webhooks_router)
     app.include_router(health_router)
     if settings.dev_tools_enabled:

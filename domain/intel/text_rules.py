@@ -220,13 +220,14 @@ INDUSTRY_INDEX, PAIN_INDEX, OUTCOME_INDEX = (_by_prefix(s) for s in (INDUSTRY_ST
 class Text:
     """One answer's words, split once and checked many times."""
 
-    __slots__ = ("answers", "lower", "words", "vocab")
+    __slots__ = ("answers", "lower", "words", "vocab", "_industries")
 
     def __init__(self, answers: Mapping[str, Any], text: str | None = None):
         self.answers = answers
         self.lower = (text if text is not None else text_of(answers)).lower()
         self.words = WORD.findall(self.lower)
         self.vocab = frozenset(self.words)
+        self._industries: set[str] | None = None
 
 
 def text_of(answers: Mapping[str, Any]) -> str:
@@ -262,8 +263,10 @@ def _phrase(t: Text, phrases: Iterable[str]) -> str | None:
 
 
 def industries(t: Text) -> set[str]:
-    found = {INDUSTRY_STEMS[s] for w in t.vocab for s in INDUSTRY_INDEX.get(w[:3], ()) if w.startswith(s)}
-    return found | {label for phrase, label in INDUSTRY_PHRASES.items() if phrase in t.lower}
+    if t._industries is None:  # the messaging check asks for the ICP's several times
+        found = {INDUSTRY_STEMS[s] for w in t.vocab for s in INDUSTRY_INDEX.get(w[:3], ()) if w.startswith(s)}
+        t._industries = found | {label for phrase, label in INDUSTRY_PHRASES.items() if phrase in t.lower}
+    return t._industries
 
 
 def industry(t: Text) -> str | None:

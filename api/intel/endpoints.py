@@ -1,0 +1,24 @@
+"""The PM's view of a partner's intelligence: four signals, behavior, trust, tier, class, next action."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+
+from api.deps import PMAuth, SessionDep
+from api.errors import NotFound
+from api.intel import service
+from api.intel.schemas import SignalsOut
+
+router = APIRouter(prefix="/api/v1/partners", tags=["intelligence"], dependencies=[PMAuth])
+
+
+@router.get("/{partner_id}/signals")
+async def partner_signals(partner_id: str, session: SessionDep, as_of: datetime | None = None) -> SignalsOut:
+    """Recomputed from the recorded facts; `as_of` (default now) judges the partner at another moment."""
+    moment = (as_of or datetime.now(UTC)).astimezone(UTC)
+    found = await service.signals(session, partner_id, moment)
+    if found is None:
+        raise NotFound("partner not found", {"partner_id": partner_id})
+    return found
