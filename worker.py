@@ -10,17 +10,15 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from activities.email.render import EmailRenderer
-from activities.email.sender import EmailSender, OutboxOnlySender
-from activities.email.sendgrid_sender import SendGridSender
-from activities.email.smtp_sender import SmtpSender
-from activities.email.unsubscribe import ListUnsubscribe
 from activities.feedback import FeedbackActivities
 from activities.intros import IntroActivities
 from activities.journeys import JourneyActivities
 from activities.sweeper import SweeperActivities, ensure_sweep_schedule
 from db.session import SessionFactory, make_engine, make_sessionmaker
 from domain.links import LinkSigner
+from mail import EmailSender
+from mail import make_sender as make_mail_sender
+from mail.render import EmailRenderer
 from observability.server import probe_app, serving
 from settings import Settings, get_settings
 from workflows.ae_feedback import AeFeedbackWorkflow
@@ -51,31 +49,7 @@ def make_signer(settings: Settings) -> LinkSigner:
 
 
 def make_sender(settings: Settings) -> EmailSender:
-    """The backend named by COSELL_EMAIL_BACKEND, wrapped so reminders carry one-click unsubscribe."""
-    backend: EmailSender
-    if settings.email_backend == "sendgrid":
-        backend = SendGridSender(
-            api_key=settings.sendgrid_api_key.get_secret_value(),
-            from_email=settings.email_from,
-            from_name=settings.program_name,
-            host=settings.sendgrid_host,
-            timeout_seconds=settings.sendgrid_timeout_seconds,
-            open_tracking=settings.sendgrid_open_tracking,
-        )
-    elif settings.email_backend == "smtp":
-        backend = SmtpSender(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            from_email=settings.email_from,
-            from_name=settings.program_name,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value(),
-            starttls=settings.smtp_starttls,
-            timeout_seconds=settings.smtp_timeout_seconds,
-        )
-    else:
-        backend = OutboxOnlySender()
-    return ListUnsubscribe(backend, make_signer(settings), settings.public_base_url)
+    return make_mail_sender(settings, make_signer(settings))
 
 
 def build_worker(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from activities.email.render import EmailRenderer
-from activities.email.sender import EmailSender
 from db.session import SessionFactory
 from domain.links import LinkSigner
+from mail import EmailSender, Mailer
+from mail.render import EmailRenderer
 from settings import Settings
 
 
@@ -18,5 +18,9 @@ class ActivityFamily:
         renderer: EmailRenderer,
         settings: Settings,
     ):
-        self._sessions, self._sender, self._signer = sessions, sender, signer
-        self._renderer, self._settings = renderer, settings
+        self._sessions, self._signer, self._settings = sessions, signer, settings
+        self._mail = Mailer(sessions, sender, renderer)
+
+    def link(self, path: str, token: str) -> str:
+        """A public link: `path` is /p, /ae/intro, /ae/feedback."""
+        return f"{self._settings.public_base_url.rstrip('/')}{path}/{token}"

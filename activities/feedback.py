@@ -5,23 +5,20 @@ harmless."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.email.delivery import deliver
 from activities.family import ActivityFamily
-from db.models import AccountExecutive, AeFeedback, Deal, DealAttribution, Journey, Partner, Program
-from db.repositories import journeys, outbox
+from db.models import AccountExecutive, Deal, Program
+from db.repositories import deals, feedback, journeys
 from db.repositories.trust import recompute_trust
 from db.session import transaction
-from db.upsert import insert_ignore, upsert
+from db.views.feedback import feedback_facts, outcome_of
 from domain.links import FeedbackClaims
 from domain.schedule import zone
+from mail import Email
 from workflows.types import (
     FeedbackClose,
     FeedbackEmail,
@@ -33,43 +30,11 @@ from workflows.types import (
 )
 
 CLOSED_STAGES = ("closed_won", "closed_lost")
-FINAL_JOURNEY = ("completed", "exited")
 DEFAULT_REMINDER_DAYS, DEFAULT_EXPIRY_DAYS = [2, 5], 14
-
-
-def outcome_of(deal: Deal) -> str:
-    return {"closed_won": "won", "closed_lost": "lost"}.get(deal.stage, deal.stage)
 
 
 def when(moment: datetime, tz: str = "UTC") -> str:
     return f"{moment.astimezone(zone(tz)):%a %-d %b %Y, %H:%M} ({tz})"
-
-
-@dataclass(frozen=True)
-class FeedbackFacts:
-    row: AeFeedback
-    deal: Deal
-    ae: AccountExecutive
-    partner: Partner
-    program: Program | None
-
-
-async def feedback_facts(session: AsyncSession, deal_id: str, ae_id: str) -> FeedbackFacts | None:
-    row = await session.get(AeFeedback, (deal_id, ae_id))
-    deal = await session.get(Deal, deal_id)
-    ae = await session.get(AccountExecutive, ae_id)
-    if row is None or deal is None or ae is None:
-        return None
-    partner = await session.get(Partner, deal.partner_id)
-    if partner is None:
-        return None
-    return FeedbackFacts(row, deal, ae, partner, await session.get(Program, deal.program_id))
-
-
-async def latest_journey(session: AsyncSession, partner_id: str) -> Journey | None:
-    return await session.scalar(
-        select(Journey).where(Journey.partner_id == partner_id).order_by(Journey.started_at.desc()).limit(1)
-    )
 
 
 class FeedbackActivities(ActivityFamily):
@@ -92,20 +57,8 @@ class FeedbackActivities(ActivityFamily):
             program = await session.get(Program, req.program_id or deal.program_id)
             reminder_days = [int(d) for d in (program.feedback_reminder_days if program else DEFAULT_REMINDER_DAYS)]
             expiry_days = program.feedback_expiry_days if program else DEFAULT_EXPIRY_DAYS
-            await insert_ignore(
-                session,
-                AeFeedback,
-                dict(
-                    deal_id=deal.id,
-                    ae_id=ae.id,
-                    partner_id=deal.partner_id,
-                    status="requested",
-                    requested_at=req.requested_at,
-                    expires_at=req.requested_at + timedelta(days=expiry_days),
-                ),
-            )
-            row = await session.get(AeFeedback, (deal.id, ae.id), populate_existing=True)
-            assert row is not None
+            expires_at = req.requested_at + timedelta(days=expiry_days)
+            row = await feedback.open_request(session, deal, ae.id, req.requested_at, expires_at)
             return FeedbackPlan(
                 ask=True, requested_at=row.requested_at, expires_at=row.expires_at, reminder_days=reminder_days
             )
@@ -113,7 +66,8 @@ class FeedbackActivities(ActivityFamily):
     @activity.defn
     async def email_feedback_request(self, mail: FeedbackEmail) -> str:
         key = f"feedback/{mail.deal_id}/{mail.ae_id}/" + ("request" if mail.kind == "request" else f"reminder/{mail.n}")
-        async with transaction(self._sessions) as session:
+        async with self._mail.post() as post:
+            session = post.session
             facts = await feedback_facts(session, mail.deal_id, mail.ae_id)
             if facts is None:
                 raise ApplicationError(f"feedback request {key} vanished", type="NotFound", non_retryable=True)
@@ -121,47 +75,37 @@ class FeedbackActivities(ActivityFamily):
                 # An answer that raced the reminder timer wins: the AE is never reminded of a form they sent.
                 return "skipped"
             if mail.kind == "reminder":
-                await session.execute(
-                    update(AeFeedback)
-                    .where(AeFeedback.deal_id == mail.deal_id, AeFeedback.ae_id == mail.ae_id)
-                    .where(AeFeedback.reminders_sent < mail.n)
-                    .values(reminders_sent=mail.n)
-                )
-            program_name = facts.program.name if facts.program else self._settings.program_name
+                await feedback.count_reminder(session, mail.deal_id, mail.ae_id, mail.n)
             token = self._signer.sign_feedback(FeedbackClaims(deal_id=mail.deal_id, ae_id=mail.ae_id))
             account, partner = facts.deal.account_name, facts.partner.name
             subject = f"How did {partner} do on {account}?"
             if mail.kind == "reminder":
                 subject = f"Reminder: {subject}"
-            html, text = self._renderer.render(
-                "feedback_request",
-                dict(
+            await post.send(
+                Email(
+                    kind=f"feedback_{mail.kind}",
+                    dedupe_key=key,
+                    to_email=facts.ae.email,
+                    to_name=facts.ae.name,
                     subject=subject,
-                    program_name=program_name,
-                    kind=mail.kind,
-                    ae_name=facts.ae.name,
-                    partner_name=partner,
-                    account_name=account,
-                    outcome=outcome_of(facts.deal),
-                    amount=f"{facts.deal.currency} {facts.deal.amount:,}" if facts.deal.amount else "",
-                    expires_local=when(mail.expires_at),
-                    link=f"{self._settings.public_base_url.rstrip('/')}/ae/feedback/{token}",
-                ),
+                    template="feedback_request",
+                    context=dict(
+                        program_name=facts.program.name if facts.program else self._settings.program_name,
+                        kind=mail.kind,
+                        ae_name=facts.ae.name,
+                        partner_name=partner,
+                        account_name=account,
+                        outcome=outcome_of(facts.deal),
+                        amount=f"{facts.deal.currency} {facts.deal.amount:,}" if facts.deal.amount else "",
+                        expires_local=when(mail.expires_at),
+                        link=self.link("/ae/feedback", token),
+                    ),
+                    # An AE's mailbox is not a partner contact's: bounces must not alert about one.
+                    journey_id=None,
+                    reply_to=facts.program.pm_email if facts.program and facts.program.pm_email else None,
+                )
             )
-            outbox_id = await outbox.enqueue(
-                session,
-                key,
-                journey_id=None,  # an AE's mailbox is not a partner contact's: bounces must not alert about one
-                kind=f"feedback_{mail.kind}",
-                to_email=facts.ae.email,
-                to_name=facts.ae.name,
-                subject=subject,
-                html=html,
-                text=text,
-                provider=self._sender.name,
-            )
-            reply_to = facts.program.pm_email if facts.program and facts.program.pm_email else None
-        return await deliver(self._sessions, self._sender, outbox_id, reply_to)
+        return post.status
 
     @activity.defn
     async def record_feedback(self, rec: FeedbackRecord) -> FeedbackReceipt:
@@ -169,41 +113,26 @@ class FeedbackActivities(ActivityFamily):
         trust score and a partner timeline event; say which of the partner's journeys are running."""
         a = rec.answers
         async with transaction(self._sessions) as session:
-            await session.execute(
-                update(AeFeedback)
-                .where(AeFeedback.deal_id == rec.deal_id, AeFeedback.ae_id == rec.ae_id)
-                .where(AeFeedback.revisions < rec.revision)
-                .values(
-                    status="submitted",
-                    contribution=a.contribution,
-                    role_clarity=a.role_clarity,
-                    responsiveness=a.responsiveness,
-                    invite_again=a.invite_again,
-                    comment=a.comment,
-                    submitted_at=rec.submitted_at,
-                    revisions=rec.revision,
-                )
+            await feedback.record_answer(
+                session,
+                rec.deal_id,
+                rec.ae_id,
+                rec.revision,
+                contribution=a.contribution,
+                role_clarity=a.role_clarity,
+                responsiveness=a.responsiveness,
+                invite_again=a.invite_again,
+                comment=a.comment,
+                submitted_at=rec.submitted_at,
             )
             facts = await feedback_facts(session, rec.deal_id, rec.ae_id)
             if facts is None:
                 raise ApplicationError(
                     f"feedback/{rec.deal_id}/{rec.ae_id} vanished", type="NotFound", non_retryable=True
                 )
-            await upsert(
-                session,
-                DealAttribution,
-                dict(
-                    deal_id=rec.deal_id,
-                    attribution=a.contribution,
-                    said_by="ae",
-                    actor=facts.ae.email,
-                    at=rec.submitted_at,
-                ),
-                keys=["deal_id", "said_by", "actor"],
-                update=["attribution", "at"],
-            )
+            await deals.say(session, rec.deal_id, a.contribution, "ae", facts.ae.email, rec.submitted_at)
             trust = await recompute_trust(session, facts.partner.id)
-            journey = await latest_journey(session, facts.partner.id)
+            journey = await journeys.latest_of_partner(session, facts.partner.id)
             if journey is not None:
                 await journeys.append_event(
                     session,
@@ -225,28 +154,21 @@ class FeedbackActivities(ActivityFamily):
                         "trust_score": trust.score,
                     },
                 )
-            running = await session.scalars(
-                select(Journey.id).where(Journey.partner_id == facts.partner.id, Journey.status.not_in(FINAL_JOURNEY))
-            )
+            running = await journeys.running_of_partner(session, facts.partner.id)
             return FeedbackReceipt(
                 deal_id=rec.deal_id,
                 ae_id=rec.ae_id,
                 revision=rec.revision,
                 submitted_at=rec.submitted_at,
                 trust_score=trust.score,
-                running_journeys=sorted(running),
+                running_journeys=running,
             )
 
     @activity.defn
     async def close_feedback(self, close: FeedbackClose) -> None:
         """An unanswered request becomes `expired`; an answer given before stays as it was."""
         async with transaction(self._sessions) as session:
-            await session.execute(
-                update(AeFeedback)
-                .where(AeFeedback.deal_id == close.deal_id, AeFeedback.ae_id == close.ae_id)
-                .where(AeFeedback.status == "requested")
-                .values(status="expired")
-            )
+            await feedback.expire(session, close.deal_id, close.ae_id)
 
     @activity.defn
     async def project_trust(self, change: TrustProjection) -> None:

@@ -10,23 +10,22 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from activities.email import notices
-from activities.email.delivery import deliver
 from activities.family import ActivityFamily
-from activities.intro_content import ANSWER_WORDS, IntroView, intro_view
-from db.models import AccountExecutive, AccountMatch, Cohort, IntroRequest, PartnerContact, Program, VendorAccount
-from db.repositories import journeys, outbox
+from db.models import AccountExecutive, Cohort, IntroRequest, Program, VendorAccount
+from db.repositories import intros, journeys, partners
+from db.repositories.intros import OPEN
 from db.repositories.trust import recompute_trust
 from db.session import transaction
-from db.upsert import insert_ignore
+from db.views.intros import ANSWER_WORDS, IntroView, intro_view
+from db.views.journeys import journey_facts
 from domain.links import IntroClaims
 from domain.schedule import zone
+from mail import Email
 from workflows.intro_batch import IntroBatchWorkflow
 from workflows.types import (
     INTRO_ANSWER_STATUS,
@@ -44,7 +43,6 @@ from workflows.types import (
 # and it lands while the AE is still at work. AEs carry no time zone yet: UTC.
 DIGEST_AT = time(16, 0)
 AE_TIMEZONE = "UTC"
-OPEN = ("pending", "sent", "escalated")  # not yet answered
 NEXT_STEPS = {
     "accepted": "Reply to this email within a day with two or three times for a 20-minute account planning call, "
     "and bring your account notes.",
@@ -84,16 +82,10 @@ class IntroActivities(ActivityFamily):
         """Write one request per overlapping account (again checking the overlap: the page checked it, but
         a list deleted since then must not leak an account) and hand each to its AE's batch of the day."""
         async with transaction(self._sessions) as session:
-            facts = await notices.journey_facts(session, req.journey_id)
+            facts = await journey_facts(session, req.journey_id)
             if facts is None:
                 raise ApplicationError(f"journey {req.journey_id} not found", type="NotFound", non_retryable=True)
-            rows = await session.execute(
-                select(VendorAccount.id, VendorAccount.name, VendorAccount.owner_ae_id)
-                .join(AccountMatch, AccountMatch.vendor_account_id == VendorAccount.id)
-                .where(AccountMatch.partner_id == req.partner_id, VendorAccount.id.in_(req.accounts))
-                .distinct()
-            )
-            overlap = {vid: (name, ae) for vid, name, ae in rows if ae}
+            overlap = await intros.overlap_owners(session, req.partner_id, req.accounts)
             day, _ = digest_slot(req.requested_at)
             ids, skipped = [], []
             for account_id in req.accounts:
@@ -102,9 +94,8 @@ class IntroActivities(ActivityFamily):
                     continue
                 name, ae_id = overlap[account_id]
                 request_id = request_id_for(req.journey_id, req.step_key, account_id)
-                await insert_ignore(
+                await intros.create(
                     session,
-                    IntroRequest,
                     dict(
                         id=request_id,
                         journey_id=req.journey_id,
@@ -134,7 +125,7 @@ class IntroActivities(ActivityFamily):
             step = facts.playbook.step(req.step_key)
             cadence = step.reminders or facts.playbook.reminders
             quiet = facts.playbook.quiet_hours
-            requests = list(await session.scalars(select(IntroRequest).where(IntroRequest.id.in_(ids))))
+            requests = await intros.by_ids(session, ids)
         for batch_id, members in _by_batch(requests).items():
             ae_id, day = batch_id.split("/")[1], batch_id.split("/")[2]
             template = IntroBatchInput(
@@ -170,11 +161,7 @@ class IntroActivities(ActivityFamily):
                 day, send_at = _next_day(inp.day)
                 inp = inp.model_copy(update={"day": day, "send_at": send_at})
                 async with transaction(self._sessions) as session:
-                    await session.execute(
-                        update(IntroRequest)
-                        .where(IntroRequest.id.in_(request_ids))
-                        .values(batch_id=intro_batch_id(inp.ae_id, day))
-                    )
+                    await intros.move_to_batch(session, request_ids, intro_batch_id(inp.ae_id, day))
                 continue
             return
         raise ApplicationError("no open digest day found in two weeks", type="NoBatch", non_retryable=True)
@@ -187,43 +174,37 @@ class IntroActivities(ActivityFamily):
             return await self._answered_mail(mail)
         if mail.kind == "escalation":
             return await self._escalation(mail)
-        async with transaction(self._sessions) as session:
+        async with self._mail.post() as post:
+            session = post.session
             ae = await session.get(AccountExecutive, mail.ae_id)
             if ae is None:
                 raise ApplicationError(f"AE {mail.ae_id} not found", type="NotFound", non_retryable=True)
-            views = [v for v in [await intro_view(session, r) for r in mail.request_ids] if v is not None]
-            views = [v for v in views if v.request.status in OPEN]  # a reminder never chases an answered one
+            views = await _open_views(session, mail.request_ids)  # a reminder never chases an answered one
             if not views:
                 return "nothing-to-send"
             count = len(views)
-            partners = sorted({v.partner.name for v in views})
+            partner_names = sorted({v.partner.name for v in views})
             subject = (
-                f"{count} co-sell intro request{'s' if count > 1 else ''} from {_names(partners)}"
+                f"{count} co-sell intro request{'s' if count > 1 else ''} from {_names(partner_names)}"
                 if mail.kind == "digest"
                 else f"Reminder: {count} intro request{'s' if count > 1 else ''} waiting for your answer"
             )
-            html, text = self._renderer.render(
-                "intro_digest",
-                dict(
-                    subject=subject,
-                    program_name=views[0].program_name,
-                    ae_name=ae.name,
-                    kind=mail.kind,
-                    requests=[self._entry(v) for v in views],
-                ),
-            )
             suffix = "" if mail.kind == "digest" and mail.n == 0 else f"/{mail.n}"
-            outbox_id = await outbox.enqueue(
-                session,
-                f"intro-{mail.kind}/{mail.ae_id}/{mail.day}{suffix}",
-                journey_id=None,
-                kind=f"intro_{mail.kind}",
-                to_email=ae.email,
-                to_name=ae.name,
-                subject=subject,
-                html=html,
-                text=text,
-                provider=self._sender.name,
+            await post.send(
+                Email(
+                    kind=f"intro_{mail.kind}",
+                    dedupe_key=f"intro-{mail.kind}/{mail.ae_id}/{mail.day}{suffix}",
+                    to_email=ae.email,
+                    to_name=ae.name,
+                    subject=subject,
+                    template="intro_digest",
+                    context=dict(
+                        program_name=views[0].program_name,
+                        ae_name=ae.name,
+                        kind=mail.kind,
+                        requests=[self._entry(v) for v in views],
+                    ),
+                )
             )
             if mail.kind == "reminder":
                 for view in views:  # "reminders needed" is a behavior signal of the AE side, on the timeline
@@ -238,16 +219,12 @@ class IntroActivities(ActivityFamily):
                         {"request_id": view.request.id, "n": mail.n, "ae": ae.name},
                     )
             if mail.kind == "digest":
-                await session.execute(
-                    update(IntroRequest)
-                    .where(IntroRequest.id.in_([v.request.id for v in views]), IntroRequest.status == "pending")
-                    .values(status="sent", sent_at=mail.occurred_at)
-                )
-        return await deliver(self._sessions, self._sender, outbox_id, None)
+                await intros.mark_sent(session, [v.request.id for v in views], mail.occurred_at)
+        return post.status
 
     def _entry(self, view: IntroView) -> dict:
         token = self._signer.sign_intro(IntroClaims(request_id=view.request.id, ae_id=view.ae.id))
-        link = f"{self._settings.public_base_url.rstrip('/')}/ae/intro/{token}"
+        link = self.link("/ae/intro", token)
         return dict(
             partner_name=view.partner.name,
             account_name=view.account.name,
@@ -262,11 +239,10 @@ class IntroActivities(ActivityFamily):
 
     async def _escalation(self, mail: IntroMail) -> str:
         """Tell each PM whose partners are waiting; the requests stay answerable."""
-        queued: list[str] = []
-        async with transaction(self._sessions) as session:
+        async with self._mail.post() as post:
+            session = post.session
             ae = await session.get(AccountExecutive, mail.ae_id)
-            views = [v for v in [await intro_view(session, r) for r in mail.request_ids] if v is not None]
-            views = [v for v in views if v.request.status in OPEN]
+            views = await _open_views(session, mail.request_ids)
             if ae is None or not views:
                 return "nothing-to-send"
             by_program: dict[str, list[IntroView]] = defaultdict(list)
@@ -286,91 +262,47 @@ class IntroActivities(ActivityFamily):
                     mail.occurred_at,
                     {"request_id": view.request.id, "account": view.account.name, "ae": ae.name},
                 )
-            await session.execute(
-                update(IntroRequest)
-                .where(IntroRequest.id.in_([v.request.id for v in views]), IntroRequest.status.in_(("pending", "sent")))
-                .values(status="escalated")
-            )
+            await intros.mark_escalated(session, [v.request.id for v in views])
             for program_id, waiting in by_program.items():
                 program = await session.get(Program, program_id)
-                if program is None or not program.pm_email:
-                    continue
-                subject = f"{ae.name} has not answered {len(waiting)} intro request{'s' if len(waiting) > 1 else ''}"
-                html, text = self._renderer.render(
-                    "pm_intro_escalation",
-                    dict(
-                        subject=subject,
-                        program_name=program.name,
-                        ae_name=ae.name,
-                        ae_email=ae.email,
-                        day=mail.day,
-                        requests=[
-                            dict(partner_name=v.partner.name, account_name=v.account.name, reason=v.request.reason)
-                            for v in waiting
-                        ],
-                    ),
-                )
-                queued.append(
-                    await outbox.enqueue(
-                        session,
-                        f"pm-intro-escalation/{mail.ae_id}/{mail.day}/{program_id}",
-                        journey_id=None,
-                        kind="pm_intro_escalation",
-                        to_email=program.pm_email,
-                        to_name="Program manager",
-                        subject=subject,
-                        html=html,
-                        text=text,
-                        provider=self._sender.name,
-                    )
-                )
-        for outbox_id in queued:
-            await deliver(self._sessions, self._sender, outbox_id, None)
-        return f"escalated to {len(queued)} program manager(s)"
+                if program is not None and program.pm_email:
+                    await post.send(_escalation_email(mail, ae, program, waiting))
+        return f"escalated to {len(post.statuses)} program manager(s)"
 
     async def _answered_mail(self, mail: IntroMail) -> str:
         """'<AE> accepted your intro request for <account>', to the partner contact, with what to do next."""
-        async with transaction(self._sessions) as session:
+        async with self._mail.post() as post:
+            session = post.session
             view = await intro_view(session, mail.request_ids[0])
             if view is None or not view.answered:
                 return "nothing-to-send"
-            contact = await session.scalar(
-                select(PartnerContact)
-                .where(PartnerContact.partner_id == view.partner.id)
-                .order_by(PartnerContact.is_primary.desc(), PartnerContact.id)
-            )
+            contact = await partners.primary_contact(session, view.partner.id)
             if contact is None:
                 return "no-contact"
             status = view.request.status
-            subject = f"{view.ae.name} {ANSWER_WORDS[status]} your intro request for {view.account.name}"
-            html, text = self._renderer.render(
-                "intro_answered",
-                dict(
-                    subject=subject,
-                    program_name=view.program_name,
-                    partner_name=view.partner.name,
-                    contact_name=contact.name,
-                    ae_name=view.ae.name,
-                    ae_email=view.ae.email,
-                    account_name=view.account.name,
-                    status=status,
-                    note=view.request.answer_note,
-                    next_step=NEXT_STEPS[status],
-                ),
+            await post.send(
+                Email(
+                    kind="intro_answered",
+                    dedupe_key=f"intro-answered/{view.request.id}",
+                    to_email=contact.email,
+                    to_name=contact.name,
+                    subject=f"{view.ae.name} {ANSWER_WORDS[status]} your intro request for {view.account.name}",
+                    template="intro_answered",
+                    context=dict(
+                        program_name=view.program_name,
+                        partner_name=view.partner.name,
+                        contact_name=contact.name,
+                        ae_name=view.ae.name,
+                        ae_email=view.ae.email,
+                        account_name=view.account.name,
+                        status=status,
+                        note=view.request.answer_note,
+                        next_step=NEXT_STEPS[status],
+                    ),
+                    journey_id=view.request.journey_id,
+                )
             )
-            outbox_id = await outbox.enqueue(
-                session,
-                f"intro-answered/{view.request.id}",
-                journey_id=view.request.journey_id,
-                kind="intro_answered",
-                to_email=contact.email,
-                to_name=contact.name,
-                subject=subject,
-                html=html,
-                text=text,
-                provider=self._sender.name,
-            )
-        return await deliver(self._sessions, self._sender, outbox_id, None)
+        return post.status
 
     # --- the AE's answer ----------------------------------------------------------------------
 
@@ -385,11 +317,7 @@ class IntroActivities(ActivityFamily):
             if request.status not in OPEN:  # a retry after the first attempt committed
                 assert request.answered_at is not None
                 return IntroAnswerReceipt(request_id=request.id, status=request.status, answered_at=request.answered_at)
-            await session.execute(
-                update(IntroRequest)
-                .where(IntroRequest.id == request.id, IntroRequest.status.in_(OPEN))
-                .values(status=status, answered_at=answer.answered_at, answer_note=answer.note.strip())
-            )
+            await intros.answer(session, request.id, status, answer.answered_at, answer.note.strip())
             journey = await journeys.get_journey(session, request.journey_id)
             account = await session.get(VendorAccount, request.vendor_account_id)
             ae = await session.get(AccountExecutive, request.ae_id)
@@ -414,6 +342,31 @@ class IntroActivities(ActivityFamily):
 
     def all(self) -> list:  # type: ignore[type-arg]
         return [self.request_intros, self.send_intro_mail, self.record_intro_answer]
+
+
+async def _open_views(session: AsyncSession, request_ids: list[str]) -> list[IntroView]:
+    views = [await intro_view(session, request_id) for request_id in request_ids]
+    return [v for v in views if v is not None and v.request.status in OPEN]
+
+
+def _escalation_email(mail: IntroMail, ae: AccountExecutive, program: Program, waiting: list[IntroView]) -> Email:
+    return Email(
+        kind="pm_intro_escalation",
+        dedupe_key=f"pm-intro-escalation/{mail.ae_id}/{mail.day}/{program.id}",
+        to_email=program.pm_email,
+        to_name="Program manager",
+        subject=f"{ae.name} has not answered {len(waiting)} intro request{'s' if len(waiting) > 1 else ''}",
+        template="pm_intro_escalation",
+        context=dict(
+            program_name=program.name,
+            ae_name=ae.name,
+            ae_email=ae.email,
+            day=mail.day,
+            requests=[
+                dict(partner_name=v.partner.name, account_name=v.account.name, reason=v.request.reason) for v in waiting
+            ],
+        ),
+    )
 
 
 async def _stage(session: AsyncSession, journey_id: str) -> str:

@@ -5,19 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.email.delivery import deliver
 from activities.family import ActivityFamily
-from db.models import Cohort, CohortMember, Partner, PartnerContact, Program
-from db.repositories import deals, journeys, outbox
+from db.models import Cohort, Partner, Program
+from db.repositories import cohorts, deals, journeys, partners
 from db.repositories import playbooks as playbook_repo
 from db.session import transaction
 from domain.links import StepClaims
 from domain.schedule import zone
+from mail import Email
 from playbooks.model import Playbook, StepKind
 from workflows.types import (
     CohortStatusChange,
@@ -89,18 +88,62 @@ class JourneyActivities(ActivityFamily):
     async def notify_step(self, notice: StepNotice) -> str:
         """Record the invite/reminder in the read model and queue its email in one transaction, then send."""
         key = f"{notice.journey_id}/{notice.step_key}/{notice.kind}/{notice.n}"
-        async with transaction(self._sessions) as session:
+        async with self._mail.post() as post:
+            session = post.session
             cohort, partner, program = await _who(session, notice.cohort_id, notice.partner_id)
             pinned = notice.playbook
             version = pinned.version if pinned else cohort.playbook_version
             playbook = await self._playbook(session, cohort.playbook_id, version)
             step, play = playbook.step(notice.step_key), playbook.play_of(notice.step_key)
-            contact = await session.scalar(
-                select(PartnerContact)
-                .where(PartnerContact.partner_id == partner.id)
-                .order_by(PartnerContact.is_primary.desc(), PartnerContact.id)
+            contact = await partners.primary_contact(session, partner.id)
+            await self._record_notice(session, notice, key, emailed=contact is not None)
+            if contact is None:
+                activity.logger.warning("partner %s has no contact; %s not emailed", partner.id, key)
+                return "no-contact"
+            token = self._signer.sign_step(StepClaims(journey_id=notice.journey_id, step_key=notice.step_key))
+            subject = step.email.subject if notice.kind == "invite" else f"Reminder: {step.email.subject}"
+            await post.send(
+                Email(
+                    kind=f"step_{notice.kind}",
+                    dedupe_key=key,
+                    to_email=contact.email,
+                    to_name=contact.name,
+                    subject=subject,
+                    template="step",
+                    context=dict(
+                        program_name=program.name if program else self._settings.program_name,
+                        partner_name=partner.name,
+                        contact_name=contact.name,
+                        kind=notice.kind,
+                        intro=step.email.intro,
+                        play_title=play.title,
+                        step_title=step.title,
+                        due_local=format_local(notice.due_at, partner.timezone),
+                        link=self.link("/p", token),
+                    ),
+                    journey_id=notice.journey_id,  # reply-to: the program's PM
+                )
             )
-            step_values = dict(
+        return post.status
+
+    async def _record_notice(self, session: AsyncSession, notice: StepNotice, key: str, emailed: bool) -> None:
+        await journeys.save_journey(
+            session,
+            dict(
+                id=notice.journey_id,
+                cohort_id=notice.cohort_id,
+                partner_id=notice.partner_id,
+                stage=notice.stage,
+                current_play=notice.play_key,
+                current_step=notice.step_key,
+                status="waiting",
+                started_at=notice.occurred_at,
+                updated_at=notice.occurred_at,
+            ),
+        )
+        await journeys.save_step(
+            session,
+            dict(
                 journey_id=notice.journey_id,
                 step_key=notice.step_key,
                 stage=notice.stage,
@@ -109,67 +152,18 @@ class JourneyActivities(ActivityFamily):
                 invited_at=notice.occurred_at,
                 due_at=notice.due_at,
                 reminders_sent=notice.n,
-            )
-            await journeys.save_journey(
-                session,
-                dict(
-                    id=notice.journey_id,
-                    cohort_id=notice.cohort_id,
-                    partner_id=notice.partner_id,
-                    stage=notice.stage,
-                    current_play=notice.play_key,
-                    current_step=notice.step_key,
-                    status="waiting",
-                    started_at=notice.occurred_at,
-                    updated_at=notice.occurred_at,
-                ),
-            )
-            await journeys.save_step(session, step_values)
-            recipient = {"to": contact.email, "name": contact.name} if contact else None
-            await journeys.append_event(
-                session,
-                key,
-                notice.journey_id,
-                f"step_{'invited' if notice.kind == 'invite' else 'reminded'}",
-                notice.stage,
-                notice.step_key,
-                notice.occurred_at,
-                {"n": notice.n, "due_at": notice.due_at.isoformat(), "email": bool(recipient)},
-            )
-            if contact is None:
-                activity.logger.warning("partner %s has no contact; %s not emailed", partner.id, key)
-                return "no-contact"
-            program_name = program.name if program else self._settings.program_name
-            token = self._signer.sign_step(StepClaims(journey_id=notice.journey_id, step_key=notice.step_key))
-            subject = step.email.subject if notice.kind == "invite" else f"Reminder: {step.email.subject}"
-            html, text = self._renderer.render(
-                "step",
-                dict(
-                    subject=subject,
-                    program_name=program_name,
-                    partner_name=partner.name,
-                    contact_name=contact.name,
-                    kind=notice.kind,
-                    intro=step.email.intro,
-                    play_title=play.title,
-                    step_title=step.title,
-                    due_local=format_local(notice.due_at, partner.timezone),
-                    link=f"{self._settings.public_base_url.rstrip('/')}/p/{token}",
-                ),
-            )
-            outbox_id = await outbox.enqueue(
-                session,
-                key,
-                journey_id=notice.journey_id,
-                kind=f"step_{notice.kind}",
-                to_email=contact.email,
-                to_name=contact.name,
-                subject=subject,
-                html=html,
-                text=text,
-                provider=self._sender.name,
-            )
-        return await deliver(self._sessions, self._sender, outbox_id, None)  # reply-to: the program's PM
+            ),
+        )
+        await journeys.append_event(
+            session,
+            key,
+            notice.journey_id,
+            f"step_{'invited' if notice.kind == 'invite' else 'reminded'}",
+            notice.stage,
+            notice.step_key,
+            notice.occurred_at,
+            {"n": notice.n, "due_at": notice.due_at.isoformat(), "email": emailed},
+        )
 
     @activity.defn
     async def project_journey(self, change: JourneyUpdate) -> None:
@@ -226,11 +220,7 @@ class JourneyActivities(ActivityFamily):
             return
         if kind != StepKind.deal_registration:
             return
-        contact = await session.scalar(
-            select(PartnerContact.email)
-            .where(PartnerContact.partner_id == change.partner_id)
-            .order_by(PartnerContact.is_primary.desc(), PartnerContact.id)
-        )
+        contact = await partners.primary_contact(session, change.partner_id)
         await deals.register_from_step(
             session,
             program_id=cohort.program_id,
@@ -239,7 +229,7 @@ class JourneyActivities(ActivityFamily):
             journey_id=change.journey_id,
             step_key=change.step_key,
             answers=change.data.get("answers", {}),
-            actor=contact or change.partner_id,
+            actor=contact.email if contact else change.partner_id,
             at=change.occurred_at,
         )
 
@@ -247,7 +237,8 @@ class JourneyActivities(ActivityFamily):
     async def notify_pm(self, notice: PmNotice) -> str:
         """A timeline event plus an email to the program manager, once per (journey, kind, stage, step)."""
         key = f"{notice.journey_id}/{notice.stage}/{notice.step_key or '-'}/{notice.kind}"
-        async with transaction(self._sessions) as session:
+        async with self._mail.post() as post:
+            session = post.session
             cohort, partner, program = await _who(session, notice.cohort_id, notice.partner_id)
             # A gate hold is already on the timeline (the projection wrote it); record the PM email itself.
             kind = "escalated" if notice.kind == "escalated" else "pm_notified"
@@ -262,61 +253,38 @@ class JourneyActivities(ActivityFamily):
                 if notice.kind == "gate_held"
                 else f"{partner.name} has stalled in {cohort.name}"
             )
-            base = self._settings.public_base_url.rstrip("/")
-            html, text = self._renderer.render(
-                "pm_notice",
-                dict(
+            await post.send(
+                Email(
+                    kind=f"pm_{notice.kind}",
+                    dedupe_key=key,
+                    to_email=program.pm_email,
+                    to_name="Program manager",
                     subject=subject,
-                    program_name=program.name,
-                    partner_name=partner.name,
-                    cohort_name=cohort.name,
-                    kind=notice.kind,
-                    reason=notice.reason,
-                    stage=notice.stage,
-                    progress_url=f"{base}/api/v1/cohorts/{cohort.id}/progress",
-                ),
+                    template="pm_notice",
+                    context=dict(
+                        program_name=program.name,
+                        partner_name=partner.name,
+                        cohort_name=cohort.name,
+                        kind=notice.kind,
+                        reason=notice.reason,
+                        stage=notice.stage,
+                        progress_url=self.link("/api/v1/cohorts", f"{cohort.id}/progress"),
+                    ),
+                    journey_id=notice.journey_id,
+                )
             )
-            outbox_id = await outbox.enqueue(
-                session,
-                key,
-                journey_id=notice.journey_id,
-                kind=f"pm_{notice.kind}",
-                to_email=program.pm_email,
-                to_name="Program manager",
-                subject=subject,
-                html=html,
-                text=text,
-                provider=self._sender.name,
-            )
-        return await deliver(self._sessions, self._sender, outbox_id, None)
+        return post.status
 
     @activity.defn
     async def set_cohort_status(self, change: CohortStatusChange) -> None:
-        values: dict[str, object] = {"status": change.status}
-        if change.ends_at is not None:
-            values["ends_at"] = change.ends_at
         async with transaction(self._sessions) as session:
-            await session.execute(
-                update(Cohort)
-                .where(Cohort.id == change.cohort_id, Cohort.status.not_in(("closed", "cancelled")))
-                .values(**values)
-            )
+            await cohorts.set_status(session, change.cohort_id, change.status, change.ends_at)
 
     @activity.defn
     async def list_cohort_members(self, page: MembersPage) -> list[str]:
         """Active members in partner-id order, one keyset page at a time (windows of 40,000 stay small)."""
         async with transaction(self._sessions) as session:
-            rows = await session.scalars(
-                select(CohortMember.partner_id)
-                .where(
-                    CohortMember.cohort_id == page.cohort_id,
-                    CohortMember.removed_at.is_(None),
-                    CohortMember.partner_id > page.after,
-                )
-                .order_by(CohortMember.partner_id)
-                .limit(page.limit)
-            )
-            return list(rows)
+            return await cohorts.active_member_ids(session, page.cohort_id, page.after, page.limit)
 
     def all(self) -> list:  # type: ignore[type-arg]
         return [

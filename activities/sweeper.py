@@ -28,10 +28,10 @@ from temporalio.client import (
     ScheduleSpec,
 )
 
-from activities.email.delivery import deliver_quietly
 from activities.family import ActivityFamily
 from db.repositories import outbox
 from db.session import transaction
+from mail import deliver_quietly
 from settings import Settings
 from workflows.sweeper import OutboxSweepWorkflow, SweepResult
 
@@ -51,7 +51,7 @@ class SweeperActivities(ActivityFamily):
             stale = await outbox.stale_pending(session, now - grace, BATCH)
         result = SweepResult()
         for outbox_id in stale:
-            outcome = await deliver_quietly(self._sessions, self._sender, outbox_id)
+            outcome = await deliver_quietly(self._sessions, self._mail.sender, outbox_id)
             result.delivered[outcome] = result.delivered.get(outcome, 0) + 1
             activity.heartbeat(outbox_id)
         async with transaction(self._sessions) as session:

@@ -25,8 +25,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.email.render import EmailRenderer
-from activities.email.sender import OutboxOnlySender
 from activities.journeys import JourneyActivities
 from api.cohorts import service
 from bench.baseline_workflow import BaselineWorkflow, noop
@@ -34,6 +32,8 @@ from db.migrate import upgrade
 from db.models import CohortMember, Partner, PartnerContact
 from db.session import make_engine, make_sessionmaker, transaction
 from embedded import publish_shipped
+from mail.render import EmailRenderer
+from mail.sender import OutboxOnlySender
 from settings import Settings
 from tests.factories import create_cohort, partner
 from worker import make_signer

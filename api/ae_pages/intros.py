@@ -14,12 +14,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from activities.intro_content import IntroView, intro_view
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.pages import busy, forbidden, message, not_found, redirect_with_done_cookie, render_page
 from api.partner_pages import csrf
 from api.partner_pages.rate_limit import rate_limited
 from api.updates import submit_update
+from db.views.intros import IntroView, intro_view
 from domain.links import DONE_MAX_AGE, IntroClaims, LinkExpired, LinkInvalid, LinkSigner
 from workflows.intro_batch import IntroBatchWorkflow
 from workflows.types import IntroAnswer

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from activities.email.unsubscribe import REMINDER_KIND, unsubscribe_url
 from api.deps import SessionDep
 from api.errors import NotFound
 from api.pages import render_page
 from db.repositories import outbox
+from mail.unsubscribe import REMINDER_KIND, unsubscribe_url
 
 router = APIRouter(prefix="/dev/inbox", tags=["dev"])
 # Partner step links (/p/<token>) and AE links (/ae/<purpose>/<token>, optionally ?answer=...).

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from activities.feedback import FeedbackFacts, feedback_facts, outcome_of
 from api.updates import UpdateOutcome, submit_update
-from db.models import AccountExecutive, AeFeedback, Deal, Partner, utcnow
+from db.models import AeFeedback, Partner, utcnow
+from db.repositories import feedback as feedback_repo
+from db.views.feedback import FeedbackFacts, feedback_facts, outcome_of
 from domain.links import FeedbackClaims
 from domain.trust import CONTRIBUTIONS, feedback_errors
 from workflows.ae_feedback import AeFeedbackWorkflow
@@ -119,19 +119,12 @@ async def trust_view(session: AsyncSession, partner_id: str) -> dict[str, Any] |
     partner = await session.get(Partner, partner_id)
     if partner is None:
         return None
-    rows = await session.execute(
-        select(AeFeedback, Deal.account_name, Deal.stage, AccountExecutive.name, AccountExecutive.email)
-        .join(Deal, Deal.id == AeFeedback.deal_id)
-        .join(AccountExecutive, AccountExecutive.id == AeFeedback.ae_id)
-        .where(AeFeedback.partner_id == partner_id)
-        .order_by(AeFeedback.requested_at)
-    )
     feedback = [
         {
             "deal_id": row.deal_id,
-            "account": account,
-            "outcome": {"closed_won": "won", "closed_lost": "lost"}.get(stage, stage),
-            "ae": {"id": row.ae_id, "name": ae_name, "email": ae_email},
+            "account": deal.account_name,
+            "outcome": outcome_of(deal),
+            "ae": {"id": row.ae_id, "name": ae.name, "email": ae.email},
             "status": row.status,
             "requested_at": _iso(row.requested_at),
             "expires_at": _iso(row.expires_at),
@@ -147,7 +140,7 @@ async def trust_view(session: AsyncSession, partner_id: str) -> dict[str, Any] |
                 "comment": row.comment,
             },
         }
-        for row, account, stage, ae_name, ae_email in rows.all()
+        for row, deal, ae in await feedback_repo.of_partner(session, partner_id)
     ]
     return {
         "partner_id": partner.id,

@@ -10,7 +10,6 @@ from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from activities.email.delivery import deliver_all
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page
 from api.partner_pages import account_upload, csrf, service
@@ -18,6 +17,7 @@ from api.partner_pages.kind_pages import page_of
 from api.partner_pages.rate_limit import RateLimited, rate_limited
 from db.session import transaction
 from domain.links import DONE_MAX_AGE, LinkExpired, LinkInvalid, LinkSigner, StepClaims, UnsubscribeClaims
+from mail import deliver_all
 from playbooks.kinds import clean_answers, kind_of
 
 router = APIRouter(prefix="/p", tags=["partner pages"], include_in_schema=False, dependencies=[Depends(rate_limited)])

@@ -8,57 +8,20 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from activities.email import notices
 from api.updates import UpdateOutcome, submit_update
-from db.models import Cohort, EmailOutbox, Journey, JourneyStep, Partner, utcnow
+from db.models import EmailOutbox, utcnow
 from db.repositories import journeys, outbox, suppressions
-from db.repositories import playbooks as playbook_repo
+from db.views.journeys import JourneyFacts, StepView, journey_facts, step_view
 from domain.links import DoneClaims, LinkSigner, StepClaims, UnsubscribeClaims
-from playbooks.model import Play, Playbook, Step
+from mail import notices
 from workflows.journey import PartnerJourneyWorkflow
 from workflows.types import StepReceipt, StepSubmission
 
-
-@dataclass
-class StepPage:
-    journey: Journey
-    step_row: JourneyStep
-    partner: Partner
-    playbook: Playbook
-    play: Play
-    step: Step
-    cohort: Cohort
-
-    @property
-    def state(self) -> str:
-        if self.step_row.status == "completed":
-            return "completed"
-        if self.step_row.status == "overdue" or self.journey.status in ("completed", "exited"):
-            return "closed"
-        return "open"
+StepPage = StepView  # a step link page shows one step of a journey with everything around it
 
 
 async def load(session: AsyncSession, claims: StepClaims) -> StepPage | None:
-    journey = await journeys.get_journey(session, claims.journey_id)
-    step_row = await journeys.get_step(session, claims.journey_id, claims.step_key)
-    if journey is None or step_row is None:
-        return None
-    cohort = await session.get(Cohort, journey.cohort_id)
-    partner = await session.get(Partner, journey.partner_id)
-    version = journey.playbook_version or (cohort.playbook_version if cohort else None)
-    snapshot = await playbook_repo.get(session, cohort.playbook_id, version) if cohort else None
-    if cohort is None or partner is None or snapshot is None:
-        return None
-    playbook = playbook_repo.to_model(snapshot)
-    return StepPage(
-        journey,
-        step_row,
-        partner,
-        playbook,
-        playbook.play_of(claims.step_key),
-        playbook.step(claims.step_key),
-        cohort,
-    )
+    return await step_view(session, claims.journey_id, claims.step_key)
 
 
 @dataclass(frozen=True)
@@ -95,9 +58,7 @@ def done_claims(claims: StepClaims, receipt: StepReceipt) -> DoneClaims:
 async def fresh_link(
     session: AsyncSession, page: StepPage, claims: StepClaims, signer: LinkSigner, base_url: str, provider: str
 ) -> notices.FreshLink | None:
-    facts = await notices.journey_facts(session, claims.journey_id)
-    if facts is None:
-        return None
+    facts = page.facts
     today = notices.day_of(utcnow(), page.partner.timezone)  # "once a day" in the partner's own day
     sent = await notices.fresh_step_link(session, facts, claims, signer, base_url, today, provider)
     if sent is not None and not sent.already_sent_today:
@@ -117,7 +78,7 @@ async def fresh_link(
 @dataclass(frozen=True)
 class UnsubscribePage:
     row: EmailOutbox
-    facts: notices.JourneyFacts | None
+    facts: JourneyFacts | None
 
     @property
     def program_name(self) -> str:
@@ -128,7 +89,7 @@ async def unsubscribe_page(session: AsyncSession, claims: UnsubscribeClaims) -> 
     row = await outbox.get(session, claims.outbox_id)
     if row is None:
         return None
-    facts = await notices.journey_facts(session, row.journey_id) if row.journey_id else None
+    facts = await journey_facts(session, row.journey_id) if row.journey_id else None
     return UnsubscribePage(row, facts)
 
 

@@ -7,10 +7,10 @@ import json
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 
-from activities.email.delivery import deliver_all
 from api.webhooks import service
 from api.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
 from db.session import transaction
+from mail import deliver_all
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 MAX_BODY = 5 * 1024 * 1024  # SendGrid batches events; a few MB is generous

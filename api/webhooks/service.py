@@ -17,11 +17,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.email import notices
-from activities.email.sendgrid_sender import OUTBOX_ARG
-from db.models import EmailEvent, EmailOutbox, JourneyStep
+from db.models import EmailEvent, EmailOutbox
 from db.repositories import journeys, outbox, suppressions
 from db.upsert import insert_ignore
+from db.views.journeys import journey_facts
+from mail import notices
+from mail.sendgrid import OUTBOX_ARG
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ async def _update_outbox(session: AsyncSession, row: EmailOutbox, kind: str, at:
 async def _signal(session: AsyncSession, row: EmailOutbox, kind: str, at: datetime, event: dict[str, Any]) -> None:
     assert row.journey_id is not None
     step_key = notices.step_of(row)
-    step = await session.get(JourneyStep, (row.journey_id, step_key)) if step_key else None
+    step = await journeys.get_step(session, row.journey_id, step_key) if step_key else None
     journey = await journeys.get_journey(session, row.journey_id)
     if journey is None:
         return
@@ -195,7 +196,7 @@ async def _suppress(
     if journey_row is None or journey_row.journey_id is None or notices.is_pm_email(journey_row.kind):
         log.warning("suppressed an address with no journey to report to (reason %s)", reason)
         return None
-    facts = await notices.journey_facts(session, journey_row.journey_id)
+    facts = await journey_facts(session, journey_row.journey_id)
     if facts is None:
         return None
     return await notices.contact_unreachable(

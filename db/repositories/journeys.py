@@ -78,3 +78,29 @@ async def timeline(session: AsyncSession, journey_id: str) -> list[JourneyEvent]
         select(JourneyEvent).where(JourneyEvent.journey_id == journey_id).order_by(JourneyEvent.occurred_at)
     )
     return list(rows)
+
+
+async def submissions(session: AsyncSession, journey_id: str) -> dict[str, dict[str, Any]]:
+    """The answers of every completed form step of a journey, by step key."""
+    rows = await session.scalars(
+        select(JourneyStep).where(
+            JourneyStep.journey_id == journey_id,
+            JourneyStep.status == "completed",
+            JourneyStep.submission.is_not(None),
+        )
+    )
+    return {row.step_key: row.submission or {} for row in rows}
+
+
+async def latest_of_partner(session: AsyncSession, partner_id: str) -> Journey | None:
+    return await session.scalar(
+        select(Journey).where(Journey.partner_id == partner_id).order_by(Journey.started_at.desc()).limit(1)
+    )
+
+
+async def running_of_partner(session: AsyncSession, partner_id: str) -> list[str]:
+    """Ids of the partner's journeys that have not completed or exited, sorted."""
+    rows = await session.scalars(
+        select(Journey.id).where(Journey.partner_id == partner_id, Journey.status.not_in(("completed", "exited")))
+    )
+    return sorted(rows)

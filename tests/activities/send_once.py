@@ -33,8 +33,8 @@ class SendStepEmail:
 def build(client, settings, sessions):  # type: ignore[no-untyped-def]
     from temporalio.worker import Worker
 
-    from activities.email.render import EmailRenderer
     from activities.journeys import JourneyActivities
+    from mail.render import EmailRenderer
     from worker import make_sender, make_signer
 
     acts = JourneyActivities(sessions, make_sender(settings), make_signer(settings), EmailRenderer(), settings)

@@ -7,16 +7,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from activities.email.render import EmailRenderer
 from activities.journeys import JourneyActivities
 from db.models import AuditLog, Deal, DealAttribution, JourneyEvent
 from db.repositories import journeys
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction
+from mail.render import EmailRenderer
 from playbooks.forms import clean_answers
-from tests.activities.helpers import CountingSender
 from tests.deal_data import add_account, add_ae, registration
 from tests.factories import create_cohort, partner, settings_for
+from tests.mail.helpers import CountingSender
 from tests.workflows.helpers import partner_ids
 from worker import make_signer
 from workflows.types import JourneyUpdate, journey_id

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from temporalio.testing import ActivityEnvironment
 
-from activities.email.render import EmailRenderer
 from activities.feedback import FeedbackActivities
 from db.models import AeFeedback, EmailOutbox
 from db.session import SessionFactory, transaction
+from mail.render import EmailRenderer
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.feedback_helpers import add_ae, add_deal
 from tests.workflows.helpers import partner_ids

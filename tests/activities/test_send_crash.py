@@ -15,10 +15,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.models import utcnow
 from db.session import SessionFactory
-from tests.activities.helpers import row
 from tests.activities.send_once import SendStepEmail, build
 from tests.factories import create_cohort, partner, settings_for
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
+from tests.mail.helpers import row
 from tests.workflows.helpers import emails, partner_ids
 from workflows.types import StepNotice, journey_id
 

@@ -10,9 +10,9 @@ from activities.sweeper import UNSETTLED_WHY
 from db.models import utcnow
 from db.repositories import outbox
 from db.session import SessionFactory, transaction
-from tests.activities.helpers import queue
 from tests.api.helpers import api_client
 from tests.factories import settings_for
+from tests.mail.helpers import queue
 
 
 async def test_unsettled_sends_are_listed_for_the_pm(dev_env: WorkflowEnvironment, sessions: SessionFactory) -> None:

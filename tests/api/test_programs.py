@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.email.render import EmailRenderer
 from activities.feedback import FeedbackActivities
 from db.session import SessionFactory
+from mail.render import EmailRenderer
 from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.feedback_helpers import add_ae, add_deal

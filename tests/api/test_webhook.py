@@ -20,9 +20,9 @@ from api.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from db.models import EmailEvent, EmailOutbox, Suppression
 from db.repositories import outbox
 from db.session import SessionFactory, transaction
-from tests.activities.helpers import queue, row, seed_journey
 from tests.api.helpers import api_client
 from tests.factories import settings_for
+from tests.mail.helpers import queue, row, seed_journey
 from tests.workflows.helpers import events
 
 

@@ -9,12 +9,12 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.email.render import EmailRenderer
-from activities.email.sender import OutboxOnlySender
 from activities.journeys import JourneyActivities
 from api.cohorts import service
 from db.models import CohortMember, Partner
 from db.session import SessionFactory, transaction
+from mail.render import EmailRenderer
+from mail.sender import OutboxOnlySender
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.idle_journey import IdleJourney
 from worker import make_signer

@@ -18,9 +18,9 @@ from db.models import EmailOutbox, utcnow
 from db.repositories import outbox
 from db.session import SessionFactory, transaction
 from settings import Settings
-from tests.activities.helpers import queue, row
 from tests.factories import settings_for
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
+from tests.mail.helpers import queue, row
 from tests.workflows.helpers import running_worker
 from workflows.sweeper import OutboxSweepWorkflow, SweepResult
 

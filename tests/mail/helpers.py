@@ -3,10 +3,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from activities.email.sender import OutboundEmail
 from db.models import EmailOutbox
 from db.repositories import outbox
 from db.session import SessionFactory, transaction
+from mail.sender import OutboundEmail
 
 LINK = "http://127.0.0.1:8000/p/eyJqIjoiam91cm5leS9jMS9wMSIsInMiOiJpY3AifQ.secret-token-part"
 

@@ -1,4 +1,4 @@
-"""One EmailSender interface; backends are chosen by settings in worker.make_sender.
+"""One EmailSender interface; backends are chosen by settings in mail.factory.make_sender.
 
 Every backend maps its failures onto the three errors below, and delivery.py turns them into outbox
 states: permanent -> `failed`, transient -> back to `pending` for a retry, ambiguous -> `unknown`.

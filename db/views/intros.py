@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.email import notices
-from db.models import AccountExecutive, IntroRequest, JourneyStep, Partner, VendorAccount
+from db.models import AccountExecutive, IntroRequest, Partner, VendorAccount
+from db.repositories import journeys
+from db.views.journeys import journey_facts
 from playbooks.model import Playbook
 
 # The readiness signals an AE cares about, in the order a one-pager reads; a step is filed under the
@@ -76,15 +76,8 @@ async def intro_view(session: AsyncSession, request_id: str) -> IntroView | None
     partner = await session.get(Partner, request.partner_id)
     account = await session.get(VendorAccount, request.vendor_account_id)
     ae = await session.get(AccountExecutive, request.ae_id)
-    facts = await notices.journey_facts(session, request.journey_id)
+    facts = await journey_facts(session, request.journey_id)
     if partner is None or account is None or ae is None or facts is None:
         return None
-    rows = await session.scalars(
-        select(JourneyStep).where(
-            JourneyStep.journey_id == request.journey_id,
-            JourneyStep.status == "completed",
-            JourneyStep.submission.is_not(None),
-        )
-    )
-    submissions = {row.step_key: row.submission or {} for row in rows}
+    submissions = await journeys.submissions(session, request.journey_id)
     return IntroView(request, partner, account, ae, facts.program_name, one_pager(facts.playbook, submissions))

@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import func, select, update
 from temporalio.exceptions import ApplicationError
 
-from activities.email.delivery import CLAIM_TTL, deliver
-from activities.email.sender import AmbiguousSendError, OutboundEmail, PermanentSendError, TransientSendError
 from db.models import EmailOutbox, utcnow
 from db.repositories import outbox, suppressions
 from db.session import SessionFactory, transaction
-from tests.activities.helpers import CountingSender, queue, row, seed_journey
+from mail.delivery import CLAIM_TTL, deliver
+from mail.sender import AmbiguousSendError, OutboundEmail, PermanentSendError, TransientSendError
+from tests.mail.helpers import CountingSender, queue, row, seed_journey
 from tests.workflows.helpers import events
 
 

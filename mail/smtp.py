@@ -14,7 +14,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from activities.email.sender import (
+from mail.sender import (
     AmbiguousSendError,
     OutboundEmail,
     PermanentSendError,

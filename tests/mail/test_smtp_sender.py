@@ -13,13 +13,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.exceptions import ApplicationError
 
-from activities.email.delivery import deliver
-from activities.email.sender import TransientSendError
-from activities.email.smtp_sender import OUTBOX_HEADER, SmtpSender
-from activities.email.unsubscribe import ListUnsubscribe
 from db.session import SessionFactory
+from mail.delivery import deliver
+from mail.sender import TransientSendError
+from mail.smtp import OUTBOX_HEADER, SmtpSender
+from mail.unsubscribe import ListUnsubscribe
 from settings import Settings
-from tests.activities.helpers import LINK, queue, row
+from tests.mail.helpers import LINK, queue, row
 from worker import make_signer
 
 

@@ -31,7 +31,7 @@ from sendgrid.helpers.mail import (
     TrackingSettings,
 )
 
-from activities.email.sender import (
+from mail.sender import (
     AmbiguousSendError,
     OutboundEmail,
     PermanentSendError,

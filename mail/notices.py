@@ -1,7 +1,7 @@
 """Emails that are not step invites: the PM alert about an unreachable contact, and a fresh step link.
 
 Both are queued in the caller's transaction with a business dedupe key, like every other email, and
-delivered after commit through the same claim -> send -> record path (delivery.deliver).
+delivered after commit through the same claim -> send -> record path (mail.delivery.deliver).
 """
 
 from __future__ import annotations
@@ -12,15 +12,12 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.email.render import EmailRenderer
-from db.models import Cohort, EmailOutbox, Journey, Partner, Program
+from db.models import EmailOutbox
 from db.repositories import journeys, outbox
-from db.repositories import playbooks as playbook_repo
+from db.views.journeys import JourneyFacts
 from domain.links import LinkSigner, StepClaims
 from domain.schedule import zone
-from playbooks.model import Playbook
-
-_renderer = EmailRenderer()
+from mail.queue import Email, queue
 
 REASONS = {
     "bounce": "their mail server rejects our emails (a hard bounce)",
@@ -28,48 +25,6 @@ REASONS = {
     "spamreport": "they marked one of our emails as spam",
     "unsubscribe": "they unsubscribed from reminders",
 }
-
-
-@dataclass(frozen=True)
-class JourneyFacts:
-    journey: Journey
-    partner: Partner
-    cohort: Cohort
-    program: Program | None
-    playbook: Playbook
-
-    @property
-    def program_name(self) -> str:
-        return self.program.name if self.program else "Partner Co-Sell Program"
-
-    @property
-    def pm_email(self) -> str:
-        return self.program.pm_email if self.program else ""
-
-    def step_title(self, step_key: str | None) -> str:
-        if not step_key:
-            return ""
-        try:
-            return self.playbook.step(step_key).title
-        except KeyError:
-            return step_key
-
-
-async def journey_facts(session: AsyncSession, journey_id: str) -> JourneyFacts | None:
-    journey = await journeys.get_journey(session, journey_id)
-    if journey is None:
-        return None
-    cohort = await session.get(Cohort, journey.cohort_id)
-    partner = await session.get(Partner, journey.partner_id)
-    if cohort is None or partner is None:
-        return None
-    # A journey migrated to a newer playbook version reads that version, like the step pages do.
-    version = journey.playbook_version or cohort.playbook_version
-    snapshot = await playbook_repo.get(session, cohort.playbook_id, version)
-    if snapshot is None:
-        return None
-    program = await session.get(Program, cohort.program_id)
-    return JourneyFacts(journey, partner, cohort, program, playbook_repo.to_model(snapshot))
 
 
 def local_time(moment: datetime, tz: str) -> str:
@@ -87,7 +42,7 @@ def is_pm_email(kind: str) -> bool:
 
 
 def step_of(row: EmailOutbox) -> str | None:
-    """Step emails are keyed `<journey id>/<step>/<kind>/<n>` (activities/journeys.py); others name no step."""
+    """Step emails are keyed `<journey id>/<step>/<kind>/<n>` (notify_step); others name no step."""
     prefix = f"{row.journey_id}/"
     if row.kind in STEP_KINDS and row.journey_id and row.dedupe_key.startswith(prefix):
         return row.dedupe_key[len(prefix) :].split("/", 1)[0] or None
@@ -129,29 +84,26 @@ async def contact_unreachable(
     if not facts.pm_email:
         return None
     subject = f"{facts.partner.name}: {contact_name or 'a contact'} can't be reached by email"
-    context = dict(
-        subject=subject,
-        program_name=facts.program_name,
-        partner_name=facts.partner.name,
-        contact_name=contact_name,
-        contact_email=email,
-        reason=REASONS.get(reason, reason),
-        reminders_only=reason == "unsubscribe",
-        step_title=facts.step_title(step_key),
-    )
-    html, text = _renderer.render("pm_alert", context)
-    return await outbox.enqueue(
-        session,
-        f"pm-alert/{journey.id}/{address_key(email)}/{reason}",
-        journey_id=journey.id,
+    alert = Email(
         kind="pm_alert",
+        dedupe_key=f"pm-alert/{journey.id}/{address_key(email)}/{reason}",
         to_email=facts.pm_email,
         to_name="",
         subject=subject,
-        html=html,
-        text=text,
-        provider=provider,
+        template="pm_alert",
+        context=dict(
+            program_name=facts.program_name,
+            partner_name=facts.partner.name,
+            contact_name=contact_name,
+            contact_email=email,
+            reason=REASONS.get(reason, reason),
+            reminders_only=reason == "unsubscribe",
+            step_title=facts.step_title(step_key),
+        ),
+        journey_id=journey.id,
     )
+    outbox_id, _ = await queue(session, alert, provider)
+    return outbox_id
 
 
 @dataclass(frozen=True)
@@ -178,10 +130,14 @@ async def fresh_step_link(
     play = facts.playbook.play_of(claims.step_key)
     link = f"{public_base_url.rstrip('/')}/p/{signer.sign_step(claims)}"
     subject = f"Your new link: {step.email.subject}"
-    html, text = _renderer.render(
-        "step",
-        dict(
-            subject=subject,
+    email = Email(
+        kind="fresh_link",
+        dedupe_key=f"{claims.journey_id}/{claims.step_key}/fresh_link/{today.isoformat()}",
+        to_email=previous.to_email,
+        to_name=previous.to_name,
+        subject=subject,
+        template="step",
+        context=dict(
             program_name=facts.program_name,
             partner_name=facts.partner.name,
             contact_name=previous.to_name,
@@ -192,21 +148,10 @@ async def fresh_step_link(
             due_local=local_time(step_row.due_at, facts.partner.timezone),
             link=link,
         ),
-    )
-    key = f"{claims.journey_id}/{claims.step_key}/fresh_link/{today.isoformat()}"
-    existing = await outbox.enqueue_if_new(
-        session,
-        key,
         journey_id=claims.journey_id,
-        kind="fresh_link",
-        to_email=previous.to_email,
-        to_name=previous.to_name,
-        subject=subject,
-        html=html,
-        text=text,
-        provider=provider,
     )
-    return FreshLink(outbox_id=existing[0], already_sent_today=not existing[1])
+    outbox_id, created = await queue(session, email, provider)
+    return FreshLink(outbox_id=outbox_id, already_sent_today=not created)
 
 
 def day_of(moment: datetime, tz: str) -> date:

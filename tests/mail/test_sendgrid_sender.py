@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.email.delivery import deliver
-from activities.email.sender import TransientSendError
-from activities.email.sendgrid_sender import OUTBOX_ARG, SendGridSender
 from db.session import SessionFactory
+from mail.delivery import deliver
+from mail.sender import TransientSendError
+from mail.sendgrid import OUTBOX_ARG, SendGridSender
 from settings import Settings
-from tests.activities.helpers import LINK, queue, row
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
+from tests.mail.helpers import LINK, queue, row
 from worker import make_sender
 
 TIMEOUT = 0.5

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from activities.email.sender import EmailSender, OutboundEmail
 from domain.links import LinkSigner, UnsubscribeClaims
+from mail.sender import EmailSender, OutboundEmail
 
 REMINDER_KIND = "step_reminder"
 

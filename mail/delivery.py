@@ -15,17 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.email import notices
-from activities.email.sender import (
+from db.models import EmailOutbox, utcnow
+from db.repositories import journeys, outbox, suppressions
+from db.session import SessionFactory, transaction
+from db.views.journeys import journey_facts
+from mail import notices
+from mail.sender import (
     AmbiguousSendError,
     EmailSender,
     OutboundEmail,
     PermanentSendError,
     TransientSendError,
 )
-from db.models import EmailOutbox, utcnow
-from db.repositories import journeys, outbox, suppressions
-from db.session import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ async def deliver_all(sessions: SessionFactory, sender: EmailSender, outbox_ids:
 
 
 async def _outbound(session: AsyncSession, row: EmailOutbox, reply_to: str | None) -> OutboundEmail:
-    facts = await notices.journey_facts(session, row.journey_id) if row.journey_id else None
+    facts = await journey_facts(session, row.journey_id) if row.journey_id else None
     if reply_to is None and facts is not None and not notices.is_pm_email(row.kind):
         reply_to = facts.pm_email or None  # the PM answers partners' replies
     return OutboundEmail(
@@ -141,7 +142,7 @@ async def _suppressed(session: AsyncSession, row: EmailOutbox, reason: str, prov
     """Tell the journey (and once, the PM) that this email was not sent to a suppressed address."""
     if not row.journey_id or notices.is_pm_email(row.kind):
         return None
-    facts = await notices.journey_facts(session, row.journey_id)
+    facts = await journey_facts(session, row.journey_id)
     if facts is None:
         return None
     now = utcnow()

@@ -1,0 +1,105 @@
+"""A journey with everything around it: partner, cohort, program and the playbook version it runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Cohort, Journey, JourneyStep, Partner, Program
+from db.repositories import journeys
+from db.repositories import playbooks as playbook_repo
+from playbooks.model import Play, Playbook, Step
+
+DEFAULT_PROGRAM_NAME = "Partner Co-Sell Program"
+FINAL_STATUSES = ("completed", "exited")
+
+
+def playbook_version(journey: Journey, cohort: Cohort) -> int:
+    """The one rule for which playbook version a journey runs: a journey migrated to a newer version
+    records it on its row; every other journey runs the version its cohort started it on."""
+    return journey.playbook_version or cohort.playbook_version
+
+
+@dataclass(frozen=True)
+class JourneyFacts:
+    journey: Journey
+    partner: Partner
+    cohort: Cohort
+    program: Program | None
+    playbook: Playbook
+
+    @property
+    def program_name(self) -> str:
+        return self.program.name if self.program else DEFAULT_PROGRAM_NAME
+
+    @property
+    def pm_email(self) -> str:
+        return self.program.pm_email if self.program else ""
+
+    def step_title(self, step_key: str | None) -> str:
+        if not step_key:
+            return ""
+        try:
+            return self.playbook.step(step_key).title
+        except KeyError:
+            return step_key
+
+
+async def journey_facts(session: AsyncSession, journey_id: str) -> JourneyFacts | None:
+    journey = await journeys.get_journey(session, journey_id)
+    if journey is None:
+        return None
+    cohort = await session.get(Cohort, journey.cohort_id)
+    partner = await session.get(Partner, journey.partner_id)
+    if cohort is None or partner is None:
+        return None
+    snapshot = await playbook_repo.get(session, cohort.playbook_id, playbook_version(journey, cohort))
+    if snapshot is None:
+        return None
+    program = await session.get(Program, cohort.program_id)
+    return JourneyFacts(journey, partner, cohort, program, playbook_repo.to_model(snapshot))
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One step of a journey as its link page shows it."""
+
+    facts: JourneyFacts
+    step_row: JourneyStep
+    play: Play
+    step: Step
+
+    @property
+    def journey(self) -> Journey:
+        return self.facts.journey
+
+    @property
+    def partner(self) -> Partner:
+        return self.facts.partner
+
+    @property
+    def cohort(self) -> Cohort:
+        return self.facts.cohort
+
+    @property
+    def playbook(self) -> Playbook:
+        return self.facts.playbook
+
+    @property
+    def state(self) -> str:
+        if self.step_row.status == "completed":
+            return "completed"
+        if self.step_row.status == "overdue" or self.journey.status in FINAL_STATUSES:
+            return "closed"
+        return "open"
+
+
+async def step_view(session: AsyncSession, journey_id: str, step_key: str) -> StepView | None:
+    step_row = await journeys.get_step(session, journey_id, step_key)
+    if step_row is None:
+        return None
+    facts = await journey_facts(session, journey_id)
+    if facts is None:
+        return None
+    return StepView(facts, step_row, facts.playbook.play_of(step_key), facts.playbook.step(step_key))
