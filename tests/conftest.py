@@ -19,6 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 from db.migrate import upgrade
 from db.session import SessionFactory, make_engine, make_sessionmaker
 from embedded import publish_shipped
+from tests.pending import StartedWorkflows
+from tests.timeouts import pytest_timeout_set_timer  # noqa: F401  (a hook: pytest finds it by name here)
 
 PG_ADMIN = os.environ.get("COSELL_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -113,7 +115,9 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """One time-skipping server per test: the server will not skip time past another test's
     unfinished activity, and its clock jumps after each result, so tests must not share it."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=_binary("temporal-test-server")
+        data_converter=pydantic_data_converter,
+        interceptors=[StartedWorkflows()],
+        test_server_existing_path=_binary("temporal-test-server"),
     )
     yield env
     await env.shutdown()
@@ -123,6 +127,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
+        interceptors=[StartedWorkflows()],
         dev_server_existing_path=_binary("temporal"),
         ui=False,
         dev_server_extra_args=["--log-level", "error"],

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -13,6 +14,7 @@ from db.models import CohortMember, EmailOutbox, JourneyEvent, JourneyStep, Part
 from db.repositories import playbooks as repo
 from db.session import SessionFactory, transaction
 from settings import Settings
+from tests.pending import pending_report
 from worker import build_worker
 from workflows.journey import PartnerJourneyWorkflow
 from workflows.types import JourneyInput, journey_id
@@ -20,9 +22,15 @@ from workflows.types import JourneyInput, journey_id
 
 @asynccontextmanager
 async def running_worker(client: Client, settings: Settings, sessions: SessionFactory) -> AsyncIterator[Worker]:
+    """A worker for the test's body; if the body fails or times out, say what Temporal still had pending."""
     worker = build_worker(client, settings, sessions)
     async with worker:
-        yield worker
+        try:
+            yield worker
+        except BaseException:
+            report = await pending_report(client, settings.task_queue)
+            sys.stdout.write(f"Pending on task queue {settings.task_queue}:\n{report}\n")  # shown with the failure
+            raise
 
 
 async def start_journey(
