@@ -20,7 +20,8 @@ from domain.links import FeedbackClaims, StepClaims
 from settings import Settings
 from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
-from tests.workflows.feedback_helpers import add_ae, add_deal, eventually, feedback_emails, feedback_row
+from tests.waiting import eventually
+from tests.workflows.feedback_helpers import add_ae, add_deal, feedback_emails, feedback_row
 from tests.workflows.helpers import partner_ids, running_worker
 from worker import make_signer
 
@@ -56,7 +57,7 @@ async def feedback_requested(
         async def sent() -> list:
             return [m for m in await feedback_emails(sessions, deal_id) if m.status == "sent"]
 
-        [mail] = await eventually(sent)
+        [mail] = await eventually(sent, what="the feedback request sent")
         path = re.search(r"https?://[^/]+(/ae/feedback/[A-Za-z0-9_.\-]+)", mail.text)
         assert path is not None
         yield settings, client, pid, deal_id, ae, path.group(1)

@@ -14,7 +14,8 @@ from db.session import SessionFactory
 from tests.e2e.test_browser import browser, shot  # noqa: F401 - the fixture is used by name
 from tests.e2e.test_walking_skeleton import free_port, serving
 from tests.factories import create_cohort, partner, settings_for
-from tests.workflows.feedback_helpers import add_ae, add_deal, eventually, feedback_emails, feedback_row, partner_row
+from tests.waiting import eventually
+from tests.workflows.feedback_helpers import add_ae, add_deal, feedback_emails, feedback_row, partner_row
 from tests.workflows.helpers import partner_ids, running_worker
 
 LINK = re.compile(r"https?://\S+/ae/feedback/[A-Za-z0-9_.\-]+")
@@ -40,7 +41,7 @@ async def test_ae_gives_feedback_from_the_inbox_link(
         async def sent() -> list:
             return [m for m in await feedback_emails(sqlite_sessions, deal) if m.status == "sent"]
 
-        await eventually(sent)
+        await eventually(sent, what="the feedback request sent")
         context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         page = await context.new_page()
         await page.goto(f"{base}/dev/inbox")

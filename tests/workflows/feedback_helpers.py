@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 
 from db.models import AeFeedback, Cohort, Deal, EmailOutbox, JourneyEvent, Partner
 from db.session import SessionFactory, transaction
 from tests import deal_data
-
-T = TypeVar("T")
 
 
 async def add_ae(sessions: SessionFactory, name: str = "Jordan Reyes", territory: str = "US East Enterprise") -> str:
@@ -85,14 +81,6 @@ async def timeline(sessions: SessionFactory, journey_id: str) -> list[JourneyEve
             select(JourneyEvent).where(JourneyEvent.journey_id == journey_id).order_by(JourneyEvent.occurred_at)
         )
         return list(rows)
-
-
-async def eventually(fetch: Callable[[], Awaitable[T]], tries: int = 200) -> T:
-    for _ in range(tries):
-        if value := await fetch():
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition never became true")
 
 
 ANSWERS: dict[str, Any] = {

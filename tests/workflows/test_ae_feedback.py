@@ -15,11 +15,11 @@ from api.feedback.start import request_feedback
 from db.models import DealAttribution
 from db.session import SessionFactory, transaction
 from tests.factories import create_cohort, partner, settings_for
+from tests.waiting import eventually
 from tests.workflows.feedback_helpers import (
     ANSWERS,
     add_ae,
     add_deal,
-    eventually,
     feedback_emails,
     feedback_row,
     partner_row,
@@ -58,10 +58,12 @@ async def state(handle: WorkflowHandle) -> FeedbackState:
 
 
 async def wait_closed(handle: WorkflowHandle) -> None:
-    async def closed() -> bool:
-        return (await handle.describe()).status != WorkflowExecutionStatus.RUNNING
+    async def closed() -> WorkflowExecutionStatus | None:
+        status = (await handle.describe()).status
+        assert status != WorkflowExecutionStatus.RUNNING, status
+        return status
 
-    await eventually(closed)
+    await eventually(closed, what=f"{handle.id} closed")
 
 
 class TestCadence:
@@ -78,7 +80,7 @@ class TestCadence:
             async def sent() -> list:
                 return [m for m in await feedback_emails(sessions, deal) if m.status == "sent"]
 
-            [request] = await eventually(sent)
+            [request] = await eventually(sent, what="the feedback request sent")
             assert request.kind == "feedback_request" and request.to_email == "jordan.reyes@vendor.example"
             assert request.status == "sent" and "/ae/feedback/" in request.text
             assert "Fabrikam Cloud Partners" in request.subject and "Contoso Health" in request.subject
@@ -173,7 +175,7 @@ class TestStarting:
             async def requested() -> list:
                 return await feedback_emails(sessions, deal)
 
-            await eventually(requested)
+            await eventually(requested, what="the feedback request queued")
             assert await request_feedback(ts_env.client, settings, deal, ae, pid) is False
             assert (await handle.describe()).run_id == first_run  # one request, never a second run
         assert [m.kind for m in await feedback_emails(sessions, deal)] == ["feedback_request"]
@@ -206,20 +208,27 @@ class TestJourneyHearsFeedback:
             async def invited() -> bool:
                 return any(e.kind == "step_invited" for e in await timeline(sessions, jid))
 
-            await eventually(invited)
+            await eventually(invited, what="the first step invited")
             await request_feedback(ts_env.client, settings, deal, ae, pid)
             handle = ts_env.client.get_workflow_handle(feedback_workflow_id(deal, ae))
-            await eventually(lambda: feedback_emails(sessions, deal))
+            await eventually(lambda: feedback_emails(sessions, deal), what="the feedback request queued")
             receipt = await handle.execute_update(AeFeedbackWorkflow.submit, FeedbackAnswers(**ANSWERS))
             assert receipt.running_journeys == [jid]
 
             async def heard() -> bool:
                 progress = await journey.query(PartnerJourneyWorkflow.progress)
-                return progress.feedback_received == 1 and progress.trust_score == receipt.trust_score
+                assert (progress.feedback_received, progress.trust_score) == (1, receipt.trust_score), progress
+                return True
 
-            await eventually(heard)
-            kinds = [e.kind for e in await timeline(sessions, jid)]
-            assert "ae_feedback_received" in kinds and "trust_updated" in kinds
+            await eventually(heard, what="the journey heard the feedback signal")
+
+            # The journey writes `trust_updated` with an activity after its signal handler ran: wait for it.
+            async def projected() -> list[str]:
+                kinds = [e.kind for e in await timeline(sessions, jid)]
+                assert "ae_feedback_received" in kinds and "trust_updated" in kinds, kinds
+                return kinds
+
+            await eventually(projected, what="the feedback and trust events on the journey's timeline")
             received = next(e for e in await timeline(sessions, jid) if e.kind == "ae_feedback_received")
             assert received.data["invite_again"] is True and received.data["trust_score"] == receipt.trust_score
             trust_event = next(e for e in await timeline(sessions, jid) if e.kind == "trust_updated")
@@ -237,12 +246,12 @@ class TestJourneyHearsFeedback:
             async def invited() -> bool:
                 return any(e.kind == "step_invited" for e in await timeline(sessions, jid))
 
-            await eventually(invited)
+            await eventually(invited, what="the first step invited")
             # Ended without a final projection: the read model still calls it running, so the signal fails.
             await journey.terminate("window closed by an operator")
             await request_feedback(ts_env.client, settings, deal, ae, pid)
             handle = ts_env.client.get_workflow_handle(feedback_workflow_id(deal, ae))
-            await eventually(lambda: feedback_emails(sessions, deal))
+            await eventually(lambda: feedback_emails(sessions, deal), what="the feedback request queued")
             receipt = await handle.execute_update(AeFeedbackWorkflow.submit, FeedbackAnswers(**ANSWERS))
             assert receipt.running_journeys == [jid] and receipt.trust_score is not None
             assert (await state(handle)).status == "answered"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.session import SessionFactory
 from tests.factories import create_cohort, partner, settings_for
+from tests.waiting import eventually
 from tests.workflows.helpers import emails, events, partner_ids, running_worker, start_journey, steps
 from workflows.journey import PartnerJourneyWorkflow
 from workflows.types import JourneyProgress, StepSubmission, journey_id
@@ -24,15 +24,6 @@ async def setup(ts_env: WorkflowEnvironment, sessions: SessionFactory, *partners
     now = await ts_env.get_current_time()
     cohort = await create_cohort(sessions, list(partners) or [partner()], starts_at=now)
     return cohort, await partner_ids(sessions, cohort.id)
-
-
-async def wait_for(predicate, ts_env: WorkflowEnvironment, tries: int = 100):  # type: ignore[no-untyped-def]
-    for _ in range(tries):
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition never became true")
 
 
 class TestStepCadence:
@@ -104,7 +95,7 @@ class TestCompletion:
             with pytest.raises(WorkflowUpdateFailedError) as err:
                 await handle.execute_update(PartnerJourneyWorkflow.complete_step, submission, id="form-2")
             assert isinstance(err.value.cause, ApplicationError) and err.value.cause.type == "AlreadyCompleted"
-            await wait_for(lambda: _invited(sqlite_sessions, jid, "rules"), ts_env)
+            await eventually(lambda: _invited(sqlite_sessions, jid, "rules"), what="the next step invited")
         assert receipt == again  # same update id: answered once, replayed
         assert receipt.readiness_score == 25 and receipt.next_step and receipt.next_step.step_key == "rules"
         row = (await steps(sqlite_sessions, jid))["icp"]
@@ -116,12 +107,14 @@ class TestCompletion:
 
 async def query_progress(ts_env: WorkflowEnvironment, workflow_id: str) -> JourneyProgress:
     """A query can land between continue-as-new and the new run's first task; ask again then."""
-    for _ in range(50):
+
+    async def answered() -> JourneyProgress:
         try:
             return await ts_env.client.get_workflow_handle(workflow_id).query(PartnerJourneyWorkflow.progress)
-        except RPCError:
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{workflow_id} never answered its progress query")
+        except RPCError as exc:
+            raise AssertionError(f"query refused: {exc}") from exc
+
+    return await eventually(answered, what=f"{workflow_id} answers its progress query")
 
 
 async def _invited(sessions: SessionFactory, jid: str, step: str) -> bool:
