@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # The worker's /healthz, /readyz and /metrics (0: not served). Probes from outside the host need 0.0.0.0.
     worker_http_host: str = "127.0.0.1"
     worker_http_port: int = Field(default=0, ge=0, lt=65536)
+    # The Temporal SDK's own worker metrics for Prometheus, on worker_http_host (0: not exported).
+    temporal_metrics_port: int = Field(default=0, ge=0, lt=65536)
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> Settings:

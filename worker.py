@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities.feedback import FeedbackActivities
@@ -19,6 +20,7 @@ from domain.links import LinkSigner
 from mail import EmailSender
 from mail import make_sender as make_mail_sender
 from mail.render import EmailRenderer
+from observability.metrics import TimedSender, temporal_runtime
 from observability.server import probe_app, serving
 from settings import Settings, get_settings
 from workflows.ae_feedback import AeFeedbackWorkflow
@@ -38,9 +40,12 @@ WORKFLOWS = [
 ]
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
     )
 
 
@@ -49,7 +54,8 @@ def make_signer(settings: Settings) -> LinkSigner:
 
 
 def make_sender(settings: Settings) -> EmailSender:
-    return make_mail_sender(settings, make_signer(settings))
+    """The configured backend, timed per provider call for /metrics."""
+    return TimedSender(make_mail_sender(settings, make_signer(settings)))
 
 
 def build_worker(
@@ -69,7 +75,7 @@ def build_worker(
 async def run(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
-        client = await connect(settings)
+        client = await connect(settings, temporal_runtime(settings.worker_http_host, settings.temporal_metrics_port))
         await ensure_sweep_schedule(client, settings)
         sessions = make_sessionmaker(engine)
         async with serving(probe_app(sessions, client), settings.worker_http_host, settings.worker_http_port):

@@ -30,6 +30,8 @@ from api.webhooks.endpoints import router as webhooks_router
 from api.webhooks.signature import WebhookVerifier
 from db.session import make_engine, make_sessionmaker
 from observability.health import router as health_router
+from observability.metrics import measure_http
+from observability.metrics import router as prometheus_router
 from settings import Settings, get_settings
 from worker import connect, make_sender, make_signer
 
@@ -108,8 +110,11 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(intel_router)
     app.include_router(webhooks_router)
     app.include_router(health_router)
+    app.include_router(prometheus_router)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
+
+    app.middleware("http")(measure_http)
 
     @app.middleware("http")
     async def private_link_pages(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -12,12 +12,14 @@ from temporalio.client import Client
 
 from db.session import SessionFactory
 from observability.health import router as health_router
+from observability.metrics import router as prometheus_router
 
 
 def probe_app(sessions: SessionFactory, temporal: Client) -> FastAPI:
     app = FastAPI(title="cosell worker", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.sessions, app.state.temporal = sessions, temporal
     app.include_router(health_router)
+    app.include_router(prometheus_router)
     return app
 
 

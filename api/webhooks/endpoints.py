@@ -11,6 +11,7 @@ from api.webhooks import service
 from api.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
 from db.session import transaction
 from mail import deliver_all
+from observability.metrics import count_webhook_events
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 MAX_BODY = 5 * 1024 * 1024  # SendGrid batches events; a few MB is generous
@@ -43,6 +44,7 @@ async def sendgrid_events(request: Request, background: BackgroundTasks) -> JSON
     sessions, mailer = request.app.state.sessions, request.app.state.mailer
     async with transaction(sessions) as session:
         result = await service.apply_batch(session, events, mailer.name)
+    count_webhook_events(result.received, result.new, result.ignored)
     if result.alerts:
         background.add_task(deliver_all, sessions, mailer, result.alerts)
     return JSONResponse({"received": result.received, "new": result.new, "ignored": result.ignored})
