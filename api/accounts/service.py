@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.accounts.formats import ExportFormat, account_columns, ae_columns, detect_source, segment_for
@@ -237,7 +236,7 @@ def _vendor_values(
 
 
 async def require_partner(session: AsyncSession, partner_id: str) -> Partner:
-    partner = await session.scalar(select(Partner).where(Partner.id == partner_id))
+    partner = await session.get(Partner, partner_id)
     if partner is None:
         raise NotFound(f"partner {partner_id!r} not found", {"partner_id": partner_id})
     return partner

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -16,6 +16,7 @@ from api.cohorts import service
 from api.cohorts.schemas import PartnerIn
 from api.errors import AppError, Conflict, NotFound
 from db.models import AuditLog, Cohort, CohortMember
+from db.repositories import cohorts as cohort_repo
 from db.repositories import playbooks as playbook_repo
 from workflows.journey import PartnerJourneyWorkflow
 from workflows.types import GateDecision, PartnersChange, WindowChange, journey_id, window_id
@@ -139,16 +140,7 @@ async def remove_partner(
     if replay := await _replayed(session, key):
         return replay
     await _cohort(session, cohort_id)
-    result = await session.execute(
-        update(CohortMember)
-        .where(
-            CohortMember.cohort_id == cohort_id,
-            CohortMember.partner_id == partner_id,
-            CohortMember.removed_at.is_(None),
-        )
-        .values(removed_at=datetime.now(UTC))
-    )
-    if not getattr(result, "rowcount", 0):
+    if not await cohort_repo.remove_member(session, cohort_id, partner_id, datetime.now(UTC)):
         raise NotFound(f"partner {partner_id} is not an active member of cohort {cohort_id}")
     key = key or str(uuid.uuid4())
     accepted = await _audit(session, cohort_id, "remove_partner", key, {"partner_id": partner_id})

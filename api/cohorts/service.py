@@ -7,7 +7,6 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -27,14 +26,15 @@ from api.errors import AppError, NotFound, Unavailable
 from db.models import Cohort, CohortMember, Journey, Partner, PartnerContact, PlaybookSnapshot, Program
 
 __all__ = ["Journey", "create", "get", "launch", "progress", "upsert_partner"]
-from db.repositories import journeys
+from db.repositories import cohorts as cohort_repo
+from db.repositories import journeys, partners, programs
 from db.repositories import playbooks as playbook_repo
 from workflows.types import WindowInput, window_id
 from workflows.window import ActivationWindowWorkflow
 
 
 async def _program(session: AsyncSession, name: str, pm_email: str | None) -> Program:
-    program = await session.scalar(select(Program).where(Program.name == name))
+    program = await programs.by_name(session, name)
     if program is None:
         program = Program(id=str(uuid.uuid4()), name=name, pm_email=pm_email or "")
         session.add(program)
@@ -47,16 +47,14 @@ async def _program(session: AsyncSession, name: str, pm_email: str | None) -> Pr
 async def upsert_partner(session: AsyncSession, data: PartnerIn) -> Partner:
     partner = None
     if data.external_id:
-        partner = await session.scalar(select(Partner).where(Partner.external_id == data.external_id))
+        partner = await partners.by_external_id(session, data.external_id)
     if partner is None:
         partner = Partner(id=str(uuid.uuid4()), external_id=data.external_id)
         session.add(partner)
     partner.name, partner.type, partner.verticals = data.name, data.type.value, data.verticals
     partner.region, partner.timezone, partner.tier = data.region, data.timezone, data.tier
     await session.flush()
-    existing = {
-        c.email: c for c in await session.scalars(select(PartnerContact).where(PartnerContact.partner_id == partner.id))
-    }
+    existing = await partners.contacts_by_email(session, partner.id)
     for index, contact in enumerate(data.contacts):
         row = existing.get(contact.email) or PartnerContact(partner_id=partner.id, email=contact.email)
         row.name, row.role, row.is_primary = contact.name, contact.role, index == 0
@@ -146,10 +144,7 @@ async def get(session: AsyncSession, cohort_id: str) -> CohortOut:
     program = await session.get(Program, cohort.program_id)
     snapshot = await playbook_repo.get(session, cohort.playbook_id, cohort.playbook_version)
     assert program is not None and snapshot is not None
-    members = await session.scalar(
-        select(func.count()).where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
-    )
-    return _out(cohort, program, snapshot, members or 0)
+    return _out(cohort, program, snapshot, await cohort_repo.member_count(session, cohort_id))
 
 
 async def progress(session: AsyncSession, cohort_id: str) -> CohortProgress:
@@ -157,14 +152,7 @@ async def progress(session: AsyncSession, cohort_id: str) -> CohortProgress:
     snapshot = await playbook_repo.get(session, cohort.playbook.id, cohort.playbook.version)
     assert snapshot is not None
     playbook = playbook_repo.to_model(snapshot)
-    members = (
-        await session.execute(
-            select(Partner)
-            .join(CohortMember, CohortMember.partner_id == Partner.id)
-            .where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
-            .order_by(Partner.name)
-        )
-    ).scalars()
+    members = await cohort_repo.active_members(session, cohort_id)
     by_partner = {j.partner_id: j for j in await journeys.cohort_journeys(session, cohort_id)}
     step_rows = await journeys.cohort_steps(session, cohort_id)
     last: dict[str, datetime] = {j.id: j.started_at for j in by_partner.values()}

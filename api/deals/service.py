@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -14,8 +14,9 @@ from temporalio.service import RPCError
 from api.deals.schemas import AttributionOut, DealIn, DealOut, DealPatch, ResolveConflict
 from api.errors import AppError, Conflict, NotFound, Unavailable
 from api.feedback.start import request_feedback
-from db.models import AccountExecutive, AuditLog, Cohort, Deal, Partner, Program
+from db.models import AuditLog, Cohort, Deal, Partner, Program
 from db.repositories import deals as repo
+from db.repositories import partners, programs
 from domain.deals import CLOSED, IllegalMove, SaidBy, Stage
 from settings import Settings
 
@@ -25,7 +26,7 @@ def whole(amount: Decimal | None) -> int | None:
 
 
 async def program_of(session: AsyncSession, ref: str) -> Program:
-    program = await session.scalar(select(Program).where(or_(Program.id == ref, Program.name == ref)))
+    program = await programs.by_ref(session, ref)
     if program is None:
         raise NotFound(f"program {ref!r} not found", {"program": ref})
     return program
@@ -36,7 +37,7 @@ async def partner_of(session: AsyncSession, partner_id: str | None, external_id:
     if partner_id:
         partner = await session.get(Partner, partner_id)
     elif external_id:
-        partner = await session.scalar(select(Partner).where(Partner.external_id == external_id))
+        partner = await partners.by_external_id(session, external_id)
     if partner is None:
         raise NotFound("partner not found", {"partner_id": partner_id, "partner_external_id": external_id})
     return partner
@@ -55,14 +56,8 @@ async def out(session: AsyncSession, deal: Deal, feedback_requested: bool | None
 
 async def outs(session: AsyncSession, deals: list[Deal], feedback_requested: bool | None = None) -> list[DealOut]:
     said = await repo.attributions(session, [d.id for d in deals])
-    names = {
-        p.id: p.name
-        for p in await session.scalars(select(Partner).where(Partner.id.in_({d.partner_id for d in deals})))
-    }
-    ae_ids = {d.ae_id for d in deals if d.ae_id}
-    emails = {
-        a.id: a.email for a in await session.scalars(select(AccountExecutive).where(AccountExecutive.id.in_(ae_ids)))
-    }
+    names = await partners.names(session, {d.partner_id for d in deals})
+    emails = await repo.ae_emails(session, {d.ae_id for d in deals if d.ae_id})
     result = []
     for deal in deals:
         rows = said[deal.id]
@@ -273,15 +268,9 @@ async def ask_for_feedback(client: Client, settings: Settings, deals: list[Deal]
 async def listing(
     session: AsyncSession, program: str | None, partner: str | None, conflict: str | None, stage: str | None
 ) -> list[Deal]:
-    query = select(Deal).order_by(Deal.registered_at, Deal.id)
-    if program:
-        query = query.where(Deal.program_id == (await program_of(session, program)).id)
-    if partner:
-        query = query.where(Deal.partner_id == partner)
-    if conflict:
-        query = query.where(Deal.conflict == conflict)
-    if stage:
-        if stage not in Stage.__members__:
-            raise AppError(f"unknown stage {stage!r}", {"stages": list(Stage.__members__)}, status_code=422)
-        query = query.where(Deal.stage == stage)
-    return list(await session.scalars(query.limit(5_000)))
+    program_id = (await program_of(session, program)).id if program else None
+    if stage and stage not in Stage.__members__:
+        raise AppError(f"unknown stage {stage!r}", {"stages": list(Stage.__members__)}, status_code=422)
+    return await repo.listing(
+        session, program_id=program_id, partner_id=partner, conflict=conflict, stage=stage, limit=5_000
+    )

@@ -15,7 +15,6 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deals.service import program_of
@@ -30,7 +29,9 @@ from api.metrics.schemas import (
     PartnerLine,
     Rate,
 )
-from db.models import AeFeedback, Cohort, CohortMember, Deal, Partner
+from db.models import Cohort, Deal, Partner
+from db.repositories import cohorts, feedback
+from db.repositories import deals as deal_repo
 from db.repositories import deals as repo
 from domain.deals import ACCEPTED_OR_LATER, Attribution, Stage
 
@@ -82,7 +83,7 @@ async def _deal_metrics(session: AsyncSession, deals: list[Deal]) -> DealMetrics
 
 
 async def _feedback_metrics(session: AsyncSession, deals: list[Deal]) -> FeedbackMetrics:
-    rows = list(await session.scalars(select(AeFeedback).where(AeFeedback.deal_id.in_([d.id for d in deals]))))
+    rows = await feedback.for_deals(session, [d.id for d in deals])
     submitted = [r for r in rows if r.status == "submitted"]
     referrals = sorted({r.deal_id for r in submitted if r.invite_again})
     return FeedbackMetrics(
@@ -116,18 +117,9 @@ async def partner_metrics(session: AsyncSession, partner_id: str, program: str |
     partner = await session.get(Partner, partner_id)
     if partner is None:
         raise NotFound(f"partner {partner_id} not found")
-    query = select(Deal).where(Deal.partner_id == partner_id).order_by(Deal.registered_at, Deal.id)
     program_id = (await program_of(session, program)).id if program else None
-    if program_id:
-        query = query.where(Deal.program_id == program_id)
-    deals = list(await session.scalars(query))
-    cohorts = await session.scalars(
-        select(Cohort)
-        .join(CohortMember, CohortMember.cohort_id == Cohort.id)
-        .where(CohortMember.partner_id == partner_id)
-        .order_by(Cohort.starts_at, Cohort.id)
-    )
-    first = next((f for c in cohorts if (f := _first_deal(c, deals))), None)
+    deals = await deal_repo.listing(session, program_id=program_id, partner_id=partner_id)
+    first = next((f for c in await cohorts.of_partner(session, partner_id) if (f := _first_deal(c, deals))), None)
     return Metrics(
         scope={"partner_id": partner_id, "program_id": program_id},
         deals=await _deal_metrics(session, deals),
@@ -140,24 +132,14 @@ async def cohort_metrics(session: AsyncSession, cohort_id: str) -> CohortMetrics
     cohort = await session.get(Cohort, cohort_id)
     if cohort is None:
         raise NotFound(f"cohort {cohort_id} not found")
-    deals = list(
-        await session.scalars(select(Deal).where(Deal.cohort_id == cohort_id).order_by(Deal.registered_at, Deal.id))
-    )
-    members = (
-        await session.execute(
-            select(Partner.id, Partner.name)
-            .join(CohortMember, CohortMember.partner_id == Partner.id)
-            .where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
-            .order_by(Partner.name, Partner.id)
-        )
-    ).all()
+    deals = await deal_repo.listing(session, cohort_id=cohort_id)
     lines = []
-    for partner_id, name in members:
-        theirs = [d for d in deals if d.partner_id == partner_id]
+    for member in await cohorts.active_members(session, cohort_id):
+        theirs = [d for d in deals if d.partner_id == member.id]
         lines.append(
             PartnerLine(
-                partner_id=partner_id,
-                name=name,
+                partner_id=member.id,
+                name=member.name,
                 registered=len(theirs),
                 won=sum(d.stage == Stage.closed_won for d in theirs),
                 time_to_first_deal=_first_deal(cohort, theirs),

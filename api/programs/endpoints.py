@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 
 from api.deps import PMAuth, SessionDep
 from api.errors import NotFound
 from db.models import AuditLog, Program
+from db.repositories import programs
 
 router = APIRouter(prefix="/api/v1/programs", tags=["programs"], dependencies=[PMAuth])
 
@@ -44,7 +44,7 @@ class ProgramChange(BaseModel):
 
 @router.get("", response_model=list[ProgramOut])
 async def list_programs(session: SessionDep) -> list[Program]:
-    return list(await session.scalars(select(Program).order_by(Program.name)))
+    return await programs.all_by_name(session)
 
 
 @router.patch("/{program_id}", response_model=ProgramOut)

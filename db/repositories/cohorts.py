@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Cohort, CohortMember
+from db.models import Cohort, CohortMember, Partner
 
 ENDED = ("closed", "cancelled")
 
@@ -31,5 +31,48 @@ async def active_member_ids(session: AsyncSession, cohort_id: str, after: str, l
         )
         .order_by(CohortMember.partner_id)
         .limit(limit)
+    )
+    return list(rows)
+
+
+async def member_count(session: AsyncSession, cohort_id: str) -> int:
+    count = await session.scalar(
+        select(func.count()).where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
+    )
+    return count or 0
+
+
+async def active_members(session: AsyncSession, cohort_id: str) -> list[Partner]:
+    """The partners still in the cohort, by name."""
+    rows = await session.scalars(
+        select(Partner)
+        .join(CohortMember, CohortMember.partner_id == Partner.id)
+        .where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
+        .order_by(Partner.name, Partner.id)
+    )
+    return list(rows)
+
+
+async def remove_member(session: AsyncSession, cohort_id: str, partner_id: str, at: datetime) -> bool:
+    """False when the partner is not an active member (never added, or removed before)."""
+    result = await session.execute(
+        update(CohortMember)
+        .where(
+            CohortMember.cohort_id == cohort_id,
+            CohortMember.partner_id == partner_id,
+            CohortMember.removed_at.is_(None),
+        )
+        .values(removed_at=at)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def of_partner(session: AsyncSession, partner_id: str) -> list[Cohort]:
+    """Every cohort the partner was ever added to, oldest window first."""
+    rows = await session.scalars(
+        select(Cohort)
+        .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+        .where(CohortMember.partner_id == partner_id)
+        .order_by(Cohort.starts_at, Cohort.id)
     )
     return list(rows)

@@ -78,6 +78,34 @@ async def by_crm_id(session: AsyncSession, crm_id: str) -> Deal | None:
     return await session.scalar(select(Deal).where(Deal.crm_id == crm_id))
 
 
+async def listing(
+    session: AsyncSession,
+    program_id: str | None = None,
+    partner_id: str | None = None,
+    cohort_id: str | None = None,
+    conflict: str | None = None,
+    stage: str | None = None,
+    limit: int | None = None,
+) -> list[Deal]:
+    """Deals matching every filter given, in registration order."""
+    query = select(Deal).order_by(Deal.registered_at, Deal.id)
+    for column, value in ((Deal.program_id, program_id), (Deal.partner_id, partner_id), (Deal.cohort_id, cohort_id)):
+        if value:
+            query = query.where(column == value)
+    if conflict:
+        query = query.where(Deal.conflict == conflict)
+    if stage:
+        query = query.where(Deal.stage == stage)
+    return list(await session.scalars(query.limit(limit) if limit else query))
+
+
+async def ae_emails(session: AsyncSession, ae_ids: set[str]) -> dict[str, str]:
+    rows = await session.execute(
+        select(AccountExecutive.id, AccountExecutive.email).where(AccountExecutive.id.in_(ae_ids))
+    )
+    return {ae_id: email for ae_id, email in rows}
+
+
 async def active_for_partner(session: AsyncSession, program_id: str, partner_id: str, key: str) -> Deal | None:
     return await session.scalar(
         select(Deal)

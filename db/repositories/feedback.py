@@ -69,3 +69,7 @@ async def of_partner(session: AsyncSession, partner_id: str) -> list[tuple[AeFee
         .order_by(AeFeedback.requested_at)
     )
     return [(row, deal, ae) for row, deal, ae in rows.all()]
+
+
+async def for_deals(session: AsyncSession, deal_ids: list[str]) -> list[AeFeedback]:
+    return list(await session.scalars(select(AeFeedback).where(AeFeedback.deal_id.in_(deal_ids))))
