@@ -9,16 +9,28 @@ from fastapi import APIRouter
 from api.deps import PMAuth, SessionDep
 from api.errors import NotFound
 from api.intel import service
-from api.intel.schemas import SignalsOut
+from api.intel.schemas import CohortIntelligenceOut, SignalsOut
 
-router = APIRouter(prefix="/api/v1/partners", tags=["intelligence"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1", tags=["intelligence"], dependencies=[PMAuth])
 
 
-@router.get("/{partner_id}/signals")
+@router.get("/partners/{partner_id}/signals")
 async def partner_signals(partner_id: str, session: SessionDep, as_of: datetime | None = None) -> SignalsOut:
     """Recomputed from the recorded facts; `as_of` (default now) judges the partner at another moment."""
     moment = (as_of or datetime.now(UTC)).astimezone(UTC)
     found = await service.signals(session, partner_id, moment)
     if found is None:
         raise NotFound("partner not found", {"partner_id": partner_id})
+    return found
+
+
+@router.get("/cohorts/{cohort_id}/intelligence")
+async def cohort_intelligence(
+    cohort_id: str, session: SessionDep, as_of: datetime | None = None
+) -> CohortIntelligenceOut:
+    """Each member's signals, tier, class and next action, and the ranked "act today" list."""
+    moment = (as_of or datetime.now(UTC)).astimezone(UTC)
+    found = await service.cohort(session, cohort_id, moment)
+    if found is None:
+        raise NotFound("cohort not found", {"cohort_id": cohort_id})
     return found

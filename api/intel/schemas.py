@@ -97,3 +97,36 @@ class SignalsOut(BaseModel):
     tier: TierOut
     classification: ClassificationOut
     next_action: ActionOut
+
+
+class PartnerSummaryOut(BaseModel):
+    partner_id: str
+    name: str
+    values: dict[str, int]  # the four signals and behavior
+    tier: int
+    move: Literal["promoted", "demoted", "held", "kept"]
+    classification: Literal["on_track", "not_yet", "at_risk", "not_now"]
+    reasons: list[str]
+    next_action: ActionOut
+
+
+class TodayItemOut(Out):
+    kind: str
+    partner_id: str
+    partner_name: str
+    reason: str
+    action: str
+    link: str
+    since: datetime
+    impact: int
+    urgency: int
+    rank: int
+
+
+class CohortIntelligenceOut(BaseModel):
+    """Every partner of a cohort judged at `as_of`, and what needs the PM today, ranked impact x urgency."""
+
+    cohort_id: str
+    as_of: datetime
+    partners: list[PartnerSummaryOut]
+    today: list[TodayItemOut]

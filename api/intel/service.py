@@ -6,10 +6,23 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.intel.schemas import ActionOut, ClassificationOut, GapOut, ScoreOut, SignalsOut, TierOut
+from api.intel.schemas import (
+    ActionOut,
+    ClassificationOut,
+    CohortIntelligenceOut,
+    GapOut,
+    PartnerSummaryOut,
+    ScoreOut,
+    SignalsOut,
+    TierOut,
+    TodayItemOut,
+)
 from db.repositories import partner_facts
 from domain.intel.assess import Assessment, assess
 from domain.intel.rubric import default_rubric
+from domain.intel.today import candidates, rank
+
+TODAY_LIMIT = 50
 
 
 async def signals(session: AsyncSession, partner_id: str, as_of: datetime) -> SignalsOut | None:
@@ -44,4 +57,33 @@ def to_out(a: Assessment) -> SignalsOut:
         tier=tier,
         classification=ClassificationOut(label=a.classification.label, reasons=list(a.classification.reasons)),
         next_action=ActionOut.model_validate(a.next_action),
+    )
+
+
+async def cohort(session: AsyncSession, cohort_id: str, as_of: datetime) -> CohortIntelligenceOut | None:
+    ids = await partner_facts.cohort_partner_ids(session, cohort_id)
+    if ids is None:
+        return None
+    facts = await partner_facts.load_many(session, ids)
+    rubric = default_rubric()
+    judged = [(facts[pid], assess(facts[pid], as_of, rubric)) for pid in ids if pid in facts]
+    summaries = [
+        PartnerSummaryOut(
+            partner_id=f.partner_id,
+            name=f.name,
+            values=a.values,
+            tier=a.tier.tier,
+            move=a.tier.move,
+            classification=a.classification.label,
+            reasons=list(a.classification.reasons),
+            next_action=ActionOut.model_validate(a.next_action),
+        )
+        for f, a in judged
+    ]
+    today = rank((item for f, a in judged for item in candidates(f, a)), TODAY_LIMIT)
+    return CohortIntelligenceOut(
+        cohort_id=cohort_id,
+        as_of=as_of,
+        partners=summaries,
+        today=[TodayItemOut.model_validate(i) for i in today],
     )

@@ -21,6 +21,7 @@ from db.models import (
     AccountMatch,
     AeFeedback,
     Cohort,
+    CohortMember,
     Deal,
     EmailOutbox,
     IntroRequest,
@@ -329,3 +330,16 @@ async def _accounts(session: AsyncSession, ids: list[str]) -> list[tuple[str, st
         .order_by(AccountMatch.partner_id, VendorAccount.name)
     )
     return out + _grouped(names, "overlapping")
+
+
+async def cohort_partner_ids(session: AsyncSession, cohort_id: str) -> list[str] | None:
+    """The cohort's current members, by name; None when there is no such cohort."""
+    if await session.get(Cohort, cohort_id) is None:
+        return None
+    rows = await session.scalars(
+        select(CohortMember.partner_id)
+        .join(Partner, Partner.id == CohortMember.partner_id)
+        .where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
+        .order_by(Partner.name, Partner.id)
+    )
+    return list(rows)

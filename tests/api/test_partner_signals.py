@@ -27,6 +27,10 @@ ICP = {
 
 
 async def recorded_partner(sessions: SessionFactory) -> str:
+    return (await recorded(sessions))[1]
+
+
+async def recorded(sessions: SessionFactory) -> tuple[str, str]:
     """An SI two weeks into the quickstart playbook: ICP done, rules done, the target account overdue,
     an intro an AE accepted and a deal registered on that account."""
     cohort = await create_cohort(sessions, [partner("Fabrikam Cloud Partners", "SI")], starts_at=T0)
@@ -111,7 +115,7 @@ async def recorded_partner(sessions: SessionFactory) -> str:
                 updated_at=T0 + 8 * DAY,
             )
         )
-    return pid
+    return cohort.id, pid
 
 
 class TestPartnerFacts:
@@ -166,3 +170,30 @@ class TestSignalsEndpoint:
         assert body["classification"]["label"] == "at_risk"
         assert any("'Name one account we could win together' since" in r for r in body["classification"]["reasons"])
         assert body["next_action"]["source"].startswith("step ")
+
+
+class TestCohortIntelligence:
+    async def test_every_member_judged_and_today_ranked(
+        self, ts_env: WorkflowEnvironment, sessions: SessionFactory
+    ) -> None:
+        cohort_id, pid = await recorded(sessions)
+        as_of = (T0 + 14 * DAY).isoformat()
+        async with api_client(settings_for(sessions), ts_env.client) as client:
+            found = await client.get(f"/api/v1/cohorts/{cohort_id}/intelligence", params={"as_of": as_of})
+            missing = await client.get("/api/v1/cohorts/nope/intelligence")
+        assert missing.status_code == 404
+        body = found.json()
+        assert found.status_code == 200, body
+        [member] = body["partners"]
+        assert (member["partner_id"], member["name"], member["classification"]) == (
+            pid,
+            "Fabrikam Cloud Partners",
+            "at_risk",
+        )
+        assert member["values"]["early_traction"] == 20 and member["tier"] == 3
+        kinds = [(i["kind"], i["rank"]) for i in body["today"]]
+        assert [k for k, _ in kinds] == ["review_waiting", "stalled_partner"]
+        assert [r for _, r in kinds] == sorted((r for _, r in kinds), reverse=True)
+        review = body["today"][0]
+        assert review["reason"] == "'Describe your ideal customer' waits for your review"
+        assert review["link"] == f"/api/v1/partners/{pid}" and review["urgency"] == 5
