@@ -20,7 +20,6 @@ import threading
 from typing import Any
 
 import pytest
-from pytest_timeout import timeout_sigalrm
 
 GRACE_SECONDS = 60
 
@@ -44,10 +43,12 @@ def _dump_tasks(item: pytest.Item, loop: asyncio.AbstractEventLoop, timeout: flo
     terminal.sep("+", title="Timeout")
 
 
-@pytest.hookimpl(tryfirst=True)
+# optionalhook: a checkout whose venv predates the pytest-timeout pin still runs (without deadlines).
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
     if settings.method != "signal" or threading.current_thread() is not threading.main_thread():
         return None  # pytest-timeout's own implementation
+    from pytest_timeout import timeout_sigalrm  # only called by that plugin, so it is installed
 
     def hard_stop(signum: int, frame: object) -> None:
         __tracebackhide__ = True
