@@ -31,9 +31,12 @@ def up(demo: bool = typer.Option(True, help="Create and launch the demo cohort o
 @app.command()
 def worker() -> None:
     """Run a Temporal worker (production: run N of these)."""
+    from observability.logs import configure_logging
     from worker import run
 
-    asyncio.run(run(get_settings()))
+    settings = get_settings()
+    configure_logging("json" if settings.json_logs else "text")
+    asyncio.run(run(settings))
 
 
 @app.command()
@@ -45,10 +48,12 @@ def api(
     import uvicorn
 
     from api.app import create_app
+    from observability.logs import configure_logging
 
     settings = get_settings()
     host, port = host or settings.api_host, port or settings.api_port
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+    configure_logging("json" if settings.json_logs else "text")
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_config=None)
 
 
 @db_app.command("upgrade")

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     worker_http_port: int = Field(default=0, ge=0, lt=65536)
     # The Temporal SDK's own worker metrics for Prometheus, on worker_http_host (0: not exported).
     temporal_metrics_port: int = Field(default=0, ge=0, lt=65536)
+    # `cosell api` / `cosell worker` logs: "auto" is one JSON object per line in production, text elsewhere.
+    log_format: Literal["auto", "text", "json"] = "auto"
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> Settings:
@@ -92,6 +94,10 @@ class Settings(BaseSettings):
             raise ValueError("COSELL_SMTP_HOST must be set when COSELL_EMAIL_BACKEND=smtp")
         if self.smtp_username and not self.smtp_password.get_secret_value():
             raise ValueError("COSELL_SMTP_PASSWORD must be set when COSELL_SMTP_USERNAME is")
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto" and self.environment == "production")
 
     @property
     def dev_tools_enabled(self) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -20,6 +19,7 @@ from domain.links import LinkSigner
 from mail import EmailSender
 from mail import make_sender as make_mail_sender
 from mail.render import EmailRenderer
+from observability.logs import configure_logging
 from observability.metrics import TimedSender, temporal_runtime
 from observability.server import probe_app, serving
 from settings import Settings, get_settings
@@ -85,5 +85,5 @@ async def run(settings: Settings) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
+    configure_logging("json" if get_settings().json_logs else "text")
     asyncio.run(run(get_settings()))

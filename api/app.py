@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -30,38 +28,11 @@ from api.webhooks.endpoints import router as webhooks_router
 from api.webhooks.signature import WebhookVerifier
 from db.session import make_engine, make_sessionmaker
 from observability.health import router as health_router
+from observability.logs import LINK_PAGE_PREFIXES, RequestIds, install_log_redaction
 from observability.metrics import measure_http
 from observability.metrics import router as prometheus_router
 from settings import Settings, get_settings
 from worker import connect, make_sender, make_signer
-
-# Link pages carry a capability token as one path segment: /p/<token>, /p/<token>/fresh-link,
-# /p/unsubscribe/<token>, and the AE pages /ae/<purpose>/<token>; /p/done carries no token.
-_TOKEN_IN_PATH = re.compile(r"(/p/(?:unsubscribe/)?|/ae/[a-z-]+/)(?!done\b)[^/?#\s\"]+")
-LINK_PAGE_PREFIXES = ("/p/", "/ae/")
-
-
-def redact(value: str) -> str:
-    return _TOKEN_IN_PATH.sub(r"\1<redacted>", value)
-
-
-class RedactLinkTokens(logging.Filter):
-    """Access logs must never carry the capability token of a link: uvicorn logs the path and query
-    as an argument (`'%s - "%s %s HTTP/%s" %d'`), other loggers may put it in the message itself."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        if isinstance(record.msg, str) and any(p in record.msg for p in LINK_PAGE_PREFIXES):
-            record.msg = redact(record.msg)
-        return True
-
-
-def install_log_redaction() -> None:
-    for name in ("uvicorn.access", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
-            logger.addFilter(RedactLinkTokens())
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
@@ -126,4 +97,5 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
                 response.headers.setdefault(name, value)
         return response
 
+    app.add_middleware(RequestIds)  # added last, so outermost: everything the request logs carries its id
     return app

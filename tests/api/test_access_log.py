@@ -11,9 +11,10 @@ import pytest
 import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app, redact
+from api.app import create_app
 from db.session import SessionFactory
 from domain.links import StepClaims, UnsubscribeClaims
+from observability.logs import redact
 from tests.factories import settings_for
 from worker import make_signer
 
