@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     link_rate_limit_per_token: int = Field(default=30, gt=0)
     link_rate_limit_per_ip: int = Field(default=120, gt=0)
     link_rate_limit_window_seconds: int = Field(default=60, gt=0)
+    # Request body limits in bytes, counted while the body streams in (chunked uploads too): over the limit -> 413.
+    max_body_bytes: int = Field(default=1 << 20, gt=0)  # PM JSON calls, link page forms, anything not below
+    max_body_bytes_partner_lists: int = Field(default=16 << 20, gt=0)  # cohorts and added partners (50,000 a call)
+    max_body_bytes_imports: int = Field(default=64 << 20, gt=0)  # CRM CSV imports (200,000 vendor accounts)
+    max_body_bytes_step_page: int = Field(default=26 << 20, gt=0)  # an account list upload (10 MB) or its confirm form
+    max_body_bytes_webhook: int = Field(default=5 << 20, gt=0)  # SendGrid batches events
     # /dev/inbox shows every email with its live links and no auth: only `cosell up` (embedded) turns it on.
     dev_inbox: bool = False
     # The outbox sweeper (a Temporal Schedule): how often it runs, how long a row may stay `pending` before

@@ -12,6 +12,7 @@ from api import errors
 from api.accounts.endpoints import router as accounts_router
 from api.ae_pages.feedback import router as ae_feedback_router
 from api.ae_pages.intros import router as ae_intros_router
+from api.body_limit import BodyLimit
 from api.cohorts.endpoints import router as cohorts_router
 from api.deals.endpoints import router as deals_router
 from api.dev.endpoints import router as dev_router
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 
+    app.add_middleware(BodyLimit)  # innermost: metrics count its refusals, private_link_pages adds its headers
     app.middleware("http")(measure_http)
 
     @app.middleware("http")
