@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -55,10 +56,19 @@ def header_key(header: str) -> str:
 
 
 def is_formula(raw: str) -> bool:
-    value = raw.strip()
+    # Spreadsheets read full-width and compatibility forms ("＝", "﹢", "＠") as the ASCII starter.
+    value = unicodedata.normalize("NFKC", raw).strip()
     if raw[:1] in _CONTROL_START and value:
         return True
     return value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value)
+
+
+def _cell_problem(raw: str) -> str | None:
+    # A NUL is corruption, not data: Postgres refuses it in text and C-string consumers cut the value
+    # there. Stripping it would silently change an id or an email, so the row is refused instead.
+    if "\x00" in raw:
+        return "contains a NUL character (byte 0x00); the file is damaged or not a CSV: export it again"
+    return _formula_message(raw) if is_formula(raw) else None
 
 
 def _formula_message(raw: str) -> str:
@@ -211,9 +221,7 @@ def _read(
                 yield RowProblem(start, None, f"has {len(cells)} cells but the header has {width} columns")
                 continue
             problems = [
-                RowProblem(start, name, _formula_message(cells[i]))
-                for i, name in found.values()
-                if is_formula(cells[i])
+                RowProblem(start, name, message) for i, name in found.values() if (message := _cell_problem(cells[i]))
             ]
             if problems:
                 yield from problems

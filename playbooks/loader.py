@@ -55,6 +55,27 @@ def node_at(node: yaml.Node, loc: tuple[int | str, ...]) -> yaml.Node:
     return node
 
 
+def _duplicate_keys(file: str, node: yaml.Node, loc: tuple[int | str, ...], seen: set[int]) -> list[PlaybookIssue]:
+    """YAML keeps the last of two equal keys without a word; in a playbook that hides an edit."""
+    if id(node) in seen:  # an alias of a node already walked
+        return []
+    seen.add(id(node))
+    issues: list[PlaybookIssue] = []
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            name, line = str(key.value), key.start_mark.line + 1
+            if name in first and name != "<<":
+                message = f"duplicate key {name!r} (first on line {first[name]}); remove one of them"
+                issues.append(PlaybookIssue(file, line, format_path((*loc, name)), message))
+            first.setdefault(name, line)
+            issues += _duplicate_keys(file, value, (*loc, name), seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            issues += _duplicate_keys(file, item, (*loc, index), seen)
+    return issues
+
+
 def _yaml_path(directory: Path) -> Path:
     return directory / "playbook.yaml" if directory.is_dir() else directory
 
@@ -74,6 +95,8 @@ def load_playbook(path: str | Path) -> Playbook:
         raise PlaybookError([PlaybookIssue(str(file), line, "", f"invalid YAML: {exc}")]) from exc
     if root is None or not isinstance(data, dict):
         raise PlaybookError([PlaybookIssue(str(file), 1, "", "a playbook must be a YAML mapping")])
+    if duplicates := _duplicate_keys(str(file), root, (), set()):
+        raise PlaybookError(duplicates)
     data = _inline_content_files(file.parent, root, data)
     try:
         return Playbook.model_validate(data)
@@ -104,8 +127,16 @@ def _inline_content_files(base: Path, root: yaml.Node, data: dict) -> dict:
             elif not target.is_file():
                 message = f"file not found: {play['content_file']}"
             else:
-                play["content"] = target.read_text(encoding="utf-8")
-                continue
+                try:
+                    play["content"] = target.read_text(encoding="utf-8")
+                    continue
+                except UnicodeDecodeError as exc:
+                    message = (
+                        f"{play['content_file']} is not UTF-8 (byte 0x{exc.object[exc.start : exc.start + 1].hex()} "
+                        f"at offset {exc.start}); save it as UTF-8"
+                    )
+                except OSError as exc:
+                    message = f"cannot read {play['content_file']}: {exc.strerror}"
             line = node_at(root, loc).start_mark.line + 1
             issues.append(PlaybookIssue(str(base / "playbook.yaml"), line, format_path(loc), message))
     if issues:

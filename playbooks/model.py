@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 KEY = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# Snapshot tables store the version as a 32-bit INTEGER; a bigger one would pass here and crash publish.
+MAX_VERSION = 2**31 - 1
 
 
 class Strict(BaseModel):
@@ -202,7 +204,7 @@ class Stage(Strict):
 
 class Playbook(Strict):
     id: KEY
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     title: str = Field(min_length=1)
     summary: str = ""
     audience: str = ""

@@ -111,9 +111,13 @@ async def preview(form: FormData) -> Preview:
 
 def confirmed(form: FormData) -> Preview:
     rows = _unpack(str(form.get("accounts") or ""))
-    if rows is None:
-        return Preview(error="That list could not be read back. Please check your file or list again.")
-    report = _reparse(rows)
+    unreadable = Preview(error="That list could not be read back. Please check your file or list again.")
+    if not rows:  # a forged or emptied list: nothing that a preview could have produced
+        return unreadable
+    try:
+        report = _reparse(rows)
+    except CsvFileError:
+        return unreadable
     if report.problems or not report.accounts:
         return Preview(report=report, error="Some rows changed since you checked them; please check the list again.")
     return Preview(report=report, packed=pack(report.accounts))

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from api.deps import PMAuth, SessionDep
 from api.errors import NotFound
 from db.repositories import playbooks as repo
+from playbooks.model import MAX_VERSION
 
 router = APIRouter(prefix="/api/v1/playbooks", tags=["playbooks"], dependencies=[PMAuth])
 
@@ -46,7 +47,11 @@ async def list_playbooks(session: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.get("/{playbook_id}", response_model=PlaybookDetail)
-async def get_playbook(playbook_id: str, session: SessionDep, version: int | None = None) -> dict[str, Any]:
+async def get_playbook(
+    playbook_id: str,
+    session: SessionDep,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION, description="a published version")] = None,
+) -> dict[str, Any]:
     """The modular content (stages, plays, steps) of one version; the latest when none is given."""
     row = await repo.get(session, playbook_id, version)
     if row is None:

@@ -14,8 +14,11 @@ import pytest_asyncio
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
+from api.pages import PRIVATE_HEADERS
+from api.partner_pages.account_upload import pack
 from db.models import AccountMatch, PartnerAccount
 from db.session import SessionFactory, transaction
+from domain.account_lists import ParsedAccount
 from domain.links import StepClaims
 from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
@@ -144,3 +147,13 @@ class TestUpload:
         assert await counts(upload.sessions, upload.partner_id) == (0, 0)
         ok = await upload.http.post(upload.path, data={**form, "action": "confirm"}, follow_redirects=True)
         assert ok.status_code == 200 and "Where we overlap: 2 accounts" in ok.text
+
+    async def test_an_emptied_or_unreadable_confirmed_list_is_a_private_422_page(self, upload: Upload) -> None:
+        form = hidden((await upload.http.get(upload.path)).text)
+        empty_list = "eJyLjgUAARUAuQ=="  # zlib + base64 of "[]"
+        huge_name = pack([ParsedAccount(2, "x" * (2 << 20), None)])  # past the CSV field limit when parsed again
+        for packed in (empty_list, huge_name):
+            answer = await upload.http.post(upload.path, data={**form, "accounts": packed, "action": "confirm"})
+            assert answer.status_code == 422 and "could not be read back" in answer.text
+            assert {k: answer.headers.get(k) for k in PRIVATE_HEADERS} == PRIVATE_HEADERS
+        assert await counts(upload.sessions, upload.partner_id) == (0, 0)

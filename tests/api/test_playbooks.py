@@ -24,6 +24,15 @@ class TestPlaybooksApi:
             assert (await api.get("/api/v1/playbooks/nope")).status_code == 404
             assert (await api.get("/api/v1/playbooks/quickstart-14d?version=7")).status_code == 404
 
+    async def test_a_version_past_any_storable_one_is_a_422(
+        self, dev_env: WorkflowEnvironment, sessions: SessionFactory
+    ) -> None:
+        async with api_client(settings_for(sessions), dev_env.client) as api:
+            for version in ("9223372036854775808", "2147483648", "0"):
+                answer = await api.get(f"/api/v1/playbooks/cloud-cosell-90d?version={version}")
+                assert answer.status_code == 422, (version, answer.text)
+                assert [d["path"] for d in answer.json()["detail"]] == ["query.version"]
+
     async def test_health_and_openapi(self, dev_env: WorkflowEnvironment, sessions: SessionFactory) -> None:
         async with api_client(settings_for(sessions), dev_env.client) as api:
             assert (await api.get("/healthz")).json() == {"status": "ok"}

@@ -74,6 +74,21 @@ class TestBadInput:
     def test_plain_numbers_and_phone_numbers_are_data(self, cell: str) -> None:
         assert not is_formula(cell)
 
+    @pytest.mark.parametrize(
+        "cell", ["\uff1d1+1", "\uff0bcmd", "\uff0d2+3", "\uff20SUM(A1)", "\ufe661+1", "\u3000\uff1d1"]
+    )
+    def test_full_width_and_compatibility_formula_starters_are_formulas(self, cell: str) -> None:
+        assert is_formula(cell)
+        [problem] = rows(f"Account ID,Account Name\n1,{cell}\n".encode())
+        assert isinstance(problem, RowProblem) and (problem.line, problem.column) == (2, "Account Name")
+        assert not is_formula("\uff0b\uff14\uff19 30 901820")  # a full-width phone number is still data
+
+    def test_a_nul_byte_in_a_cell_is_a_row_problem(self) -> None:
+        problem, good = rows(b"Account ID,Account Name\n1,Acme\x00Corp\n2,Fabrikam\n")
+        assert isinstance(problem, RowProblem) and (problem.line, problem.column) == (2, "Account Name")
+        assert "NUL" in problem.message
+        assert good == (3, {"crm_id": "2", "name": "Fabrikam", "website": "", "segment": ""})
+
     def test_cp1252_excel_export_names_the_line_and_the_fix(self) -> None:
         data = "Account ID,Account Name\n1,Acme\n2,Société Générale\n".encode("cp1252")
         with pytest.raises(CsvFileError) as caught:

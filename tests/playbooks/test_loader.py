@@ -96,6 +96,34 @@ class TestErrors:
         assert err.value.issues[0].path == "stall_treshold_days"
         assert err.value.issues[0].message == "Extra inputs are not permitted"
 
+    def test_a_duplicate_key_names_both_lines_instead_of_keeping_the_last(self, tmp_path: Path) -> None:
+        folder = broken(tmp_path, "version: 1\n", "version: 1\nversion: 2\n")
+        with pytest.raises(PlaybookError) as err:
+            load_playbook(folder)
+        [issue] = err.value.issues
+        assert (issue.line, issue.path) == (3, "version") and "first on line 2" in issue.message
+        nested = tmp_path / "nested"
+        nested.mkdir()
+        folder = broken(nested, "kind: acknowledge", "kind: acknowledge\n            kind: upload")
+        with pytest.raises(PlaybookError, match=r"playbook.yaml:\d+: stages\[0\]\.plays\[0\]\.steps\[1\]\.kind"):
+            load_playbook(folder)
+
+    def test_a_content_file_that_is_not_utf8_is_a_file_error(self, tmp_path: Path) -> None:
+        folder = broken(tmp_path, "version: 1", "version: 1")
+        (folder / "plays" / "first-account.md").write_bytes("# Caf\u00e9 au lait\n".encode("cp1252"))
+        with pytest.raises(PlaybookError) as err:
+            load_playbook(folder)
+        [issue] = err.value.issues
+        assert issue.line and issue.path == "stages[1].plays[0].content_file"
+        assert issue.message.startswith("plays/first-account.md is not UTF-8 (byte 0xe9")
+
+    def test_the_version_fits_the_snapshot_tables(self, tmp_path: Path) -> None:
+        folder = broken(tmp_path, "version: 1", "version: 99999999999999999999999999999")
+        with pytest.raises(PlaybookError) as err:
+            load_playbook(folder)
+        [issue] = err.value.issues
+        assert (issue.line, issue.path) == (2, "version") and "less than or equal to 2147483647" in issue.message
+
 
 class TestValidateCommand:
     def test_valid_playbook_exits_zero(self) -> None:
