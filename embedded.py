@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import io
+import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
@@ -30,6 +33,7 @@ from playbooks.loader import shipped_playbooks
 from settings import Settings
 from worker import build_worker, connect
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 DEMO_PLAYBOOK = "cloud-cosell-90d"
 DEMO_PARTNERS = [
     {
@@ -133,7 +137,23 @@ def start_temporal(settings: Settings) -> subprocess.Popen[bytes]:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_die_with_parent(os.getpid()),
     )
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """The dev server gets SIGTERM when `cosell up` dies, even by SIGKILL: an orphan would hold the
+    ports and the next `cosell up` could not start. Linux only (prctl); elsewhere Ctrl-C still stops it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def in_child() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return in_child
 
 
 async def wait_for_temporal(settings: Settings, process: subprocess.Popen[bytes], seconds: float = 60) -> Client:

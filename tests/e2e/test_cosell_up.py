@@ -122,3 +122,66 @@ def test_cosell_up_demo_end_to_end_and_restart(tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             stop(process)
+
+
+def dev_servers_of(parent: int) -> list[int]:
+    """The Temporal dev servers `cosell up` (pid `parent`) started: its children running `start-dev`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and b"start-dev" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie holds no ports
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the dev server follows its parent via prctl")
+def test_the_dev_server_dies_with_a_killed_cosell_up_and_the_next_start_works(tmp_path: Path) -> None:
+    api, temporal, ui = fixed_port(), fixed_port(), fixed_port()
+    env = {
+        **os.environ,
+        "COSELL_DATA_DIR": str(tmp_path / "data"),
+        "COSELL_API_PORT": str(api),
+        "COSELL_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal}",
+        "COSELL_TEMPORAL_UI_PORT": str(ui),
+    }
+    log = tmp_path / "up.log"
+    process = subprocess.Popen(
+        [COSELL, "up", "--no-demo"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=tmp_path
+    )
+    servers: list[int] = []
+    try:
+        wait_for_banner(log, process)
+        servers = dev_servers_of(process.pid)
+        assert len(servers) == 1, servers
+        process.kill()
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while running(servers[0]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not running(servers[0]), f"the dev server {servers[0]} still runs 30 s after its parent was killed"
+
+        log = tmp_path / "again.log"
+        process = subprocess.Popen(
+            [COSELL, "up", "--no-demo"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=tmp_path
+        )
+        banner = wait_for_banner(log, process)
+        assert "already in use" not in banner
+        assert stop(process) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pid in servers:  # never leave an orphan behind, even when the assertion failed
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
