@@ -100,18 +100,22 @@ def main() -> None:
     rubric = default_rubric()
     events = sum(len(f.steps) + len(f.submissions) + len(f.intros) + len(f.deals) + len(f.feedback) for f in cohort)
 
+    before = _loop_ns()
     read, read_cpu = _timed(lambda: baseline(cohort, AS_OF))
     results: list = []
     scored, scored_cpu = _timed(lambda: results.extend(assess(f, AS_OF, rubric) for f in cohort))
+    step_ns = (before + _loop_ns()) / 2  # the machine's speed around the run: other work shares the cores
     n = len(cohort)
+    steps = scored_cpu / n * 1e9 / step_ns
     print(f"partners {n:,} with a 90-day history, {events / n:.1f} facts each (seed {args.seed})")
-    print(f"machine   a bare Python loop step takes {_loop_ns():.0f} ns here (about 25 ns on an idle modern core)")
+    print(f"machine   a bare Python loop step takes {step_ns:.0f} ns here (about 25 ns on an idle modern core)")
     print(f"baseline  read the facts  {read:7.3f} s wall = {n / read:10,.0f}/s; cpu {n / read_cpu:10,.0f}/s")
     print(
         f"scorer    assess()        {scored:7.3f} s wall = {n / scored:10,.0f}/s; cpu {n / scored_cpu:10,.0f}/s"
         " (goal >= 5,000/s)"
     )
     print(f"ratio     scoring costs {scored_cpu / read_cpu:,.0f}x reading (cpu time)")
+    print(f"cost      {steps:,.0f} loop steps per partner = {1e9 / (steps * 25):,.0f}/s at 25 ns a step (an estimate)")
     print(
         "tiers     " + ", ".join(f"Tier {t}: {n:,}" for t, n in sorted(Counter(r.tier.tier for r in results).items()))
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
+    """Immutable like the rest; a named tuple because a partner has dozens and they build 3x faster."""
+
     points: float  # already on the score's 0-100 scale: the items add up to the score
     reason: str  # phrased for a PM, actionable for the partner where it can be
     source: str  # the fact it came from: "step icp-profile", "deal d-7", "intro i-3", "trust"
