@@ -5,7 +5,7 @@ harmless."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -17,8 +17,8 @@ from db.repositories.trust import recompute_trust
 from db.session import transaction
 from db.views.feedback import feedback_facts, outcome_of
 from domain.links import FeedbackClaims
-from domain.schedule import zone
 from mail import Email
+from mail.render import local_time
 from workflows.types import (
     FeedbackClose,
     FeedbackEmail,
@@ -31,10 +31,6 @@ from workflows.types import (
 
 CLOSED_STAGES = ("closed_won", "closed_lost")
 DEFAULT_REMINDER_DAYS, DEFAULT_EXPIRY_DAYS = [2, 5], 14
-
-
-def when(moment: datetime, tz: str = "UTC") -> str:
-    return f"{moment.astimezone(zone(tz)):%a %-d %b %Y, %H:%M} ({tz})"
 
 
 class FeedbackActivities(ActivityFamily):
@@ -97,7 +93,7 @@ class FeedbackActivities(ActivityFamily):
                         account_name=account,
                         outcome=outcome_of(facts.deal),
                         amount=f"{facts.deal.currency} {facts.deal.amount:,}" if facts.deal.amount else "",
-                        expires_local=when(mail.expires_at),
+                        expires_local=local_time(mail.expires_at, "UTC"),
                         link=self.link("/ae/feedback", token),
                     ),
                     # An AE's mailbox is not a partner contact's: bounces must not alert about one.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,8 +14,8 @@ from db.repositories import cohorts, deals, journeys, partners
 from db.repositories import playbooks as playbook_repo
 from db.session import transaction
 from domain.links import StepClaims
-from domain.schedule import zone
 from mail import Email
+from mail.render import local_time
 from playbooks.model import Playbook, StepKind
 from workflows.types import (
     CohortStatusChange,
@@ -30,11 +29,6 @@ from workflows.types import (
 )
 
 FINAL = ("completed", "exited")
-
-
-def format_local(moment: datetime, tz: str) -> str:
-    local = moment.astimezone(zone(tz))
-    return f"{local:%a %-d %b %Y, %H:%M} ({tz})"
 
 
 async def _who(session: AsyncSession, cohort_id: str, partner_id: str) -> tuple[Cohort, Partner, Program | None]:
@@ -118,7 +112,7 @@ class JourneyActivities(ActivityFamily):
                         intro=step.email.intro,
                         play_title=play.title,
                         step_title=step.title,
-                        due_local=format_local(notice.due_at, partner.timezone),
+                        due_local=local_time(notice.due_at, partner.timezone),
                         link=self.link("/p", token),
                     ),
                     journey_id=notice.journey_id,  # reply-to: the program's PM

@@ -18,6 +18,7 @@ from db.views.journeys import JourneyFacts
 from domain.links import LinkSigner, StepClaims
 from domain.schedule import zone
 from mail.queue import Email, queue
+from mail.render import local_time
 
 REASONS = {
     "bounce": "their mail server rejects our emails (a hard bounce)",
@@ -25,11 +26,6 @@ REASONS = {
     "spamreport": "they marked one of our emails as spam",
     "unsubscribe": "they unsubscribed from reminders",
 }
-
-
-def local_time(moment: datetime, tz: str) -> str:
-    local = moment.astimezone(zone(tz))
-    return f"{local:%a %-d %b %Y, %H:%M} ({tz})"
 
 
 STEP_KINDS = ("step_invite", "step_reminder", "fresh_link")

@@ -5,12 +5,20 @@ Playbook copy is inserted as data (escaped), never compiled as a template.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from domain.schedule import zone
+
 TEMPLATES = Path(__file__).parent / "templates"
+
+
+def local_time(moment: datetime, tz: str) -> str:
+    """How every email states a moment: in the reader's time zone, which it names."""
+    return f"{moment.astimezone(zone(tz)):%a %-d %b %Y, %H:%M} ({tz})"
 
 
 class EmailRenderer:

@@ -16,12 +16,10 @@ import json
 import zlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from db.models import PartnerAccount
 from db.repositories import accounts as account_repo
 from domain.account_lists import ListReport, ParsedAccount, parse_partner_list, parse_pasted_list
 from domain.csv_import import CsvFileError, RowProblem
@@ -133,4 +131,4 @@ async def overlap(session: AsyncSession, partner_id: str) -> list[account_repo.O
 
 
 async def list_size(session: AsyncSession, partner_id: str) -> int:
-    return int(await session.scalar(select(func.count()).where(PartnerAccount.partner_id == partner_id)) or 0)
+    return await account_repo.partner_account_count(session, partner_id)

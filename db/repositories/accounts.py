@@ -252,3 +252,7 @@ async def account_executives_by_owner(session: AsyncSession) -> dict[str, str]:
             if label:
                 owners.setdefault(" ".join(label.split()).casefold(), ae_id)
     return owners
+
+
+async def partner_account_count(session: AsyncSession, partner_id: str) -> int:
+    return int(await session.scalar(select(func.count()).where(PartnerAccount.partner_id == partner_id)) or 0)

@@ -61,3 +61,14 @@ async def answer(session: AsyncSession, request_id: str, status: str, at: dateti
         .where(IntroRequest.id == request_id, IntroRequest.status.in_(OPEN))
         .values(status=status, answered_at=at, answer_note=note)
     )
+
+
+async def of_step(session: AsyncSession, journey_id: str, step_key: str) -> list[tuple[IntroRequest, str]]:
+    """The requests one intro step made, with each account's name, by account name."""
+    rows = await session.execute(
+        select(IntroRequest, VendorAccount.name)
+        .join(VendorAccount, VendorAccount.id == IntroRequest.vendor_account_id)
+        .where(IntroRequest.journey_id == journey_id, IntroRequest.step_key == step_key)
+        .order_by(VendorAccount.name)
+    )
+    return [(request, name) for request, name in rows]

@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from temporalio.client import Client
@@ -16,8 +15,8 @@ from temporalio.client import Client
 from api.pages import busy, render_page
 from api.partner_pages import account_upload, csrf, service
 from api.partner_pages.kind_pages import Redirect
-from db.models import IntroRequest, VendorAccount
-from db.repositories import journeys
+from db.models import IntroRequest
+from db.repositories import intros, journeys
 from domain.links import LinkSigner, StepClaims
 from playbooks.kinds import ae_intro_request as kind
 from playbooks.model import StepKind
@@ -42,13 +41,7 @@ async def _upload_link(request: Request, session: AsyncSession, page: service.St
 
 
 async def _requests(session: AsyncSession, page: service.StepPage) -> list[tuple[IntroRequest, str]]:
-    rows = await session.execute(
-        select(IntroRequest, VendorAccount.name)
-        .join(VendorAccount, VendorAccount.id == IntroRequest.vendor_account_id)
-        .where(IntroRequest.journey_id == page.journey.id, IntroRequest.step_key == page.step.key)
-        .order_by(VendorAccount.name)
-    )
-    return [(r, n) for r, n in rows]
+    return await intros.of_step(session, page.journey.id, page.step.key)
 
 
 async def _intro_page(
