@@ -26,6 +26,81 @@ ICP = {
 }
 
 
+def journey_steps(jid: str) -> list[JourneyStep]:
+    """ICP done, rules done, the target account overdue after every reminder."""
+    rows = []
+    for key, stage, invited, done, answers in (
+        ("icp", "awareness", T0, T0 + 2 * DAY, ICP),
+        ("rules", "awareness", T0 + 2 * DAY, T0 + 3 * DAY, {}),
+        ("target-account", "activation", T0 + 7 * DAY, None, None),
+    ):
+        rows.append(
+            JourneyStep(
+                journey_id=jid,
+                step_key=key,
+                stage=stage,
+                play_key="p",
+                status="completed" if done else "overdue",
+                invited_at=invited,
+                due_at=invited + 3 * DAY,
+                reminders_sent=0 if done else 2,
+                completed_at=done,
+                submission=answers,
+            )
+        )
+    return rows
+
+
+def around(jid: str, pid: str, cohort_id: str, ae: str, account: str, program: str) -> list[object]:
+    """A click in the ICP invite, an intro the AE accepted, and the deal registered on that account."""
+    rows: list[object] = []
+    rows.append(
+        EmailOutbox(
+            id=str(uuid.uuid4()),
+            dedupe_key=f"{jid}/icp/invite/0",
+            journey_id=jid,
+            kind="step_invite",
+            to_email="alliances@fabrikam.example",
+            subject="s",
+            html="h",
+            text="t",
+            provider="outbox",
+            clicked_at=T0 + DAY / 4,
+        )
+    )
+    rows.append(
+        IntroRequest(
+            id="intro-1",
+            journey_id=jid,
+            step_key="target-account",
+            partner_id=pid,
+            vendor_account_id=account,
+            ae_id=ae,
+            reason="Same trigger as our last win",
+            status="accepted",
+            requested_at=T0 + 4 * DAY,
+            answered_at=T0 + 5 * DAY,
+        )
+    )
+    rows.append(
+        Deal(
+            id="deal-1",
+            program_id=program,
+            partner_id=pid,
+            cohort_id=cohort_id,
+            account_name="Contoso Health",
+            account_key="contoso-health.example",
+            ae_id=ae,
+            source="partner",
+            stage="accepted",
+            partner_role="sourced",
+            registered_at=T0 + 6 * DAY,
+            updated_at=T0 + 8 * DAY,
+        )
+    )
+    return rows
+
+
 async def recorded_partner(sessions: SessionFactory) -> str:
     return (await recorded(sessions))[1]
 
@@ -52,69 +127,8 @@ async def recorded(sessions: SessionFactory) -> tuple[str, str]:
             )
         )
         await session.flush()
-        for key, stage, invited, done, answers in (
-            ("icp", "awareness", T0, T0 + 2 * DAY, ICP),
-            ("rules", "awareness", T0 + 2 * DAY, T0 + 3 * DAY, {}),
-            ("target-account", "activation", T0 + 7 * DAY, None, None),
-        ):
-            session.add(
-                JourneyStep(
-                    journey_id=jid,
-                    step_key=key,
-                    stage=stage,
-                    play_key="p",
-                    status="completed" if done else "overdue",
-                    invited_at=invited,
-                    due_at=invited + 3 * DAY,
-                    reminders_sent=0 if done else 2,
-                    completed_at=done,
-                    submission=answers,
-                )
-            )
-        session.add(
-            EmailOutbox(
-                id=str(uuid.uuid4()),
-                dedupe_key=f"{jid}/icp/invite/0",
-                journey_id=jid,
-                kind="step_invite",
-                to_email="alliances@fabrikam.example",
-                subject="s",
-                html="h",
-                text="t",
-                provider="outbox",
-                clicked_at=T0 + DAY / 4,
-            )
-        )
-        session.add(
-            IntroRequest(
-                id="intro-1",
-                journey_id=jid,
-                step_key="target-account",
-                partner_id=pid,
-                vendor_account_id=account,
-                ae_id=ae,
-                reason="Same trigger as our last win",
-                status="accepted",
-                requested_at=T0 + 4 * DAY,
-                answered_at=T0 + 5 * DAY,
-            )
-        )
-        session.add(
-            Deal(
-                id="deal-1",
-                program_id=program,
-                partner_id=pid,
-                cohort_id=cohort.id,
-                account_name="Contoso Health",
-                account_key="contoso-health.example",
-                ae_id=ae,
-                source="partner",
-                stage="accepted",
-                partner_role="sourced",
-                registered_at=T0 + 6 * DAY,
-                updated_at=T0 + 8 * DAY,
-            )
-        )
+        session.add_all(journey_steps(jid))
+        session.add_all(around(jid, pid, cohort.id, ae, account, program))
     return cohort.id, pid
 
 
