@@ -117,7 +117,8 @@ def _gaps(facts: PartnerFacts, as_of: datetime) -> _Part:
     else:
         gap = as_of - last[0]
         points = 6 if gap <= 7 * DAY else 3 if gap <= 14 * DAY else 0
-        raw.append((float(points), f"last action {_days(gap)} ago", last[1], last[0]))
+        when = "today" if gap < DAY else f"{_days(gap)} ago"
+        raw.append((float(points), f"last action {when}", last[1], last[0]))
     judged = sorted((s for s in facts.steps if s.completed_at or s.due_at <= as_of), key=lambda s: s.due_at)
     streak = 0
     for s in reversed(judged):
