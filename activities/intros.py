@@ -93,33 +93,7 @@ class IntroActivities(ActivityFamily):
                     skipped.append(account_id)
                     continue
                 name, ae_id = overlap[account_id]
-                request_id = request_id_for(req.journey_id, req.step_key, account_id)
-                await intros.create(
-                    session,
-                    dict(
-                        id=request_id,
-                        journey_id=req.journey_id,
-                        step_key=req.step_key,
-                        partner_id=req.partner_id,
-                        vendor_account_id=account_id,
-                        ae_id=ae_id,
-                        reason=req.reason,
-                        status="pending",
-                        batch_id=intro_batch_id(ae_id, day),
-                        requested_at=req.requested_at,
-                    ),
-                )
-                await journeys.append_event(
-                    session,
-                    f"{req.journey_id}/intro/{request_id}/requested",
-                    req.journey_id,
-                    "intro_requested",
-                    facts.journey.stage,
-                    req.step_key,
-                    req.requested_at,
-                    {"request_id": request_id, "account": name},
-                )
-                ids.append(request_id)
+                ids.append(await _write_request(session, req, facts.journey.stage, account_id, name, ae_id, day))
             if skipped:
                 activity.logger.warning("%s: %d accounts are no longer in the overlap", req.journey_id, len(skipped))
             step = facts.playbook.step(req.step_key)
@@ -342,6 +316,39 @@ class IntroActivities(ActivityFamily):
 
     def all(self) -> list:  # type: ignore[type-arg]
         return [self.request_intros, self.send_intro_mail, self.record_intro_answer]
+
+
+async def _write_request(
+    session: AsyncSession, req: RequestIntros, stage: str, account_id: str, account: str, ae_id: str, day: str
+) -> str:
+    """The request row (once: its id is derived from journey, step and account) and its timeline event."""
+    request_id = request_id_for(req.journey_id, req.step_key, account_id)
+    await intros.create(
+        session,
+        dict(
+            id=request_id,
+            journey_id=req.journey_id,
+            step_key=req.step_key,
+            partner_id=req.partner_id,
+            vendor_account_id=account_id,
+            ae_id=ae_id,
+            reason=req.reason,
+            status="pending",
+            batch_id=intro_batch_id(ae_id, day),
+            requested_at=req.requested_at,
+        ),
+    )
+    await journeys.append_event(
+        session,
+        f"{req.journey_id}/intro/{request_id}/requested",
+        req.journey_id,
+        "intro_requested",
+        stage,
+        req.step_key,
+        req.requested_at,
+        {"request_id": request_id, "account": account},
+    )
+    return request_id
 
 
 async def _open_views(session: AsyncSession, request_ids: list[str]) -> list[IntroView]:

@@ -17,9 +17,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import EmailEvent, EmailOutbox
+from db.models import EmailOutbox
 from db.repositories import journeys, outbox, suppressions
-from db.upsert import insert_ignore
 from db.views.journeys import journey_facts
 from mail import notices
 from mail.sendgrid import OUTBOX_ARG
@@ -124,9 +123,8 @@ async def _apply(session: AsyncSession, event: dict[str, Any], provider: str, re
     row = await _outbox_row(session, event)
     occurred_at = datetime.fromtimestamp(event["timestamp"], UTC)
     kind = event["event"][:30]
-    stored = await insert_ignore(
+    stored = await outbox.record_event(
         session,
-        EmailEvent,
         dict(
             provider_event_id=_event_id(event),
             outbox_id=row.id if row else None,

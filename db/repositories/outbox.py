@@ -27,6 +27,7 @@ __all__ = [
     "latest_for_step",
     "latest_to",
     "mark_first",
+    "record_event",
     "recent",
     "release_stale_claim",
     "settle_unknown",
@@ -34,7 +35,7 @@ __all__ = [
     "unsettled",
 ]
 
-from db.models import EmailOutbox, utcnow
+from db.models import EmailEvent, EmailOutbox, utcnow
 from db.upsert import insert_ignore
 
 # Where each provider-side status sits; an event never moves a row backwards.
@@ -114,6 +115,11 @@ async def advance(session: AsyncSession, outbox_id: str, status: str) -> bool:
         update(EmailOutbox).where(EmailOutbox.id == outbox_id, EmailOutbox.status.in_(lower)).values(status=status)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def record_event(session: AsyncSession, values: dict[str, object]) -> bool:
+    """Store a provider event once per provider event id; False when it was stored before."""
+    return await insert_ignore(session, EmailEvent, values)
 
 
 async def mark_first(session: AsyncSession, outbox_id: str, column: str, at: datetime) -> None:
