@@ -110,7 +110,7 @@ async def _steps(session: AsyncSession, journeys: list[Any]) -> tuple[list[tuple
     books: dict[tuple[str, int], Playbook | None] = {}
     book_of: dict[str, Playbook | None] = {}
     for journey, playbook_id, cohort_version in journeys:
-        key = (playbook_id, journey.playbook_version or cohort_version)
+        key = (playbook_id, playbook_repo.version_of(journey, cohort_version))
         if key not in books:
             snapshot = await playbook_repo.get(session, *key)
             books[key] = playbook_repo.to_model(snapshot) if snapshot else None

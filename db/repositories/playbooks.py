@@ -3,11 +3,17 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import PlaybookSnapshot
+from db.models import Journey, PlaybookSnapshot
 from playbooks.loader import reference
 from playbooks.model import Playbook, PlaybookRef
 
-__all__ = ["PlaybookRef", "get", "list_all", "publish", "ref_of", "to_model"]
+__all__ = ["PlaybookRef", "get", "list_all", "publish", "ref_of", "to_model", "version_of"]
+
+
+def version_of(journey: Journey, cohort_version: int) -> int:
+    """The one rule for which playbook version a journey runs: a journey migrated to a newer version
+    records it on its row; every other journey runs the version its cohort started it on."""
+    return journey.playbook_version or cohort_version
 
 
 class PlaybookChanged(Exception):

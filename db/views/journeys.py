@@ -15,12 +15,6 @@ DEFAULT_PROGRAM_NAME = "Partner Co-Sell Program"
 FINAL_STATUSES = ("completed", "exited")
 
 
-def playbook_version(journey: Journey, cohort: Cohort) -> int:
-    """The one rule for which playbook version a journey runs: a journey migrated to a newer version
-    records it on its row; every other journey runs the version its cohort started it on."""
-    return journey.playbook_version or cohort.playbook_version
-
-
 @dataclass(frozen=True)
 class JourneyFacts:
     journey: Journey
@@ -54,7 +48,9 @@ async def journey_facts(session: AsyncSession, journey_id: str) -> JourneyFacts 
     partner = await session.get(Partner, journey.partner_id)
     if cohort is None or partner is None:
         return None
-    snapshot = await playbook_repo.get(session, cohort.playbook_id, playbook_version(journey, cohort))
+    snapshot = await playbook_repo.get(
+        session, cohort.playbook_id, playbook_repo.version_of(journey, cohort.playbook_version)
+    )
     if snapshot is None:
         return None
     program = await session.get(Program, cohort.program_id)
