@@ -116,5 +116,6 @@ def configure_logging(log_format: str, stream: IO[str] | None = None) -> None:
     root.handlers = [handler]
     root.setLevel(logging.INFO)
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
-        logging.getLogger(name).handlers = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        logger.handlers, logger.propagate = [], True
+        logger.setLevel(logging.INFO)  # an earlier uvicorn.Config(log_level=...) may have raised it
