@@ -11,7 +11,9 @@ from temporalio.common import RetryPolicy
 # Each row is sent with the provider timeout; a stuck sweep is abandoned and the next run takes over.
 SWEEP_TIMEOUT = timedelta(minutes=30)
 SWEEP_HEARTBEAT = timedelta(minutes=2)
-SWEEP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), maximum_attempts=3)
+# One attempt: the schedule's next run is the retry. A retried attempt would make delivery judge a live
+# claim it races with as left by a dead attempt (delivery reads attempt > 1 that way).
+SWEEP_RETRY = RetryPolicy(maximum_attempts=1)
 
 
 class SweepResult(BaseModel):
