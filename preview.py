@@ -30,8 +30,9 @@ from playbooks.kinds import simulated_answers
 from playbooks.model import Playbook
 from settings import Settings
 from worker import build_worker
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.types import StepSubmission, journey_id, window_id
+from workflows.journey.messages import StepSubmission, journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
+from workflows.window.messages import window_id
 
 BEHAVIOURS = ("prompt", "late", "silent")
 TYPES = ("ISV", "SI", "MSP", "referral")

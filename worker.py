@@ -23,12 +23,12 @@ from observability.logs import configure_logging
 from observability.metrics import TimedSender, temporal_runtime
 from observability.server import probe_app, serving
 from settings import Settings, get_settings
-from workflows.ae_feedback import AeFeedbackWorkflow
-from workflows.intro_batch import IntroBatchWorkflow
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.shard import CohortShardWorkflow
+from workflows.ae_feedback.workflow import AeFeedbackWorkflow
+from workflows.intro_batch.workflow import IntroBatchWorkflow
+from workflows.journey.workflow import PartnerJourneyWorkflow
+from workflows.shard.workflow import CohortShardWorkflow
 from workflows.sweeper import OutboxSweepWorkflow
-from workflows.window import ActivationWindowWorkflow
+from workflows.window.workflow import ActivationWindowWorkflow
 
 WORKFLOWS = [
     ActivationWindowWorkflow,

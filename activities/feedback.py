@@ -11,6 +11,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.family import ActivityFamily
+from activities.feedback_inputs import (
+    FeedbackClose,
+    FeedbackEmail,
+    FeedbackOpen,
+    FeedbackPlan,
+    FeedbackRecord,
+    TrustProjection,
+)
 from db.models import AccountExecutive, Deal, Program
 from db.repositories import deals, feedback, journeys
 from db.repositories.trust import recompute_trust
@@ -19,15 +27,7 @@ from db.views.feedback import feedback_facts, outcome_of
 from domain.links import FeedbackClaims
 from mail import Email
 from mail.render import local_time
-from workflows.types import (
-    FeedbackClose,
-    FeedbackEmail,
-    FeedbackOpen,
-    FeedbackPlan,
-    FeedbackReceipt,
-    FeedbackRecord,
-    TrustProjection,
-)
+from workflows.ae_feedback.messages import FeedbackReceipt
 
 CLOSED_STAGES = ("closed_won", "closed_lost")
 DEFAULT_REMINDER_DAYS, DEFAULT_EXPIRY_DAYS = [2, 5], 14

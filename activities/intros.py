@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from activities.family import ActivityFamily
+from activities.intro_inputs import INTRO_ANSWER_STATUS, IntroMail, IntrosRequested, RecordIntroAnswer, RequestIntros
 from db.models import AccountExecutive, Cohort, IntroRequest, Program, VendorAccount
 from db.repositories import intros, journeys, partners
 from db.repositories.intros import OPEN
@@ -26,18 +27,8 @@ from db.views.journeys import journey_facts
 from domain.links import IntroClaims
 from domain.schedule import zone
 from mail import Email
-from workflows.intro_batch import IntroBatchWorkflow
-from workflows.types import (
-    INTRO_ANSWER_STATUS,
-    IntroAnswerReceipt,
-    IntroBatchAdd,
-    IntroBatchInput,
-    IntroMail,
-    IntrosRequested,
-    RecordIntroAnswer,
-    RequestIntros,
-    intro_batch_id,
-)
+from workflows.intro_batch.messages import IntroAnswerReceipt, IntroBatchAdd, IntroBatchInput, intro_batch_id
+from workflows.intro_batch.workflow import IntroBatchWorkflow
 
 # The digest goes out in the afternoon of the AE's working day, so the morning's requests are in it
 # and it lands while the AE is still at work. AEs carry no time zone yet: UTC.

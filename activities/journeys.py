@@ -9,15 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.family import ActivityFamily
-from db.models import Cohort, Partner, Program
-from db.repositories import cohorts, deals, journeys, partners
-from db.repositories import playbooks as playbook_repo
-from db.session import transaction
-from domain.links import StepClaims
-from mail import Email
-from mail.render import local_time
-from playbooks.model import Playbook, StepKind
-from workflows.types import (
+from activities.journey_inputs import (
     CohortStatusChange,
     JourneyContext,
     JourneyUpdate,
@@ -27,6 +19,14 @@ from workflows.types import (
     PmNotice,
     StepNotice,
 )
+from db.models import Cohort, Partner, Program
+from db.repositories import cohorts, deals, journeys, partners
+from db.repositories import playbooks as playbook_repo
+from db.session import transaction
+from domain.links import StepClaims
+from mail import Email
+from mail.render import local_time
+from playbooks.model import Playbook, StepKind
 
 FINAL = ("completed", "exited")
 

@@ -37,10 +37,10 @@ from mail.sender import OutboxOnlySender
 from settings import Settings
 from tests.factories import create_cohort, partner
 from worker import make_signer
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.shard import CohortShardWorkflow
-from workflows.types import WindowChange, window_id
-from workflows.window import ActivationWindowWorkflow
+from workflows.journey.workflow import PartnerJourneyWorkflow
+from workflows.shard.workflow import CohortShardWorkflow
+from workflows.window.messages import WindowChange, window_id
+from workflows.window.workflow import ActivationWindowWorkflow
 
 
 async def baseline(client: Client, count: int, concurrency: int = 64) -> float:

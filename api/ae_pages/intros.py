@@ -21,8 +21,8 @@ from api.partner_pages.rate_limit import rate_limited
 from api.updates import submit_update
 from db.views.intros import IntroView, intro_view
 from domain.links import DONE_MAX_AGE, IntroClaims, LinkExpired, LinkInvalid, LinkSigner
-from workflows.intro_batch import IntroBatchWorkflow
-from workflows.types import IntroAnswer
+from workflows.intro_batch.messages import IntroAnswer
+from workflows.intro_batch.workflow import IntroBatchWorkflow
 
 PATH = "/ae/intro"
 router = APIRouter(prefix=PATH, tags=["AE pages"], include_in_schema=False, dependencies=[Depends(rate_limited)])

@@ -18,9 +18,10 @@ from api.errors import AppError, Conflict, NotFound
 from db.models import AuditLog, Cohort, CohortMember
 from db.repositories import cohorts as cohort_repo
 from db.repositories import playbooks as playbook_repo
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.types import GateDecision, PartnersChange, WindowChange, journey_id, window_id
-from workflows.window import ActivationWindowWorkflow
+from workflows.journey.messages import GateDecision, journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
+from workflows.window.messages import PartnersChange, WindowChange, window_id
+from workflows.window.workflow import ActivationWindowWorkflow
 
 Action = Literal["extend", "pause", "resume", "close", "cancel"]
 

@@ -8,7 +8,7 @@ from api.cohorts import control, service
 from api.cohorts.control import Accepted, AddPartners, Extend, Migrate
 from api.cohorts.schemas import CohortCreate, CohortOut, CohortProgress
 from api.deps import PMAuth, SessionDep, SettingsDep, TemporalDep
-from workflows.types import GateDecision
+from workflows.journey.messages import GateDecision
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 

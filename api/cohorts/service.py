@@ -29,8 +29,8 @@ __all__ = ["Journey", "create", "get", "launch", "progress", "upsert_partner"]
 from db.repositories import cohorts as cohort_repo
 from db.repositories import journeys, partners, programs
 from db.repositories import playbooks as playbook_repo
-from workflows.types import WindowInput, window_id
-from workflows.window import ActivationWindowWorkflow
+from workflows.window.messages import WindowInput, window_id
+from workflows.window.workflow import ActivationWindowWorkflow
 
 
 async def _program(session: AsyncSession, name: str, pm_email: str | None) -> Program:

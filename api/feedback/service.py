@@ -15,8 +15,8 @@ from db.repositories import feedback as feedback_repo
 from db.views.feedback import FeedbackFacts, feedback_facts, outcome_of
 from domain.links import FeedbackClaims
 from domain.trust import CONTRIBUTIONS, feedback_errors
-from workflows.ae_feedback import AeFeedbackWorkflow
-from workflows.types import FeedbackAnswers, FeedbackReceipt, feedback_workflow_id
+from workflows.ae_feedback.messages import FeedbackAnswers, FeedbackReceipt, feedback_workflow_id
+from workflows.ae_feedback.workflow import AeFeedbackWorkflow
 
 CONTRIBUTION_LABELS = {
     "sourced": "Sourced it — the partner brought us this opportunity",

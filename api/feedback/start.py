@@ -7,8 +7,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from settings import Settings
-from workflows.ae_feedback import AeFeedbackWorkflow
-from workflows.types import FeedbackInput, feedback_workflow_id
+from workflows.ae_feedback.messages import FeedbackInput, feedback_workflow_id
+from workflows.ae_feedback.workflow import AeFeedbackWorkflow
 
 
 async def request_feedback(client: Client, settings: Settings, deal_id: str, ae_id: str, partner_id: str) -> bool:

@@ -14,8 +14,8 @@ from db.repositories import journeys, outbox, suppressions
 from db.views.journeys import JourneyFacts, StepView, journey_facts, step_view
 from domain.links import DoneClaims, LinkSigner, StepClaims, UnsubscribeClaims
 from mail import notices
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.types import StepReceipt, StepSubmission
+from workflows.journey.messages import StepReceipt, StepSubmission
+from workflows.journey.workflow import PartnerJourneyWorkflow
 
 StepPage = StepView  # a step link page shows one step of a journey with everything around it
 

@@ -14,7 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.types import StepNotice
+    from activities.journey_inputs import StepNotice
 
 # Retried quickly once the dead attempt's start-to-close timeout has passed.
 SEND_TIMEOUT = timedelta(seconds=3)

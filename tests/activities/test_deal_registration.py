@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from activities.journey_inputs import JourneyUpdate
 from activities.journeys import JourneyActivities
 from db.models import AuditLog, Deal, DealAttribution, JourneyEvent
 from db.repositories import journeys
@@ -19,7 +20,7 @@ from tests.factories import create_cohort, partner, settings_for
 from tests.mail.helpers import CountingSender
 from tests.workflows.helpers import partner_ids
 from worker import make_signer
-from workflows.types import JourneyUpdate, journey_id
+from workflows.journey.messages import journey_id
 
 PLAYBOOK = "cosell-motion-21d"
 STEP = "register-deal"

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from temporalio.testing import ActivityEnvironment
 
 from activities.feedback import FeedbackActivities
+from activities.feedback_inputs import FeedbackEmail, FeedbackOpen
 from db.models import AeFeedback, EmailOutbox
 from db.session import SessionFactory, transaction
 from mail.render import EmailRenderer
@@ -15,7 +16,6 @@ from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.feedback_helpers import add_ae, add_deal
 from tests.workflows.helpers import partner_ids
 from worker import make_sender, make_signer
-from workflows.types import FeedbackEmail, FeedbackOpen
 
 
 async def _outbox_count(sessions: SessionFactory) -> int:

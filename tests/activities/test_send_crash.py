@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from activities.journey_inputs import StepNotice
 from db.models import utcnow
 from db.session import SessionFactory
 from tests.activities.send_once import SendStepEmail, build
@@ -20,7 +21,7 @@ from tests.factories import create_cohort, partner, settings_for
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
 from tests.mail.helpers import row
 from tests.workflows.helpers import emails, partner_ids
-from workflows.types import StepNotice, journey_id
+from workflows.journey.messages import journey_id
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from db.session import SessionFactory, transaction
 from tests.api.helpers import api_client
 from tests.api.test_deals import deal, post, seed
 from tests.factories import settings_for
-from workflows.types import feedback_workflow_id
+from workflows.ae_feedback.messages import feedback_workflow_id
 
 CRM = Path(__file__).parent.parent / "data" / "crm"
 

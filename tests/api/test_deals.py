@@ -14,7 +14,7 @@ from db.session import SessionFactory, transaction
 from tests.api.helpers import api_client
 from tests.deal_data import add_account, add_ae
 from tests.factories import create_cohort, partner, settings_for
-from workflows.types import feedback_workflow_id
+from workflows.ae_feedback.messages import feedback_workflow_id
 
 PARTNERS = [
     partner("Adatum Consulting", "SI", external_id="PRT-0042"),

@@ -16,7 +16,7 @@ from tests.api.test_deals import PARTNERS, deal, post
 from tests.deal_data import add_ae
 from tests.factories import create_cohort, settings_for
 from tests.workflows.helpers import partner_ids
-from workflows.types import journey_id
+from workflows.journey.messages import journey_id
 
 
 async def move(api: httpx.AsyncClient, deal_id: str, *stages: str) -> None:

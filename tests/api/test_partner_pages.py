@@ -24,7 +24,7 @@ from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.helpers import events, partner_ids, running_worker, start_journey, steps
 from worker import make_signer
-from workflows.types import journey_id
+from workflows.journey.messages import journey_id
 
 pytestmark = pytest.mark.e2e
 GOOD = {"industry": "Healthcare", "company_size": "800", "trigger": "Exiting their data centre in 2027"}

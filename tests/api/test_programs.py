@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.feedback import FeedbackActivities
+from activities.feedback_inputs import FeedbackOpen
 from db.session import SessionFactory
 from mail.render import EmailRenderer
 from tests.api.helpers import api_client
@@ -14,7 +15,6 @@ from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.feedback_helpers import add_ae, add_deal
 from tests.workflows.helpers import partner_ids
 from worker import make_sender, make_signer
-from workflows.types import FeedbackOpen
 
 
 async def test_the_pm_changes_the_feedback_cadence_and_the_next_request_uses_it(

@@ -7,7 +7,7 @@ from db.models import Journey, JourneyStep
 from db.session import SessionFactory, transaction
 from tests.factories import create_cohort, partner
 from tests.workflows.helpers import partner_ids
-from workflows.types import journey_id
+from workflows.journey.messages import journey_id
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -23,7 +23,7 @@ from tests.e2e.test_walking_skeleton import free_port, serving, until
 from tests.factories import cohort_body, partner, settings_for
 from tests.intro_data import EXPECTED_OVERLAP, HUBSPOT_PARTNER_EXPORT, seed_crm
 from tests.workflows.helpers import running_worker
-from workflows.intro_batch import IntroBatchWorkflow
+from workflows.intro_batch.workflow import IntroBatchWorkflow
 
 pytestmark = pytest.mark.e2e
 WHY = (

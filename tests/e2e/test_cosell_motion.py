@@ -26,8 +26,8 @@ from tests.e2e.cosell_pages import Inbox, browser, checkbox_for, submit, table_r
 from tests.e2e.test_walking_skeleton import form_fields, free_port, serving, until
 from tests.factories import cohort_body, partner, settings_for
 from tests.workflows.helpers import events, running_worker
-from workflows.intro_batch import IntroBatchWorkflow
-from workflows.types import journey_id
+from workflows.intro_batch.workflow import IntroBatchWorkflow
+from workflows.journey.messages import journey_id
 
 pytestmark = pytest.mark.e2e
 CRM = Path(__file__).parents[1] / "data" / "crm"

@@ -18,9 +18,10 @@ from mail.sender import OutboxOnlySender
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.idle_journey import IdleJourney
 from worker import make_signer
-from workflows.shard import CohortShardWorkflow
-from workflows.types import SHARD_SIZE, WindowChange, window_id
-from workflows.window import ActivationWindowWorkflow
+from workflows.shard.messages import SHARD_SIZE
+from workflows.shard.workflow import CohortShardWorkflow
+from workflows.window.messages import WindowChange, window_id
+from workflows.window.workflow import ActivationWindowWorkflow
 
 pytestmark = pytest.mark.e2e
 PARTNERS = 2_000

@@ -65,7 +65,7 @@ async def seed_journey(sessions: SessionFactory, pm_email: str = "pm@vendor.exam
     from db.repositories import journeys
     from tests.factories import create_cohort, partner
     from tests.workflows.helpers import partner_ids
-    from workflows.types import journey_id
+    from workflows.journey.messages import journey_id
 
     cohort = await create_cohort(sessions, [partner("Contoso Health")], pm_email=pm_email)
     [pid] = await partner_ids(sessions, cohort.id)

@@ -8,8 +8,8 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.journey import PartnerJourneyWorkflow
-    from workflows.types import JourneyInput, JourneyProgress
+    from workflows.journey.messages import JourneyInput, JourneyProgress
+    from workflows.journey.workflow import PartnerJourneyWorkflow
 
 
 @workflow.defn(name="PartnerJourneyWorkflow")

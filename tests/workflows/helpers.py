@@ -16,8 +16,8 @@ from db.session import SessionFactory, transaction
 from settings import Settings
 from tests.pending import pending_report
 from worker import build_worker
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.types import JourneyInput, journey_id
+from workflows.journey.messages import JourneyInput, journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
 
 
 @asynccontextmanager

@@ -6,7 +6,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.types import JourneyInput, JourneyProgress, WindowChange
+    from workflows.journey.messages import JourneyInput, JourneyProgress
+    from workflows.window.messages import WindowChange
 
 
 @workflow.defn(name="PartnerJourneyWorkflow")

@@ -26,9 +26,10 @@ from tests.workflows.feedback_helpers import (
     timeline,
 )
 from tests.workflows.helpers import partner_ids, running_worker, start_journey
-from workflows.ae_feedback import AeFeedbackWorkflow
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.types import FeedbackAnswers, FeedbackState, feedback_workflow_id, journey_id
+from workflows.ae_feedback.messages import FeedbackAnswers, FeedbackState, feedback_workflow_id
+from workflows.ae_feedback.workflow import AeFeedbackWorkflow
+from workflows.journey.messages import journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
 
 
 async def to_next_thursday_10am(ts_env: WorkflowEnvironment) -> datetime:

@@ -12,8 +12,8 @@ from db.session import SessionFactory, transaction
 from playbooks.loader import shipped_playbooks
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.helpers import emails, events, partner_ids, running_worker, start_journey
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.types import GateDecision, StepSubmission, journey_id
+from workflows.journey.messages import GateDecision, StepSubmission, journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
 
 QUICKSTART = {p.id: p for p in shipped_playbooks()}["quickstart-14d"]
 ICP = {"industry": "Healthcare", "company_size": "800", "trigger": "Exiting their data centre next year"}

@@ -21,9 +21,10 @@ from tests.factories import create_cohort, partner, settings_for
 from tests.intro_data import Crm, overlap, seed_crm
 from tests.workflows.helpers import partner_ids, running_worker, start_journey
 from tests.workflows.test_journey import query_progress
-from workflows.intro_batch import IntroBatchWorkflow
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.types import IntroAnswer, StepSubmission, intro_batch_id, journey_id
+from workflows.intro_batch.messages import IntroAnswer, intro_batch_id
+from workflows.intro_batch.workflow import IntroBatchWorkflow
+from workflows.journey.messages import StepSubmission, journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
 
 PLAYBOOK = "cosell-motion-21d"
 WHY = {

@@ -14,8 +14,8 @@ from db.session import SessionFactory
 from tests.factories import create_cohort, partner, settings_for
 from tests.waiting import eventually
 from tests.workflows.helpers import emails, events, partner_ids, running_worker, start_journey, steps
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.types import JourneyProgress, StepSubmission, journey_id
+from workflows.journey.messages import JourneyProgress, StepSubmission, journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
 
 GOOD_ICP = {"industry": "Healthcare", "company_size": "800", "trigger": "Exiting their data centre next year"}
 

@@ -13,8 +13,9 @@ from db.session import SessionFactory, transaction
 from playbooks.loader import reference, shipped_playbooks
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.helpers import events, partner_ids, running_worker, start_journey
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.types import StepSubmission, WindowChange, journey_id
+from workflows.journey.messages import StepSubmission, journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
+from workflows.window.messages import WindowChange
 
 V1 = {p.id: p for p in shipped_playbooks()}["quickstart-14d"]
 ICP = {"industry": "Healthcare", "company_size": "800", "trigger": "Exiting their data centre next year"}

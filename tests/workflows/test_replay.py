@@ -29,22 +29,15 @@ from tests.workflows.feedback_helpers import ANSWERS, add_ae, add_deal
 from tests.workflows.helpers import partner_ids, running_worker, start_journey
 from tests.workflows.test_intro_requests import WHY, intro_rows, open_step, setup, sleep_until
 from worker import WORKFLOWS
-from workflows.ae_feedback import AeFeedbackWorkflow
-from workflows.intro_batch import IntroBatchWorkflow
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.types import (
-    FeedbackAnswers,
-    GateDecision,
-    IntroAnswer,
-    StepSubmission,
-    WindowChange,
-    feedback_workflow_id,
-    intro_batch_id,
-    journey_id,
-    shard_id,
-    window_id,
-)
-from workflows.window import ActivationWindowWorkflow
+from workflows.ae_feedback.messages import FeedbackAnswers, feedback_workflow_id
+from workflows.ae_feedback.workflow import AeFeedbackWorkflow
+from workflows.intro_batch.messages import IntroAnswer, intro_batch_id
+from workflows.intro_batch.workflow import IntroBatchWorkflow
+from workflows.journey.messages import GateDecision, StepSubmission, journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
+from workflows.shard.messages import shard_id
+from workflows.window.messages import WindowChange, window_id
+from workflows.window.workflow import ActivationWindowWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 SAVED = sorted(HISTORIES.glob("*.json"))

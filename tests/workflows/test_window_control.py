@@ -14,9 +14,10 @@ from db.models import Cohort, CohortMember
 from db.session import SessionFactory, transaction
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.helpers import emails, events, partner_ids, running_worker
-from workflows.journey import PartnerJourneyWorkflow
-from workflows.types import PartnersChange, WindowChange, journey_id, window_id
-from workflows.window import ActivationWindowWorkflow
+from workflows.journey.messages import journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
+from workflows.window.messages import PartnersChange, WindowChange, window_id
+from workflows.window.workflow import ActivationWindowWorkflow
 
 
 async def launch(ts_env: WorkflowEnvironment, sessions: SessionFactory, settings, *partners, days: int = 14):  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from api.partner_pages import account_upload, csrf, service
 from api.partner_pages.kind_pages import Redirect
 from db.session import transaction
 from domain.links import StepClaims
-from workflows.types import StepReceipt
+from workflows.journey.messages import StepReceipt
 
 
 async def _upload_page(

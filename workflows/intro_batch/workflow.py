@@ -16,16 +16,10 @@ from temporalio.exceptions import ApplicationError
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
+    from activities.intro_inputs import IntroMail, RecordIntroAnswer
     from domain.schedule import reminder_at
+    from workflows.intro_batch.messages import IntroAnswer, IntroAnswerReceipt, IntroBatchAdd, IntroBatchInput
     from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
-    from workflows.types import (
-        IntroAnswer,
-        IntroAnswerReceipt,
-        IntroBatchAdd,
-        IntroBatchInput,
-        IntroMail,
-        RecordIntroAnswer,
-    )
 
 
 @workflow.defn

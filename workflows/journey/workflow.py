@@ -11,53 +11,41 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from workflows.journey.effects import JourneyEffects, OpenStep
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
+    from activities.feedback_inputs import TrustProjection
+    from activities.intro_inputs import RequestIntros
+    from activities.journey_inputs import JourneyContext, LoadContext
     from domain.schedule import reminder_at
     from playbooks.forms import clean_answers
     from playbooks.model import Play, Playbook, PlaybookRef, Stage, Step
     from playbooks.plan import readiness, stage_steps
-    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
-    from workflows.types import (
+    from workflows.journey.messages import (
         FeedbackNote,
         GateDecision,
         JourneyCarry,
-        JourneyContext,
         JourneyInput,
         JourneyProgress,
         JourneyStatus,
-        JourneyUpdate,
-        LoadContext,
         NextStep,
         OpenStepView,
-        PmNotice,
-        RequestIntros,
-        StepNotice,
         StepReceipt,
         StepSubmission,
-        TrustProjection,
-        WindowChange,
-        journey_id,
     )
-
-
-class _OpenStep:
-    def __init__(self, stage: str, play: Play, step: Step, natural_due: datetime):
-        self.stage, self.play, self.step, self.natural_due = stage, play, step, natural_due
-        self.reminders_sent = 0
-        self.submitting = False
-        self.done = False
+    from workflows.policies import DB_TIMEOUT, DB_WRITE
+    from workflows.window.messages import WindowChange
 
 
 @workflow.defn
-class PartnerJourneyWorkflow:
+class PartnerJourneyWorkflow(JourneyEffects):
     def __init__(self) -> None:
         self._inp: JourneyInput | None = None
         self._ctx: JourneyContext | None = None
         self._stage = ""
         self._status: JourneyStatus = "active"
-        self._open: _OpenStep | None = None
+        self._open: OpenStep | None = None
         self._completed: list[str] = []
         self._overdue: list[str] = []
         self._skipped: list[str] = []
@@ -275,10 +263,7 @@ class PartnerJourneyWorkflow:
         self._upcoming = []
         return not self._window_over()
 
-    def _due(self, current: _OpenStep) -> datetime:
-        return min(current.natural_due, self._stage_ends, self._ends_at)
-
-    async def _hold_while_paused(self, current: _OpenStep | None) -> None:
+    async def _hold_while_paused(self, current: OpenStep | None) -> None:
         """Timers stop while paused; deadlines move by the pause so the partner loses no time."""
         if not self._paused or self._exit_reason:
             return
@@ -298,7 +283,7 @@ class PartnerJourneyWorkflow:
     async def _run_step(self, playbook: Playbook, play: Play, step: Step) -> None:
         assert self._ctx
         now = workflow.now()
-        self._open = current = _OpenStep(self._stage, play, step, now + timedelta(days=step.due_days))
+        self._open = current = OpenStep(self._stage, play, step, now + timedelta(days=step.due_days))
         self._status = "waiting"
         await self._notify(current, "invite", 0)
         cadence = step.reminders or playbook.reminders
@@ -328,7 +313,7 @@ class PartnerJourneyWorkflow:
         self._open = None
         self._status = "active"
 
-    async def _mark_overdue(self, current: _OpenStep, playbook: Playbook) -> None:
+    async def _mark_overdue(self, current: OpenStep, playbook: Playbook) -> None:
         self._overdue.append(current.step.key)
         idle = workflow.now() - self._last_progress_at
         stalled = idle >= timedelta(days=playbook.stall_threshold_days)
@@ -373,82 +358,6 @@ class PartnerJourneyWorkflow:
         if decision.decision == "extend":
             self._stage_ends = min(workflow.now() + timedelta(days=decision.extend_days), self._ends_at)
         return decision.decision
-
-    # --- activities -----------------------------------------------------------------------
-
-    def _jid(self) -> str:
-        assert self._inp
-        return journey_id(self._inp.cohort_id, self._inp.partner_id)
-
-    async def _notify(self, current: _OpenStep, kind: str, n: int) -> None:
-        assert self._inp
-        notice = StepNotice(
-            journey_id=self._jid(),
-            cohort_id=self._inp.cohort_id,
-            partner_id=self._inp.partner_id,
-            stage=current.stage,
-            play_key=current.play.key,
-            step_key=current.step.key,
-            kind=kind,  # type: ignore[arg-type]
-            n=n,
-            due_at=self._due(current),
-            occurred_at=workflow.now(),
-            playbook=self._inp.playbook,
-        )
-        await workflow.execute_activity(
-            "notify_step", notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
-        )
-
-    async def _notify_pm(self, kind: str, reason: str) -> None:
-        assert self._inp
-        notice = PmNotice(
-            journey_id=self._jid(),
-            cohort_id=self._inp.cohort_id,
-            partner_id=self._inp.partner_id,
-            kind=kind,  # type: ignore[arg-type]
-            stage=self._stage,
-            step_key=self._open.step.key if self._open else None,
-            reason=reason,
-            occurred_at=workflow.now(),
-        )
-        await workflow.execute_activity(
-            "notify_pm", notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
-        )
-
-    async def _project(
-        self,
-        kind: str,
-        *,
-        step_key: str | None = None,
-        data: dict | None = None,
-        now_at: tuple[Play, Step] | None = None,
-        status: JourneyStatus | None = None,
-    ) -> None:
-        assert self._inp and self._ctx
-        current = self._open
-        if kind == "step_completed":
-            play_now, step_now = (now_at[0].key, now_at[1].key) if now_at else (None, None)
-        else:
-            play_now = current.play.key if current else None
-            step_now = current.step.key if current else None
-        update = JourneyUpdate(
-            journey_id=self._jid(),
-            cohort_id=self._inp.cohort_id,
-            partner_id=self._inp.partner_id,
-            kind=kind,  # type: ignore[arg-type]
-            stage=self._stage,
-            step_key=step_key,
-            status=status or self._status,
-            occurred_at=workflow.now(),
-            readiness_score=readiness(self._ctx.playbook, self._completed)[0],
-            current_step=step_now,
-            current_play=play_now,
-            data=data or {},
-            playbook_version=self._inp.playbook.version,
-        )
-        await workflow.execute_activity(
-            "project_journey", update, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
-        )
 
     async def _finish(self, status: JourneyStatus, kind: str, data: dict) -> JourneyProgress:
         self._status = status

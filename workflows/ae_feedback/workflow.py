@@ -17,21 +17,12 @@ from temporalio.exceptions import ApplicationError, FailureError
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
+    from activities.feedback_inputs import FeedbackClose, FeedbackEmail, FeedbackOpen, FeedbackPlan, FeedbackRecord
     from domain.schedule import add_business_days, next_allowed
     from domain.trust import feedback_errors
+    from workflows.ae_feedback.messages import FeedbackAnswers, FeedbackInput, FeedbackReceipt, FeedbackState
+    from workflows.journey.messages import FeedbackNote
     from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
-    from workflows.types import (
-        FeedbackAnswers,
-        FeedbackClose,
-        FeedbackEmail,
-        FeedbackInput,
-        FeedbackNote,
-        FeedbackOpen,
-        FeedbackPlan,
-        FeedbackReceipt,
-        FeedbackRecord,
-        FeedbackState,
-    )
 
 # An AE's working day: reminders never land at night or on a weekend in their zone.
 AE_QUIET_START, AE_QUIET_END = "19:00", "08:00"

@@ -15,20 +15,13 @@ from temporalio.workflow import ParentClosePolicy
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.journey import PartnerJourneyWorkflow
+    from activities.journey_inputs import CohortStatusChange, MembersPage
+    from workflows.journey.messages import journey_id
+    from workflows.journey.workflow import PartnerJourneyWorkflow
     from workflows.policies import DB_TIMEOUT, DB_WRITE
-    from workflows.shard import CohortShardWorkflow
-    from workflows.types import (
-        SHARD_SIZE,
-        CohortStatusChange,
-        MembersPage,
-        PartnersChange,
-        ShardInput,
-        WindowChange,
-        WindowInput,
-        journey_id,
-        shard_id,
-    )
+    from workflows.shard.messages import SHARD_SIZE, ShardInput, shard_id
+    from workflows.shard.workflow import CohortShardWorkflow
+    from workflows.window.messages import PartnersChange, WindowChange, WindowInput
 
 
 @workflow.defn

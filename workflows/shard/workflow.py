@@ -15,8 +15,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.journey import PartnerJourneyWorkflow
-    from workflows.types import JourneyCarry, JourneyInput, PartnersChange, ShardInput, WindowChange, journey_id
+    from workflows.journey.messages import JourneyCarry, JourneyInput, journey_id
+    from workflows.journey.workflow import PartnerJourneyWorkflow
+    from workflows.shard.messages import ShardInput
+    from workflows.window.messages import PartnersChange, WindowChange
 
 CHUNK = 100  # concurrent starts/signals per batch: measured 5x faster than one at a time
 

@@ -1,0 +1,103 @@
+"""Inputs and results of the JourneyActivities (activities/journeys.py): what workflows hand them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from playbooks.model import Playbook, PlaybookRef
+from workflows.journey.messages import JourneyStatus
+from workflows.shard.messages import SHARD_SIZE
+
+
+class PartnerProfile(BaseModel):
+    id: str
+    name: str
+    type: str
+    verticals: list[str] = Field(default_factory=list)
+    tier: int = 3
+    timezone: str = "UTC"
+
+
+class JourneyContext(BaseModel):
+    playbook: Playbook
+    partner: PartnerProfile
+
+
+class LoadContext(BaseModel):
+    cohort_id: str
+    partner_id: str
+    playbook: PlaybookRef
+
+
+class StepNotice(BaseModel):
+    """Invite or reminder for one step; `n` is the reminder number (0 = the invite)."""
+
+    journey_id: str
+    cohort_id: str
+    partner_id: str
+    stage: str
+    play_key: str
+    step_key: str
+    kind: Literal["invite", "reminder"]
+    n: int
+    due_at: datetime
+    occurred_at: datetime
+    playbook: PlaybookRef | None = None  # the journey's snapshot; differs from the cohort's after a migration
+
+
+class JourneyUpdate(BaseModel):
+    """One timeline event plus the read-model change it implies."""
+
+    journey_id: str
+    cohort_id: str
+    partner_id: str
+    kind: Literal[
+        "stage_entered",
+        "step_completed",
+        "step_overdue",
+        "step_skipped",
+        "gate_passed",
+        "gate_held",
+        "gate_decided",
+        "journey_paused",
+        "journey_resumed",
+        "journey_completed",
+        "journey_exited",
+    ]
+    stage: str
+    step_key: str | None = None
+    status: JourneyStatus
+    occurred_at: datetime
+    readiness_score: int
+    current_step: str | None = None
+    current_play: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    playbook_version: int | None = None
+
+
+class PmNotice(BaseModel):
+    """Something the program manager must act on: an email to the PM and a timeline event."""
+
+    journey_id: str
+    cohort_id: str
+    partner_id: str
+    kind: Literal["escalated", "gate_held"]
+    stage: str
+    step_key: str | None = None
+    reason: str
+    occurred_at: datetime
+
+
+class CohortStatusChange(BaseModel):
+    cohort_id: str
+    status: Literal["active", "paused", "closed", "cancelled"]
+    ends_at: datetime | None = None
+
+
+class MembersPage(BaseModel):
+    cohort_id: str
+    after: str = ""
+    limit: int = SHARD_SIZE

@@ -1,0 +1,118 @@
+"""What a journey tells the world: timeline and read-model projections, partner and PM emails.
+
+Split from the interpreter (workflow.py) so that one reads as the playbook's control flow. These
+helpers only build activity inputs from the journey's state and call the activities.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.journey_inputs import JourneyContext, JourneyUpdate, PmNotice, StepNotice
+    from playbooks.model import Play, Step
+    from playbooks.plan import readiness
+    from workflows.journey.messages import JourneyInput, JourneyStatus, journey_id
+    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
+
+
+class OpenStep:
+    """The step a partner is working on now."""
+
+    def __init__(self, stage: str, play: Play, step: Step, natural_due: datetime):
+        self.stage, self.play, self.step, self.natural_due = stage, play, step, natural_due
+        self.reminders_sent = 0
+        self.submitting = False
+        self.done = False
+
+
+class JourneyEffects:
+    """The journey's state these helpers read; PartnerJourneyWorkflow sets it."""
+
+    _inp: JourneyInput | None
+    _ctx: JourneyContext | None
+    _stage: str
+    _status: JourneyStatus
+    _open: OpenStep | None
+    _completed: list[str]
+    _stage_ends: datetime
+    _ends_at: datetime
+
+    def _due(self, current: OpenStep) -> datetime:
+        return min(current.natural_due, self._stage_ends, self._ends_at)
+
+    def _jid(self) -> str:
+        assert self._inp
+        return journey_id(self._inp.cohort_id, self._inp.partner_id)
+
+    async def _notify(self, current: OpenStep, kind: str, n: int) -> None:
+        assert self._inp
+        notice = StepNotice(
+            journey_id=self._jid(),
+            cohort_id=self._inp.cohort_id,
+            partner_id=self._inp.partner_id,
+            stage=current.stage,
+            play_key=current.play.key,
+            step_key=current.step.key,
+            kind=kind,  # type: ignore[arg-type]
+            n=n,
+            due_at=self._due(current),
+            occurred_at=workflow.now(),
+            playbook=self._inp.playbook,
+        )
+        await workflow.execute_activity(
+            "notify_step", notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
+        )
+
+    async def _notify_pm(self, kind: str, reason: str) -> None:
+        assert self._inp
+        notice = PmNotice(
+            journey_id=self._jid(),
+            cohort_id=self._inp.cohort_id,
+            partner_id=self._inp.partner_id,
+            kind=kind,  # type: ignore[arg-type]
+            stage=self._stage,
+            step_key=self._open.step.key if self._open else None,
+            reason=reason,
+            occurred_at=workflow.now(),
+        )
+        await workflow.execute_activity(
+            "notify_pm", notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
+        )
+
+    async def _project(
+        self,
+        kind: str,
+        *,
+        step_key: str | None = None,
+        data: dict | None = None,
+        now_at: tuple[Play, Step] | None = None,
+        status: JourneyStatus | None = None,
+    ) -> None:
+        assert self._inp and self._ctx
+        current = self._open
+        if kind == "step_completed":
+            play_now, step_now = (now_at[0].key, now_at[1].key) if now_at else (None, None)
+        else:
+            play_now = current.play.key if current else None
+            step_now = current.step.key if current else None
+        update = JourneyUpdate(
+            journey_id=self._jid(),
+            cohort_id=self._inp.cohort_id,
+            partner_id=self._inp.partner_id,
+            kind=kind,  # type: ignore[arg-type]
+            stage=self._stage,
+            step_key=step_key,
+            status=status or self._status,
+            occurred_at=workflow.now(),
+            readiness_score=readiness(self._ctx.playbook, self._completed)[0],
+            current_step=step_now,
+            current_play=play_now,
+            data=data or {},
+            playbook_version=self._inp.playbook.version,
+        )
+        await workflow.execute_activity(
+            "project_journey", update, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
+        )

@@ -1,0 +1,91 @@
+"""PartnerJourneyWorkflow's id, input and carry, signals, update and query."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from playbooks.model import PlaybookRef
+
+JourneyStatus = Literal["active", "waiting", "overdue", "stalled", "held", "paused", "completed", "exited"]
+
+
+def journey_id(cohort_id: str, partner_id: str) -> str:
+    return f"journey/{cohort_id}/{partner_id}"
+
+
+class JourneyCarry(BaseModel):
+    """State carried across continue-as-new at a stage boundary."""
+
+    stage_index: int
+    completed: list[str] = Field(default_factory=list)
+    overdue: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+    paused: bool = False
+    last_progress_at: datetime | None = None
+    trust_score: int | None = None  # latest AE-feedback trust score the journey was told about
+    feedback_keys: list[str] = Field(default_factory=list)
+
+
+class JourneyInput(BaseModel):
+    version: int = 1
+    cohort_id: str
+    partner_id: str
+    playbook: PlaybookRef
+    window_ends_at: datetime
+    carry: JourneyCarry | None = None
+
+
+class GateDecision(BaseModel):
+    decision: Literal["advance", "extend", "exit"]
+    extend_days: int = Field(default=7, gt=0, le=90)
+    reason: str = ""
+
+
+class FeedbackNote(BaseModel):
+    """Signal to the partner's running journey(s): an AE answered; `key` dedupes redelivery."""
+
+    key: str
+    deal_id: str
+    ae_id: str
+    trust_score: int | None
+    contribution: str
+    invite_again: bool
+    occurred_at: datetime
+
+
+class StepSubmission(BaseModel):
+    step_key: str
+    answers: dict[str, Any]
+
+
+class NextStep(BaseModel):
+    step_key: str
+    title: str
+
+
+class StepReceipt(BaseModel):
+    step_key: str
+    completed_at: datetime
+    readiness_score: int
+    next_step: NextStep | None
+
+
+class OpenStepView(BaseModel):
+    step_key: str
+    stage: str
+    due_at: datetime
+    reminders_sent: int
+
+
+class JourneyProgress(BaseModel):
+    stage: str
+    status: JourneyStatus
+    open_step: OpenStepView | None
+    completed: list[str]
+    overdue: list[str]
+    readiness_score: int
+    trust_score: int | None = None
+    feedback_received: int = 0
