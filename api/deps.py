@@ -5,16 +5,31 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import BackgroundTasks, Depends, Form, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api.after_commit import AfterCommit
 from api.errors import AppError, Unauthorized
+from api.idempotency import Idempotency, check, fingerprint, operation
+from db.repositories.idempotency import Scope
+from domain.links import LinkSigner
+from mail import EmailSender
 from settings import Settings
 
 
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request owns the transaction: commit on success, roll back on any error."""
+def _after_commit(request: Request) -> AfterCommit:
+    """One queue per request, shared by every dependency and handler that asks for it."""
+    if not hasattr(request.state, "after_commit"):
+        request.state.after_commit = AfterCommit()
+    queue: AfterCommit = request.state.after_commit
+    return queue
+
+
+async def _session(request: Request, background: BackgroundTasks) -> AsyncIterator[AsyncSession]:
+    """The request owns the transaction: commit on success, roll back on any error; then the work queued
+    for after the commit runs. Function scope: all of it happens before the answer is sent, so a failed
+    commit or a failed workflow start reaches the client as an error."""
     async with request.app.state.sessions() as session:
         try:
             yield session
@@ -22,17 +37,28 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+    await _after_commit(request).flush(request.app.state.sessions, request.app.state.mailer, background)
 
 
 def _temporal(request: Request) -> Client:
     return request.app.state.temporal
 
 
-def _settings(request: Request) -> Settings:
+def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def signer_of(request: Request) -> LinkSigner:
+    """Also for helpers called back with only the request (a page's redirect after completing a step)."""
+    return request.app.state.signer
+
+
+def _mailer(request: Request) -> EmailSender:
+    return request.app.state.mailer
+
+
 def _pm_auth(request: Request) -> str:
+    """The caller's principal. Every PM API key acts for the one program team, so all are "pm"."""
     header = request.headers.get("authorization", "")
     key = (
         header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else request.headers.get("x-api-key", "")
@@ -60,8 +86,30 @@ def _column_mapping(
     return value
 
 
-SessionDep = Annotated[AsyncSession, Depends(_session)]
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+AfterCommitDep = Annotated[AfterCommit, Depends(_after_commit)]
 TemporalDep = Annotated[Client, Depends(_temporal)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+SignerDep = Annotated[LinkSigner, Depends(signer_of)]
+MailerDep = Annotated[EmailSender, Depends(_mailer)]
 PMAuth = Depends(_pm_auth)
+PrincipalDep = Annotated[str, Depends(_pm_auth)]
 ColumnMapping = Annotated[dict[str, str] | None, Depends(_column_mapping)]
+
+
+async def _idempotency(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    queue: AfterCommitDep,
+    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> Idempotency:
+    """A retried request is answered here, before its handler runs (see api/idempotency.py)."""
+    if key is None:
+        return Idempotency(session, queue, None)
+    scope = Scope(principal, operation(request), key, await fingerprint(request))
+    await check(session, scope)
+    return Idempotency(session, queue, scope)
+
+
+IdempotencyKey = Annotated[Idempotency, Depends(_idempotency)]

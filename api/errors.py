@@ -35,7 +35,20 @@ class Unauthorized(AppError):
     status_code = 401
 
 
+class Replayed(Exception):
+    """Not an error: a retried request (same Idempotency-Key, same request) answered with the kept answer
+    before its handler runs. An exception because only an exception lets a dependency answer."""
+
+    def __init__(self, status_code: int, body: dict[str, Any]):
+        super().__init__(status_code)
+        self.status_code, self.body = status_code, body
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(Replayed)
+    async def _replayed(_: Request, exc: Replayed) -> JSONResponse:
+        return JSONResponse(exc.body, status_code=exc.status_code, headers={"Idempotent-Replayed": "true"})
+
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
         return JSONResponse({"error": exc.message, "detail": exc.detail}, status_code=exc.status_code)

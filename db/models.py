@@ -186,6 +186,26 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class IdempotencyRecord(Base):
+    """The answer to a PM request sent with an Idempotency-Key, kept so a retry gets the same answer.
+
+    A key is scoped to the caller and the operation (method, route template and path parameters): the
+    same key on another operation is another request, never a replay of this one. The fingerprint
+    covers the whole request, so the key reused on this operation with a different body is refused.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("principal", "operation", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    principal: Mapped[str] = mapped_column(String(120))
+    operation: Mapped[str] = mapped_column(String(500))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class EmailEvent(Base):
     """One provider webhook event, stored once: the provider event id is unique, so redeliveries are no-ops."""
 

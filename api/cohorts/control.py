@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.after_commit import AfterCommit
 from api.cohorts import service
 from api.cohorts.schemas import PartnerIn
-from api.errors import AppError, Conflict, NotFound
+from api.errors import AppError, Conflict, NotFound, Unavailable
 from db.models import AuditLog, Cohort, CohortMember
 from db.repositories import cohorts as cohort_repo
 from db.repositories import playbooks as playbook_repo
@@ -54,17 +55,8 @@ async def _cohort(session: AsyncSession, cohort_id: str) -> Cohort:
     return cohort
 
 
-async def _replayed(session: AsyncSession, key: str | None) -> Accepted | None:
-    if key is None:
-        return None
-    row = await session.scalar(select(AuditLog).where(AuditLog.idempotency_key == key))
-    if row is None:
-        return None
-    return Accepted(cohort_id=row.cohort_id or "", action=row.action, key=key, detail=row.detail)
-
-
 async def _audit(session: AsyncSession, cohort_id: str, action: str, key: str, detail: dict[str, Any]) -> Accepted:
-    session.add(AuditLog(actor="pm", action=action, cohort_id=cohort_id, idempotency_key=key, detail=detail))
+    session.add(AuditLog(actor="pm", action=action, cohort_id=cohort_id, detail=detail))
     await session.flush()
     return Accepted(cohort_id=cohort_id, action=action, key=key, detail=detail)
 
@@ -75,14 +67,21 @@ async def _signal(client: Client, workflow_id: str, signal: Any, arg: Any) -> No
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise Conflict("the window or journey has already ended", {"workflow_id": workflow_id}) from exc
-        raise
+        raise Unavailable(
+            "the change is recorded but could not be sent to the running window; repeat the same request",
+            {"workflow_id": workflow_id, "reason": str(exc)},
+        ) from exc
 
 
 async def change_window(
-    session: AsyncSession, client: Client, cohort_id: str, action: Action, key: str | None, ends_at: datetime | None
+    session: AsyncSession,
+    queue: AfterCommit,
+    client: Client,
+    cohort_id: str,
+    action: Action,
+    key: str | None,
+    ends_at: datetime | None,
 ) -> Accepted:
-    if replay := await _replayed(session, key):
-        return replay
     cohort = await _cohort(session, cohort_id)
     key = key or str(uuid.uuid4())
     change = WindowChange(key=key)
@@ -101,16 +100,13 @@ async def change_window(
             "the program manager closed the window early" if action == "close" else "the window was cancelled"
         )
     accepted = await _audit(session, cohort_id, action, key, detail)
-    await session.commit()  # the audit row exists before the change is sent
-    await _signal(client, window_id(cohort_id), ActivationWindowWorkflow.change, change)
+    queue.run(partial(_signal, client, window_id(cohort_id), ActivationWindowWorkflow.change, change))
     return accepted
 
 
 async def add_partners(
-    session: AsyncSession, client: Client, cohort_id: str, body: AddPartners, key: str | None
+    session: AsyncSession, queue: AfterCommit, client: Client, cohort_id: str, body: AddPartners, key: str | None
 ) -> Accepted:
-    if replay := await _replayed(session, key):
-        return replay
     await _cohort(session, cohort_id)
     key = key or str(uuid.uuid4())
     added = []
@@ -124,38 +120,34 @@ async def add_partners(
             member.removed_at = None
             added.append(partner.id)
     accepted = await _audit(session, cohort_id, "add_partners", key, {"partner_ids": added})
-    await session.commit()
     if added:
-        await _signal(
-            client,
-            window_id(cohort_id),
-            ActivationWindowWorkflow.add_partners,
-            PartnersChange(key=key, partner_ids=added),
-        )
+        change = PartnersChange(key=key, partner_ids=added)
+        queue.run(partial(_signal, client, window_id(cohort_id), ActivationWindowWorkflow.add_partners, change))
     return accepted
 
 
 async def remove_partner(
-    session: AsyncSession, client: Client, cohort_id: str, partner_id: str, key: str | None
+    session: AsyncSession, queue: AfterCommit, client: Client, cohort_id: str, partner_id: str, key: str | None
 ) -> Accepted:
-    if replay := await _replayed(session, key):
-        return replay
     await _cohort(session, cohort_id)
     if not await cohort_repo.remove_member(session, cohort_id, partner_id, datetime.now(UTC)):
         raise NotFound(f"partner {partner_id} is not an active member of cohort {cohort_id}")
     key = key or str(uuid.uuid4())
     accepted = await _audit(session, cohort_id, "remove_partner", key, {"partner_id": partner_id})
-    await session.commit()
     change = PartnersChange(key=key, partner_ids=[partner_id])
-    await _signal(client, window_id(cohort_id), ActivationWindowWorkflow.remove_partners, change)
+    queue.run(partial(_signal, client, window_id(cohort_id), ActivationWindowWorkflow.remove_partners, change))
     return accepted
 
 
 async def decide_gate(
-    session: AsyncSession, client: Client, cohort_id: str, partner_id: str, decision: GateDecision, key: str | None
+    session: AsyncSession,
+    queue: AfterCommit,
+    client: Client,
+    cohort_id: str,
+    partner_id: str,
+    decision: GateDecision,
+    key: str | None,
 ) -> Accepted:
-    if replay := await _replayed(session, key):
-        return replay
     await _cohort(session, cohort_id)
     jid = journey_id(cohort_id, partner_id)
     journey = await session.get(service.Journey, jid)
@@ -167,15 +159,14 @@ async def decide_gate(
     accepted = await _audit(
         session, cohort_id, "gate_decision", key, {"partner_id": partner_id, **decision.model_dump()}
     )
-    await session.commit()
-    await _signal(client, jid, PartnerJourneyWorkflow.decide_gate, decision)
+    queue.run(partial(_signal, client, jid, PartnerJourneyWorkflow.decide_gate, decision))
     return accepted
 
 
-async def migrate(session: AsyncSession, client: Client, cohort_id: str, body: Migrate, key: str | None) -> Accepted:
+async def migrate(
+    session: AsyncSession, queue: AfterCommit, client: Client, cohort_id: str, body: Migrate, key: str | None
+) -> Accepted:
     """Move a running window to another version; each journey switches at its next stage boundary."""
-    if replay := await _replayed(session, key):
-        return replay
     cohort = await _cohort(session, cohort_id)
     if body.playbook_version == cohort.playbook_version:
         raise Conflict(f"cohort {cohort_id} already runs version {cohort.playbook_version}")
@@ -195,7 +186,6 @@ async def migrate(session: AsyncSession, client: Client, cohort_id: str, body: M
     detail = {"from": cohort.playbook_version, "to": target.version}
     accepted = await _audit(session, cohort_id, "migrate", key, detail)
     cohort.playbook_version = target.version  # partners added from now on start on it
-    await session.commit()
     change = WindowChange(key=key, playbook=playbook_repo.ref_of(target))
-    await _signal(client, window_id(cohort_id), ActivationWindowWorkflow.change, change)
+    queue.run(partial(_signal, client, window_id(cohort_id), ActivationWindowWorkflow.change, change))
     return accepted

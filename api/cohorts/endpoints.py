@@ -1,28 +1,25 @@
 from __future__ import annotations
 
-from typing import Annotated
+from functools import partial
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 
 from api.cohorts import control, service
 from api.cohorts.control import Accepted, AddPartners, Extend, Migrate
 from api.cohorts.schemas import CohortCreate, CohortOut, CohortProgress
-from api.deps import PMAuth, SessionDep, SettingsDep, TemporalDep
+from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
 from workflows.journey.messages import GateDecision
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"], dependencies=[PMAuth])
 
 
 @router.post("", status_code=201, response_model=CohortOut)
 async def create_cohort(
-    body: CohortCreate, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+    body: CohortCreate, session: SessionDep, queue: AfterCommitDep, temporal: TemporalDep, settings: SettingsDep
 ) -> CohortOut:
     """Create a cohort of partners on a published playbook and launch its activation window."""
     cohort = await service.create(session, body)
-    await session.commit()
-    await service.launch(temporal, settings.task_queue, cohort)
+    queue.run(partial(service.launch, temporal, settings.task_queue, cohort))
     return cohort
 
 
@@ -47,58 +44,78 @@ async def cohort_progress(cohort_id: str, session: SessionDep) -> CohortProgress
 
 @router.post("/{cohort_id}/extend", status_code=202, response_model=Accepted)
 async def extend_window(
-    cohort_id: str, body: Extend, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+    cohort_id: str, body: Extend, session: SessionDep, temporal: TemporalDep, queue: AfterCommitDep, key: IdempotencyKey
 ) -> Accepted:
     """Move the window's end (later or earlier); running journeys adopt it at once."""
-    return await control.change_window(session, temporal, cohort_id, "extend", key, body.ends_at)
+    return await key.answer(
+        await control.change_window(session, queue, temporal, cohort_id, "extend", key.key, body.ends_at), 202
+    )
 
 
 @router.post("/{cohort_id}/pause", status_code=202, response_model=Accepted)
 async def pause_window(
-    cohort_id: str, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+    cohort_id: str, session: SessionDep, temporal: TemporalDep, queue: AfterCommitDep, key: IdempotencyKey
 ) -> Accepted:
     """Stop all reminders and deadlines; partners can still complete steps."""
-    return await control.change_window(session, temporal, cohort_id, "pause", key, None)
+    return await key.answer(
+        await control.change_window(session, queue, temporal, cohort_id, "pause", key.key, None), 202
+    )
 
 
 @router.post("/{cohort_id}/resume", status_code=202, response_model=Accepted)
 async def resume_window(
-    cohort_id: str, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+    cohort_id: str, session: SessionDep, temporal: TemporalDep, queue: AfterCommitDep, key: IdempotencyKey
 ) -> Accepted:
     """Resume; due dates move by the length of the pause, and a reminder that fell due is sent once."""
-    return await control.change_window(session, temporal, cohort_id, "resume", key, None)
+    return await key.answer(
+        await control.change_window(session, queue, temporal, cohort_id, "resume", key.key, None), 202
+    )
 
 
 @router.post("/{cohort_id}/close", status_code=202, response_model=Accepted)
 async def close_window(
-    cohort_id: str, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+    cohort_id: str, session: SessionDep, temporal: TemporalDep, queue: AfterCommitDep, key: IdempotencyKey
 ) -> Accepted:
     """End the window early: every running journey exits with that reason."""
-    return await control.change_window(session, temporal, cohort_id, "close", key, None)
+    return await key.answer(
+        await control.change_window(session, queue, temporal, cohort_id, "close", key.key, None), 202
+    )
 
 
 @router.post("/{cohort_id}/cancel", status_code=202, response_model=Accepted)
 async def cancel_window(
-    cohort_id: str, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+    cohort_id: str, session: SessionDep, temporal: TemporalDep, queue: AfterCommitDep, key: IdempotencyKey
 ) -> Accepted:
     """Cancel the window (for a window launched by mistake)."""
-    return await control.change_window(session, temporal, cohort_id, "cancel", key, None)
+    return await key.answer(
+        await control.change_window(session, queue, temporal, cohort_id, "cancel", key.key, None), 202
+    )
 
 
 @router.post("/{cohort_id}/partners", status_code=202, response_model=Accepted)
 async def add_partners(
-    cohort_id: str, body: AddPartners, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+    cohort_id: str,
+    body: AddPartners,
+    session: SessionDep,
+    temporal: TemporalDep,
+    queue: AfterCommitDep,
+    key: IdempotencyKey,
 ) -> Accepted:
     """Add partners mid-window; each starts the playbook from the beginning."""
-    return await control.add_partners(session, temporal, cohort_id, body, key)
+    return await key.answer(await control.add_partners(session, queue, temporal, cohort_id, body, key.key), 202)
 
 
 @router.delete("/{cohort_id}/partners/{partner_id}", status_code=202, response_model=Accepted)
 async def remove_partner(
-    cohort_id: str, partner_id: str, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+    cohort_id: str,
+    partner_id: str,
+    session: SessionDep,
+    temporal: TemporalDep,
+    queue: AfterCommitDep,
+    key: IdempotencyKey,
 ) -> Accepted:
     """Remove a partner; its journey exits and no more emails are sent."""
-    return await control.remove_partner(session, temporal, cohort_id, partner_id, key)
+    return await key.answer(await control.remove_partner(session, queue, temporal, cohort_id, partner_id, key.key), 202)
 
 
 @router.post("/{cohort_id}/partners/{partner_id}/gate-decision", status_code=202, response_model=Accepted)
@@ -108,15 +125,23 @@ async def gate_decision(
     body: GateDecision,
     session: SessionDep,
     temporal: TemporalDep,
-    key: IdempotencyKey = None,
+    queue: AfterCommitDep,
+    key: IdempotencyKey,
 ) -> Accepted:
     """Decide for a partner held at a stage gate: advance anyway, extend the stage, or exit."""
-    return await control.decide_gate(session, temporal, cohort_id, partner_id, body, key)
+    return await key.answer(
+        await control.decide_gate(session, queue, temporal, cohort_id, partner_id, body, key.key), 202
+    )
 
 
 @router.post("/{cohort_id}/migrate", status_code=202, response_model=Accepted)
 async def migrate_playbook(
-    cohort_id: str, body: Migrate, session: SessionDep, temporal: TemporalDep, key: IdempotencyKey = None
+    cohort_id: str,
+    body: Migrate,
+    session: SessionDep,
+    temporal: TemporalDep,
+    queue: AfterCommitDep,
+    key: IdempotencyKey,
 ) -> Accepted:
     """Move the window to another published version; each partner switches at its next stage boundary."""
-    return await control.migrate(session, temporal, cohort_id, body, key)
+    return await key.answer(await control.migrate(session, queue, temporal, cohort_id, body, key.key), 202)

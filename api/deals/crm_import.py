@@ -237,11 +237,8 @@ async def run(
     program_ref: str,
     fmt: str,
     mapping: dict[str, str] | None,
-    key: str | None,
 ) -> tuple[ImportResult, list[Deal]]:
     """Import the file; returns the answer and the closed deals whose AEs should be asked for feedback."""
-    if key and (done := await session.scalar(select(AuditLog).where(AuditLog.idempotency_key == key))):
-        return ImportResult.model_validate(done.detail["result"]), []
     program = await program_of(session, program_ref)
     digest = hashlib.sha256()
     first = stream.readline()
@@ -290,7 +287,6 @@ async def run(
         AuditLog(
             actor="pm",
             action="deals_imported",
-            idempotency_key=key,
             detail={
                 "file": filename,
                 "sha256": digest.hexdigest(),

@@ -1,27 +1,22 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from api.deals import crm_import, service
 from api.deals.schemas import DealIn, DealList, DealOut, DealPatch, ImportResult, ResolveConflict
-from api.deps import ColumnMapping, PMAuth, SessionDep, SettingsDep, TemporalDep
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+from api.deps import AfterCommitDep, ColumnMapping, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
 
 router = APIRouter(prefix="/api/v1/deals", tags=["deals"], dependencies=[PMAuth])
 
 
 @router.post("", status_code=201, response_model=DealOut)
-async def register_deal(body: DealIn, session: SessionDep, response: Response, key: IdempotencyKey = None) -> DealOut:
-    """Register a co-sell deal for a partner. The same partner on the same account (or the same
-    Idempotency-Key) answers 200 with the deal already registered; another partner's active deal on
-    the account flags both for you to resolve."""
-    deal, created = await service.register(session, body, key)
-    if not created:
-        response.status_code = 200
-    return await service.out(session, deal)
+async def register_deal(body: DealIn, session: SessionDep, response: Response, key: IdempotencyKey) -> DealOut:
+    """Register a co-sell deal for a partner. The same partner on the same account answers 200 with the
+    deal already registered (a retry with the same Idempotency-Key gets the first answer); another
+    partner's active deal on the account flags both for you to resolve."""
+    deal, created = await service.register(session, body, key.key)
+    response.status_code = 201 if created else 200
+    return await key.answer(await service.out(session, deal), response.status_code)
 
 
 @router.get("", response_model=DealList)
@@ -39,20 +34,20 @@ async def list_deals(
 @router.post("/import", response_model=ImportResult)
 async def import_deals(
     session: SessionDep,
+    queue: AfterCommitDep,
+    key: IdempotencyKey,
     temporal: TemporalDep,
     settings: SettingsDep,
     mapping: ColumnMapping,
     file: UploadFile = File(description="Salesforce or HubSpot opportunity export (CSV, UTF-8)"),
     program: str = Form(description="Program id or name the co-sell deals belong to"),
     export_format: str = Form("auto", alias="format", pattern="^(auto|salesforce|hubspot)$"),
-    key: IdempotencyKey = None,
 ) -> ImportResult:
     """Create and update co-sell deals from a CRM export: the whole file or nothing. Any bad row
     answers 422 with every problem by line and column; importing the same file again changes nothing."""
-    result, closed = await crm_import.run(session, file.file, file.filename or "", program, export_format, mapping, key)
-    await session.commit()
-    started = await service.ask_for_feedback(temporal, settings, closed)
-    return result.model_copy(update={"feedback_requested": len(started)})
+    result, closed = await crm_import.run(session, file.file, file.filename or "", program, export_format, mapping)
+    asked = await service.ask_for_feedback(queue, temporal, settings, closed)
+    return await key.answer(result.model_copy(update={"feedback_requested": len(asked)}), 200)
 
 
 @router.get("/{deal_id}", response_model=DealOut)
@@ -68,14 +63,15 @@ async def change_deal(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    key: IdempotencyKey = None,
+    queue: AfterCommitDep,
+    key: IdempotencyKey,
 ) -> DealOut:
     """Move the stage, correct amount, close date or AE, or state the partner's contribution.
     Closing won or lost asks the deal's AE for feedback (repeating the close repairs a missed request)."""
-    deal = await service.change(session, deal_id, body, key)
-    await session.commit()
-    started = await service.ask_for_feedback(temporal, settings, [deal])
-    return await service.out(session, deal, deal.id in started if deal.ae_id and deal.closed_at else None)
+    deal = await service.change(session, deal_id, body, key.key)
+    asked = await service.ask_for_feedback(queue, temporal, settings, [deal])
+    out = await service.out(session, deal, deal.id in asked if deal.ae_id and deal.closed_at else None)
+    return await key.answer(out, 200)
 
 
 @router.post("/{deal_id}/resolve-conflict", response_model=DealOut)

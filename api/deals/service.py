@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from api.after_commit import AfterCommit
 from api.deals.schemas import AttributionOut, DealIn, DealOut, DealPatch, ResolveConflict
 from api.errors import AppError, Conflict, NotFound, Unavailable
-from api.feedback.start import request_feedback
+from api.feedback.start import already_requested, request_feedback
 from db.models import AuditLog, Cohort, Deal, Partner, Program
 from db.repositories import deals as repo
 from db.repositories import partners, programs
@@ -149,9 +150,7 @@ def _illegal(exc: IllegalMove, deal: Deal) -> Conflict:
 
 
 async def change(session: AsyncSession, deal_id: str, body: DealPatch, key: str | None) -> Deal:
-    """Apply the PM's changes (each audited); closing is completed by `ask_for_feedback` after commit."""
-    if key and await session.scalar(select(AuditLog.id).where(AuditLog.idempotency_key == key)):
-        return await deal_of(session, deal_id)
+    """Apply the PM's changes (each audited); closing is completed by `ask_for_feedback`."""
     deal = await deal_of(session, deal_id)
     now = datetime.now(UTC)
     changes: dict[str, list[Any]] = {}
@@ -190,7 +189,6 @@ async def change(session: AsyncSession, deal_id: str, body: DealPatch, key: str 
                 actor="pm",
                 action="deal_updated",
                 cohort_id=deal.cohort_id,
-                idempotency_key=key,
                 detail={"deal_id": deal.id, "changes": changes, "reason": body.reason},
             )
         )
@@ -246,23 +244,35 @@ async def resolve(session: AsyncSession, deal_id: str, body: ResolveConflict) ->
     return deal
 
 
-async def ask_for_feedback(client: Client, settings: Settings, deals: list[Deal]) -> list[str]:
-    """After commit: every closed deal with an AE gets its feedback request. Asking again is a no-op in
-    Temporal (the workflow id is the deal and AE), so a retried call repairs a crash between commit and
-    start. Returns the ids of deals for which a request was started now."""
-    started = []
+async def ask_for_feedback(queue: AfterCommit, client: Client, settings: Settings, deals: list[Deal]) -> list[str]:
+    """Every closed deal with an AE gets its feedback request, started once the deals are committed.
+    Asking again is a no-op in Temporal (the workflow id is the deal and AE), so a repeated request
+    repairs a start that failed. Returns the ids of deals whose AE this call asks."""
+    asked = []
     for deal in deals:
         if deal.stage not in CLOSED or deal.ae_id is None:
             continue
         try:
-            if await request_feedback(client, settings, deal.id, deal.ae_id, deal.partner_id):
-                started.append(deal.id)
+            if await already_requested(client, deal.id, deal.ae_id):
+                continue
         except RPCError as exc:
             raise Unavailable(
-                "the deal is saved but the AE feedback request could not be started; repeat the same request",
+                "Temporal could not be asked about the AE feedback request, so nothing was saved; repeat the request",
                 {"deal_id": deal.id, "reason": str(exc)},
             ) from exc
-    return started
+        queue.run(partial(_start_feedback, client, settings, deal.id, deal.ae_id, deal.partner_id))
+        asked.append(deal.id)
+    return asked
+
+
+async def _start_feedback(client: Client, settings: Settings, deal_id: str, ae_id: str, partner_id: str) -> None:
+    try:
+        await request_feedback(client, settings, deal_id, ae_id, partner_id)
+    except RPCError as exc:
+        raise Unavailable(
+            "the deal is saved but the AE feedback request could not be started; repeat the same request",
+            {"deal_id": deal_id, "reason": str(exc)},
+        ) from exc
 
 
 async def listing(

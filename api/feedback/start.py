@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from settings import Settings
 from workflows.ae_feedback.messages import FeedbackInput, feedback_workflow_id
@@ -25,4 +26,16 @@ async def request_feedback(client: Client, settings: Settings, deal_id: str, ae_
         )
     except WorkflowAlreadyStartedError:
         return False
+    return True
+
+
+async def already_requested(client: Client, deal_id: str, ae_id: str) -> bool:
+    """Whether the (deal, AE) request exists, asked before the transaction commits so the answer can say
+    whether this call asks the AE; the start itself waits for the commit."""
+    try:
+        await client.get_workflow_handle(feedback_workflow_id(deal_id, ae_id)).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
     return True

@@ -60,5 +60,5 @@ async def change_program(program_id: str, change: ProgramChange, session: Sessio
     session.add(
         AuditLog(actor="pm", action="program_changed", detail={"program_id": program_id, "from": before, "to": values})
     )
-    await session.commit()
+    await session.flush()
     return program

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.deps import AfterCommitDep, MailerDep, SessionDep
 from api.webhooks import service
 from api.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
-from db.session import transaction
-from mail import deliver_all
 from observability.metrics import count_webhook_events
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -22,7 +21,9 @@ def _refuse(status: int, error: str) -> JSONResponse:
 
 
 @router.post("/sendgrid", summary="SendGrid Event Webhook (signed)")
-async def sendgrid_events(request: Request, background: BackgroundTasks) -> JSONResponse:
+async def sendgrid_events(
+    request: Request, session: SessionDep, queue: AfterCommitDep, mailer: MailerDep
+) -> JSONResponse:
     """Verify the ECDSA signature over the raw body and a fresh timestamp, store each event once,
     then apply it. Answers 2xx only once the events are committed, so SendGrid retries otherwise."""
     verifier: WebhookVerifier | None = request.app.state.webhook_verifier
@@ -41,10 +42,7 @@ async def sendgrid_events(request: Request, background: BackgroundTasks) -> JSON
         return _refuse(400, "body is not JSON")
     if not isinstance(events, list):
         return _refuse(400, "expected a JSON array of events")
-    sessions, mailer = request.app.state.sessions, request.app.state.mailer
-    async with transaction(sessions) as session:
-        result = await service.apply_batch(session, events, mailer.name)
+    result = await service.apply_batch(session, events, mailer.name)
     count_webhook_events(result.received, result.new, result.ignored)
-    if result.alerts:
-        background.add_task(deliver_all, sessions, mailer, result.alerts)
+    queue.deliver(result.alerts or [])
     return JSONResponse({"received": result.received, "new": result.new, "ignored": result.ignored})
