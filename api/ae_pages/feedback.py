@@ -10,22 +10,18 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import SessionDep, SettingsDep, SignerDep, TemporalDep, signer_of
 from api.feedback import service
 from api.feedback.service import CONTRIBUTION_LABELS, FeedbackPage
 from api.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page
 from api.partner_pages import csrf
 from api.partner_pages.rate_limit import rate_limited
-from domain.links import DONE_MAX_AGE, FeedbackClaims, LinkExpired, LinkInvalid, LinkSigner
+from domain.links import DONE_MAX_AGE, FeedbackClaims, LinkExpired, LinkInvalid
 from domain.trust import COMMENT_MAX
 
 PATH = "/ae/feedback"
 router = APIRouter(prefix=PATH, tags=["AE pages"], include_in_schema=False, dependencies=[Depends(rate_limited)])
 DONE_COOKIE = "cosell_feedback_done"
-
-
-def _signer(request: Request) -> LinkSigner:
-    return request.app.state.signer
 
 
 def _closed(request: Request, page: FeedbackPage) -> HTMLResponse:
@@ -57,7 +53,7 @@ def _form(
 async def _page(request: Request, session: Any, token: str) -> FeedbackPage | HTMLResponse:
     """The page the token names, or the answer to give instead (404 for anything we can't vouch for)."""
     try:
-        claims = _signer(request).verify_feedback(token)
+        claims = signer_of(request).verify_feedback(token)
     except LinkExpired as exc:
         # A correctly signed but old link: the form is past its expiry too; say so truthfully.
         page = await service.load(session, exc.claims) if isinstance(exc.claims, FeedbackClaims) else None
@@ -69,9 +65,9 @@ async def _page(request: Request, session: Any, token: str) -> FeedbackPage | HT
 
 
 @router.get("/done", response_class=HTMLResponse)
-async def done(request: Request, session: SessionDep) -> HTMLResponse:
+async def done(request: Request, session: SessionDep, signer: SignerDep) -> HTMLResponse:
     try:
-        claims = _signer(request).verify_feedback_done(request.cookies.get(DONE_COOKIE, ""))
+        claims = signer.verify_feedback_done(request.cookies.get(DONE_COOKIE, ""))
     except (LinkInvalid, LinkExpired):
         claims = None
     page = await service.load(session, claims) if claims is not None else None
@@ -99,10 +95,10 @@ async def show(token: str, request: Request, session: SessionDep) -> HTMLRespons
 
 @router.post("/{token}", response_class=HTMLResponse)
 async def submit(
-    token: str, request: Request, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+    token: str, request: Request, session: SessionDep, temporal: TemporalDep, settings: SettingsDep, signer: SignerDep
 ) -> Response:
     form = await request.form()
-    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
+    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), signer, settings.public_base_url):
         return forbidden(request)
     page = await _page(request, session, token)
     if isinstance(page, HTMLResponse):
@@ -121,5 +117,5 @@ async def submit(
         return _closed(request, page)
     if outcome.kind == "busy":
         return busy(request, "Your feedback was not saved yet. Please press back and send it again in a minute.")
-    done = _signer(request).sign_feedback_done(claims)
+    done = signer.sign_feedback_done(claims)
     return redirect_with_done_cookie(request, f"{PATH}/done", DONE_COOKIE, done, PATH, DONE_MAX_AGE)

@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import SessionDep, SettingsDep, SignerDep, TemporalDep, signer_of
 from api.pages import busy, forbidden, message, not_found, redirect_with_done_cookie, render_page
 from api.partner_pages import csrf
 from api.partner_pages.rate_limit import rate_limited
 from api.updates import submit_update
 from db.views.intros import IntroView, intro_view
-from domain.links import DONE_MAX_AGE, IntroClaims, LinkExpired, LinkInvalid, LinkSigner
+from domain.links import DONE_MAX_AGE, IntroClaims, LinkExpired, LinkInvalid
 from workflows.intro_batch.messages import IntroAnswer
 from workflows.intro_batch.workflow import IntroBatchWorkflow
 
@@ -29,10 +29,6 @@ router = APIRouter(prefix=PATH, tags=["AE pages"], include_in_schema=False, depe
 DONE_COOKIE = "cosell_intro_done"
 ANSWERS = {"accept": "Accept", "not_now": "Not now", "decline": "Decline"}
 NOTE_MAX = 2000
-
-
-def _signer(request: Request) -> LinkSigner:
-    return request.app.state.signer
 
 
 def _already(request: Request, view: IntroView, status: int = 200) -> HTMLResponse:
@@ -54,7 +50,7 @@ async def _view(
 ) -> IntroView | HTMLResponse:
     """The request the token names, for the AE it names; one 404 for anything we can't vouch for."""
     try:
-        claims = _signer(request).verify_intro(token)
+        claims = signer_of(request).verify_intro(token)
     except LinkExpired as exc:
         if not allow_expired or not isinstance(exc.claims, IntroClaims):
             return not_found(request)
@@ -90,9 +86,9 @@ def _form(
 
 
 @router.get("/done", response_class=HTMLResponse)
-async def done(request: Request, session: SessionDep) -> HTMLResponse:
+async def done(request: Request, session: SessionDep, signer: SignerDep) -> HTMLResponse:
     try:
-        claims = _signer(request).verify_intro_done(request.cookies.get(DONE_COOKIE, ""))
+        claims = signer.verify_intro_done(request.cookies.get(DONE_COOKIE, ""))
     except (LinkInvalid, LinkExpired):
         claims = None
     view = await intro_view(session, claims.request_id) if claims is not None else None
@@ -134,10 +130,10 @@ def parse(form: dict[str, str]) -> tuple[IntroAnswer | None, dict[str, str], dic
 
 @router.post("/{token}", response_class=HTMLResponse)
 async def submit(
-    token: str, request: Request, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+    token: str, request: Request, session: SessionDep, temporal: TemporalDep, settings: SettingsDep, signer: SignerDep
 ) -> Response:
     form = await request.form()
-    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
+    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), signer, settings.public_base_url):
         return forbidden(request)
     view = await _view(request, session, token, allow_expired=True)
     if isinstance(view, HTMLResponse):
@@ -150,7 +146,7 @@ async def submit(
     answer = answer.model_copy(update={"request_id": view.request.id})
     outcome = await _answer(temporal, view, answer, values["submission_id"] or str(uuid.uuid4()))
     if outcome == "done":
-        done = _signer(request).sign_intro_done(IntroClaims(request_id=view.request.id, ae_id=view.ae.id))
+        done = signer.sign_intro_done(IntroClaims(request_id=view.request.id, ae_id=view.ae.id))
         return redirect_with_done_cookie(request, f"{PATH}/done", DONE_COOKIE, done, PATH, DONE_MAX_AGE)
     if outcome == "busy":
         return busy(request, "Your answer was not saved yet. Please press back and send it again in a minute.")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from api.deps import SessionDep
+from api.deps import SessionDep, settings_of, signer_of
 from api.errors import NotFound
 from api.pages import render_page
 from db.repositories import outbox
@@ -31,7 +31,7 @@ class InboxMessage(BaseModel):
 
 
 def _message(request: Request, row: outbox.EmailOutbox) -> InboxMessage:
-    settings = request.app.state.settings
+    settings = settings_of(request)
     return InboxMessage(
         id=row.id,
         to=f"{row.to_name} <{row.to_email}>",
@@ -40,7 +40,7 @@ def _message(request: Request, row: outbox.EmailOutbox) -> InboxMessage:
         status=row.status,
         created_at=row.created_at.isoformat(),
         links=LINK.findall(row.text),
-        unsubscribe=unsubscribe_url(request.app.state.signer, settings.public_base_url, row.id)
+        unsubscribe=unsubscribe_url(signer_of(request), settings.public_base_url, row.id)
         if row.kind == REMINDER_KIND
         else None,
     )

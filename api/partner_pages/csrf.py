@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.deps import signer_of
 from api.pages import render_page
 from domain.links import LinkSigner
 
@@ -39,7 +40,7 @@ def set_cookie(response: Response, request: Request, value: str, path: str = "/p
 
 def render_form(request: Request, name: str, status: int, path: str = "/p", **context: Any) -> HTMLResponse:
     """A page with a form: the template gets the CSRF value as `csrf`, the response sets the cookie."""
-    value = token_for(request, request.app.state.signer)
+    value = token_for(request, signer_of(request))
     response = render_page(request, name, status, csrf=value, **context)
     set_cookie(response, request, value, path)
     return response

@@ -6,26 +6,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import AfterCommitDep, MailerDep, SessionDep, SettingsDep, SignerDep, TemporalDep, signer_of
 from api.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page
 from api.partner_pages import account_upload, csrf, service
 from api.partner_pages.kind_pages import page_of
 from api.partner_pages.rate_limit import RateLimited, rate_limited
-from db.session import transaction
 from domain.links import DONE_MAX_AGE, LinkExpired, LinkInvalid, LinkSigner, StepClaims, UnsubscribeClaims
-from mail import deliver_all
 from playbooks.kinds import clean_answers, kind_of
 
 router = APIRouter(prefix="/p", tags=["partner pages"], include_in_schema=False, dependencies=[Depends(rate_limited)])
 DONE_COOKIE = "cosell_done"
-
-
-def _signer(request: Request) -> LinkSigner:
-    return request.app.state.signer
 
 
 def _expired(request: Request, token: str) -> HTMLResponse:
@@ -74,10 +68,10 @@ def _answers(form: FormData, page: service.StepPage) -> dict[str, Any]:
 
 
 @router.get("/done", response_class=HTMLResponse)
-async def done(request: Request, session: SessionDep) -> Response:
+async def done(request: Request, session: SessionDep, signer: SignerDep) -> Response:
     """The token-free confirmation: what was completed, what comes next and by when."""
     try:
-        claims = _signer(request).verify_done(request.cookies.get(DONE_COOKIE, ""))
+        claims = signer.verify_done(request.cookies.get(DONE_COOKIE, ""))
     except (LinkInvalid, LinkExpired):
         return render_page(
             request,
@@ -98,31 +92,30 @@ async def done(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
-async def unsubscribe_page(token: str, request: Request, session: SessionDep) -> HTMLResponse:
-    page = await _unsubscribe_target(request, session, token)
+async def unsubscribe_page(token: str, request: Request, session: SessionDep, signer: SignerDep) -> HTMLResponse:
+    page = await _unsubscribe_target(signer, session, token)
     if page is None:
         return not_found(request)
     return render_page(request, "unsubscribe.html", 200, page=page, done=False)
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
-async def unsubscribe(token: str, request: Request, background: BackgroundTasks) -> HTMLResponse:
+async def unsubscribe(
+    token: str, request: Request, session: SessionDep, signer: SignerDep, queue: AfterCommitDep, mailer: MailerDep
+) -> HTMLResponse:
     """RFC 8058 one-click: mailbox providers POST here without cookies, so no CSRF token is asked for;
     the signed token is the authority, and the worst a replay can do is stop reminders."""
-    sessions = request.app.state.sessions
-    async with transaction(sessions) as session:
-        page = await _unsubscribe_target(request, session, token)
-        if page is None:
-            return not_found(request)
-        alert = await service.unsubscribe(session, page, request.app.state.mailer.name)
-    if alert:
-        background.add_task(deliver_all, sessions, request.app.state.mailer, [alert])
+    page = await _unsubscribe_target(signer, session, token)
+    if page is None:
+        return not_found(request)
+    if alert := await service.unsubscribe(session, page, mailer.name):
+        queue.deliver([alert])
     return render_page(request, "unsubscribe.html", 200, page=page, done=True)
 
 
-async def _unsubscribe_target(request: Request, session: Any, token: str) -> service.UnsubscribePage | None:
+async def _unsubscribe_target(signer: LinkSigner, session: Any, token: str) -> service.UnsubscribePage | None:
     try:
-        claims = _signer(request).verify_unsubscribe(token)
+        claims = signer.verify_unsubscribe(token)
     except LinkExpired as exc:
         # An old unsubscribe link is still honoured: refusing it would only make people report spam.
         if not isinstance(exc.claims, UnsubscribeClaims):
@@ -134,9 +127,9 @@ async def _unsubscribe_target(request: Request, session: Any, token: str) -> ser
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-async def show_step(token: str, request: Request, session: SessionDep) -> Response:
+async def show_step(token: str, request: Request, session: SessionDep, signer: SignerDep) -> Response:
     try:
-        claims = _signer(request).verify_step(token)
+        claims = signer.verify_step(token)
     except LinkExpired as exc:
         return await _expired_or_state(request, session, token, exc)
     except LinkInvalid:
@@ -165,7 +158,7 @@ async def _expired_or_state(request: Request, session: Any, token: str, exc: Lin
 
 @router.post("/{token}", response_class=HTMLResponse)
 async def submit_step(
-    token: str, request: Request, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+    token: str, request: Request, session: SessionDep, temporal: TemporalDep, settings: SettingsDep, signer: SignerDep
 ) -> Response:
     if int(request.headers.get("content-length") or 0) > account_upload.MAX_REQUEST_BYTES:
         return render_page(
@@ -178,10 +171,10 @@ async def submit_step(
         )
     # Larger parts than the default: a checked account list travels back in the confirm form.
     form = await request.form(max_part_size=account_upload.MAX_FORM_PART_BYTES)
-    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
+    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), signer, settings.public_base_url):
         return forbidden(request)
     try:
-        claims = _signer(request).verify_step(token)
+        claims = signer.verify_step(token)
     except LinkExpired as exc:
         return await _expired_or_state(request, session, token, exc)
     except LinkInvalid:
@@ -214,18 +207,26 @@ async def submit_step(
 
 
 def _redirect_to_done(request: Request, claims: StepClaims, receipt: Any) -> Response:
-    done = _signer(request).sign_done(service.done_claims(claims, receipt))
+    done = signer_of(request).sign_done(service.done_claims(claims, receipt))
     return redirect_with_done_cookie(request, "/p/done", DONE_COOKIE, done, "/p", DONE_MAX_AGE)
 
 
 @router.post("/{token}/fresh-link", response_class=HTMLResponse)
-async def fresh_link(token: str, request: Request, background: BackgroundTasks, settings: SettingsDep) -> Response:
+async def fresh_link(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    queue: AfterCommitDep,
+    settings: SettingsDep,
+    signer: SignerDep,
+    mailer: MailerDep,
+) -> Response:
     """An expired link asks for a new one: it goes to the contact the step's emails went to, once a day."""
     form = await request.form()
-    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), _signer(request), settings.public_base_url):
+    if not csrf.verify(request, str(form.get(csrf.CSRF_FIELD, "")), signer, settings.public_base_url):
         return forbidden(request)
     try:
-        _signer(request).verify_step(token)
+        signer.verify_step(token)
         return RedirectResponse(f"/p/{token}", status_code=303)  # still valid: nothing to resend
     except LinkExpired as exc:
         expired_claims = exc.claims
@@ -233,16 +234,12 @@ async def fresh_link(token: str, request: Request, background: BackgroundTasks, 
         return not_found(request)
     if not isinstance(expired_claims, StepClaims):
         return not_found(request)
-    sessions, mailer = request.app.state.sessions, request.app.state.mailer
-    async with transaction(sessions) as session:
-        page = await service.load(session, expired_claims)
-        if page is None:
-            return not_found(request)
-        if page.state != "open":
-            return _state_page(request, page)
-        sent = await service.fresh_link(
-            session, page, expired_claims, _signer(request), settings.public_base_url, mailer.name
-        )
+    page = await service.load(session, expired_claims)
+    if page is None:
+        return not_found(request)
+    if page.state != "open":
+        return _state_page(request, page)
+    sent = await service.fresh_link(session, page, expired_claims, signer, settings.public_base_url, mailer.name)
     if sent is None:
         return render_page(
             request,
@@ -252,7 +249,7 @@ async def fresh_link(token: str, request: Request, background: BackgroundTasks, 
             message="Please reply to the email you received and your program manager will send one.",
         )
     if not sent.already_sent_today:
-        background.add_task(deliver_all, sessions, mailer, [sent.outbox_id])
+        queue.deliver([sent.outbox_id])
     return render_page(request, "fresh_sent.html", 200, already=sent.already_sent_today)
 
 

@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from temporalio.client import Client
 
+from api.deps import signer_of
 from api.pages import busy, render_page
 from api.partner_pages import account_upload, csrf, service
 from api.partner_pages.kind_pages import Redirect
 from db.models import IntroRequest
 from db.repositories import intros, journeys
-from domain.links import LinkSigner, StepClaims
+from domain.links import StepClaims
 from playbooks.kinds import ae_intro_request as kind
 from playbooks.model import StepKind
 
@@ -33,7 +34,7 @@ INTRO_STATUS = {
 
 async def _upload_link(request: Request, session: AsyncSession, page: service.StepPage) -> str | None:
     """Where a partner without overlap can upload its list: the journey's own upload step, if it has one."""
-    signer: LinkSigner = request.app.state.signer
+    signer = signer_of(request)
     for _, _, step in page.playbook.iter_steps():
         if step.kind == StepKind.account_upload and await journeys.get_step(session, page.journey.id, step.key):
             return "/p/" + signer.sign_step(StepClaims(journey_id=page.journey.id, step_key=step.key))
