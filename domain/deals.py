@@ -10,6 +10,7 @@ and rejected deals are final: a deal that comes back is a new registration.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from domain.accounts import name_key, normalize_domain
@@ -110,3 +111,8 @@ def current_attribution(said: list[tuple[str, str]]) -> tuple[str, str] | None:
         if best is None or PRECEDENCE.index(SaidBy(said_by)) <= PRECEDENCE.index(SaidBy(best[0])):
             best = (said_by, attribution)
     return best
+
+
+def whole(amount: Decimal | None) -> int | None:
+    """Amounts are stored in whole currency units, half up (125000.50 -> 125001)."""
+    return None if amount is None else int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))

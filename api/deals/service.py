@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 
@@ -18,12 +17,8 @@ from api.feedback.start import already_requested, request_feedback
 from db.models import AuditLog, Cohort, Deal, Partner, Program
 from db.repositories import deals as repo
 from db.repositories import partners, programs
-from domain.deals import CLOSED, IllegalMove, SaidBy, Stage
+from domain.deals import CLOSED, IllegalMove, SaidBy, Stage, whole
 from settings import Settings
-
-
-def whole(amount: Decimal | None) -> int | None:
-    return None if amount is None else int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 async def program_of(session: AsyncSession, ref: str) -> Program:
