@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 from workflows.ae_feedback.messages import FeedbackAnswers
 
+FeedbackEmailKind = Literal["request", "reminder"]
+
 
 class FeedbackOpen(BaseModel):
     deal_id: str
@@ -33,7 +35,7 @@ class FeedbackEmail(BaseModel):
 
     deal_id: str
     ae_id: str
-    kind: Literal["request", "reminder"]
+    kind: FeedbackEmailKind
     n: int
     expires_at: datetime
     occurred_at: datetime

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from workflows.intro_batch.messages import IntroAnswerKind
 
+IntroMailKind = Literal["digest", "reminder", "escalation", "answered"]
 INTRO_ANSWER_STATUS: dict[str, str] = {"accept": "accepted", "decline": "declined", "not_now": "not_now"}
 
 
@@ -35,7 +36,7 @@ class IntroMail(BaseModel):
 
     ae_id: str
     day: str
-    kind: Literal["digest", "reminder", "escalation", "answered"]
+    kind: IntroMailKind
     n: int
     request_ids: list[str]
     occurred_at: datetime

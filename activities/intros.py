@@ -28,7 +28,6 @@ from domain.links import IntroClaims
 from domain.schedule import zone
 from mail import Email
 from workflows.intro_batch.messages import IntroAnswerReceipt, IntroBatchAdd, IntroBatchInput, intro_batch_id
-from workflows.intro_batch.workflow import IntroBatchWorkflow
 
 # The digest goes out in the afternoon of the AE's working day, so the morning's requests are in it
 # and it lands while the AE is still at work. AEs carry no time zone yet: UTC.
@@ -110,6 +109,9 @@ class IntroActivities(ActivityFamily):
     async def _join_batch(self, inp: IntroBatchInput, request_ids: list[str]) -> None:
         """Signal-with-start the AE's batch; a batch of that day that already finished (everything answered)
         cannot be reopened, so the requests move to the AE's next digest day instead."""
+        # Imported here: the batch workflow imports this module for its typed activity references.
+        from workflows.intro_batch.workflow import IntroBatchWorkflow
+
         client = activity.client()
         for _ in range(14):
             try:
@@ -119,7 +121,7 @@ class IntroActivities(ActivityFamily):
                     id=intro_batch_id(inp.ae_id, inp.day),
                     task_queue=activity.info().task_queue,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                    start_signal="add_requests",
+                    start_signal=IntroBatchWorkflow.add_requests.__name__,  # the signal is named after its handler
                     start_signal_args=[IntroBatchAdd(request_ids=request_ids)],
                 )
             except WorkflowAlreadyStartedError:

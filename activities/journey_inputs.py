@@ -11,6 +11,23 @@ from playbooks.model import Playbook, PlaybookRef
 from workflows.journey.messages import JourneyStatus
 from workflows.shard.messages import SHARD_SIZE
 
+StepNoticeKind = Literal["invite", "reminder"]
+PmNoticeKind = Literal["escalated", "gate_held"]
+CohortStatus = Literal["active", "paused", "closed", "cancelled"]
+JourneyEventKind = Literal[
+    "stage_entered",
+    "step_completed",
+    "step_overdue",
+    "step_skipped",
+    "gate_passed",
+    "gate_held",
+    "gate_decided",
+    "journey_paused",
+    "journey_resumed",
+    "journey_completed",
+    "journey_exited",
+]
+
 
 class PartnerProfile(BaseModel):
     id: str
@@ -41,7 +58,7 @@ class StepNotice(BaseModel):
     stage: str
     play_key: str
     step_key: str
-    kind: Literal["invite", "reminder"]
+    kind: StepNoticeKind
     n: int
     due_at: datetime
     occurred_at: datetime
@@ -54,19 +71,7 @@ class JourneyUpdate(BaseModel):
     journey_id: str
     cohort_id: str
     partner_id: str
-    kind: Literal[
-        "stage_entered",
-        "step_completed",
-        "step_overdue",
-        "step_skipped",
-        "gate_passed",
-        "gate_held",
-        "gate_decided",
-        "journey_paused",
-        "journey_resumed",
-        "journey_completed",
-        "journey_exited",
-    ]
+    kind: JourneyEventKind
     stage: str
     step_key: str | None = None
     status: JourneyStatus
@@ -84,7 +89,7 @@ class PmNotice(BaseModel):
     journey_id: str
     cohort_id: str
     partner_id: str
-    kind: Literal["escalated", "gate_held"]
+    kind: PmNoticeKind
     stage: str
     step_key: str | None = None
     reason: str
@@ -93,7 +98,7 @@ class PmNotice(BaseModel):
 
 class CohortStatusChange(BaseModel):
     cohort_id: str
-    status: Literal["active", "paused", "closed", "cancelled"]
+    status: CohortStatus
     ends_at: datetime | None = None
 
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+FeedbackStatus = Literal["waiting", "answered", "expired", "not_asked"]
+
 
 def feedback_workflow_id(deal_id: str, ae_id: str) -> str:
     return f"feedback/{deal_id}/{ae_id}"
@@ -44,7 +46,7 @@ class FeedbackReceipt(BaseModel):
 
 
 class FeedbackState(BaseModel):
-    status: Literal["waiting", "answered", "expired", "not_asked"]
+    status: FeedbackStatus
     reason: str = ""
     expires_at: datetime | None = None
     reminders_sent: list[datetime] = Field(default_factory=list)

@@ -17,11 +17,26 @@ from temporalio.exceptions import ApplicationError, FailureError
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
-    from activities.feedback_inputs import FeedbackClose, FeedbackEmail, FeedbackOpen, FeedbackPlan, FeedbackRecord
+    from activities.feedback import FeedbackActivities
+    from activities.feedback_inputs import (
+        FeedbackClose,
+        FeedbackEmail,
+        FeedbackEmailKind,
+        FeedbackOpen,
+        FeedbackPlan,
+        FeedbackRecord,
+    )
     from domain.schedule import add_business_days, next_allowed
     from domain.trust import feedback_errors
-    from workflows.ae_feedback.messages import FeedbackAnswers, FeedbackInput, FeedbackReceipt, FeedbackState
+    from workflows.ae_feedback.messages import (
+        FeedbackAnswers,
+        FeedbackInput,
+        FeedbackReceipt,
+        FeedbackState,
+        FeedbackStatus,
+    )
     from workflows.journey.messages import FeedbackNote
+    from workflows.journey.workflow import PartnerJourneyWorkflow
     from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
 
 # An AE's working day: reminders never land at night or on a weekend in their zone.
@@ -43,8 +58,8 @@ class AeFeedbackWorkflow:
     @workflow.run
     async def run(self, inp: FeedbackInput) -> FeedbackState:
         self._inp = inp
-        plan: FeedbackPlan = await workflow.execute_activity(
-            "open_feedback",
+        plan: FeedbackPlan = await workflow.execute_activity_method(
+            FeedbackActivities.open_feedback,
             FeedbackOpen(
                 deal_id=inp.deal_id,
                 ae_id=inp.ae_id,
@@ -52,7 +67,6 @@ class AeFeedbackWorkflow:
                 program_id=inp.program_id,
                 requested_at=workflow.now(),
             ),
-            result_type=FeedbackPlan,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_WRITE,
         )
@@ -70,8 +84,8 @@ class AeFeedbackWorkflow:
         await until_or(lambda: False, plan.expires_at, SUMMARY)
         self._closed = True  # from here the validator refuses; answers in flight still finish
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await workflow.execute_activity(
-            "close_feedback",
+        await workflow.execute_activity_method(
+            FeedbackActivities.close_feedback,
             FeedbackClose(deal_id=inp.deal_id, ae_id=inp.ae_id, closed_at=workflow.now()),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_WRITE,
@@ -88,14 +102,14 @@ class AeFeedbackWorkflow:
         )
         return [t for t in times if t < plan.expires_at]
 
-    async def _email(self, kind: str, n: int) -> None:
+    async def _email(self, kind: FeedbackEmailKind, n: int) -> None:
         assert self._inp and self._expires_at
-        await workflow.execute_activity(
-            "email_feedback_request",
+        await workflow.execute_activity_method(
+            FeedbackActivities.email_feedback_request,
             FeedbackEmail(
                 deal_id=self._inp.deal_id,
                 ae_id=self._inp.ae_id,
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 n=n,
                 expires_at=self._expires_at,
                 occurred_at=workflow.now(),
@@ -111,8 +125,8 @@ class AeFeedbackWorkflow:
         assert self._inp
         async with self._lock:
             self._revisions += 1
-            receipt: FeedbackReceipt = await workflow.execute_activity(
-                "record_feedback",
+            receipt: FeedbackReceipt = await workflow.execute_activity_method(
+                FeedbackActivities.record_feedback,
                 FeedbackRecord(
                     deal_id=self._inp.deal_id,
                     ae_id=self._inp.ae_id,
@@ -121,7 +135,6 @@ class AeFeedbackWorkflow:
                     revision=self._revisions,
                     submitted_at=workflow.now(),
                 ),
-                result_type=FeedbackReceipt,
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_WRITE,
             )
@@ -137,7 +150,9 @@ class AeFeedbackWorkflow:
         for journey in receipt.running_journeys:
             # The read model may lag a journey that just ended: its answer is recorded regardless.
             with contextlib.suppress(FailureError):
-                await workflow.get_external_workflow_handle(journey).signal("ae_feedback_received", note)
+                await workflow.get_external_workflow_handle(journey).signal(
+                    PartnerJourneyWorkflow.ae_feedback_received, note
+                )
         return receipt
 
     @submit.validator
@@ -154,6 +169,7 @@ class AeFeedbackWorkflow:
 
     @workflow.query
     def state(self) -> FeedbackState:
+        status: FeedbackStatus
         if self._expires_at is None:
             status = "not_asked" if self._closed else "waiting"
         elif self._revisions:
@@ -161,7 +177,7 @@ class AeFeedbackWorkflow:
         else:
             status = "expired" if self._closed else "waiting"
         return FeedbackState(
-            status=status,  # type: ignore[arg-type]
+            status=status,
             reason=self._reason,
             expires_at=self._expires_at,
             reminders_sent=list(self._reminders),

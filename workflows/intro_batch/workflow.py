@@ -16,7 +16,8 @@ from temporalio.exceptions import ApplicationError
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
-    from activities.intro_inputs import IntroMail, RecordIntroAnswer
+    from activities.intro_inputs import IntroMail, IntroMailKind, RecordIntroAnswer
+    from activities.intros import IntroActivities
     from domain.schedule import reminder_at
     from workflows.intro_batch.messages import IntroAnswer, IntroAnswerReceipt, IntroBatchAdd, IntroBatchInput
     from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
@@ -53,8 +54,8 @@ class IntroBatchWorkflow:
         assert self._inp
         self._answering.add(answer.request_id)
         try:
-            receipt: IntroAnswerReceipt = await workflow.execute_activity(
-                "record_intro_answer",
+            receipt: IntroAnswerReceipt = await workflow.execute_activity_method(
+                IntroActivities.record_intro_answer,
                 RecordIntroAnswer(
                     ae_id=self._inp.ae_id,
                     request_id=answer.request_id,
@@ -62,7 +63,6 @@ class IntroBatchWorkflow:
                     note=answer.note,
                     answered_at=workflow.now(),
                 ),
-                result_type=IntroAnswerReceipt,
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_WRITE,
             )
@@ -144,16 +144,16 @@ class IntroBatchWorkflow:
             await self._mail("answered", 0, [request_id])
             self._to_notify.pop(0)
 
-    async def _mail(self, kind: str, n: int, request_ids: list[str]) -> None:
+    async def _mail(self, kind: IntroMailKind, n: int, request_ids: list[str]) -> None:
         assert self._inp
         mail = IntroMail(
             ae_id=self._inp.ae_id,
             day=self._inp.day,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             n=n,
             request_ids=request_ids,
             occurred_at=workflow.now(),
         )
-        await workflow.execute_activity(
-            "send_intro_mail", mail, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
+        await workflow.execute_activity_method(
+            IntroActivities.send_intro_mail, mail, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
         )

@@ -11,7 +11,16 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.journey_inputs import JourneyContext, JourneyUpdate, PmNotice, StepNotice
+    from activities.journey_inputs import (
+        JourneyContext,
+        JourneyEventKind,
+        JourneyUpdate,
+        PmNotice,
+        PmNoticeKind,
+        StepNotice,
+        StepNoticeKind,
+    )
+    from activities.journeys import JourneyActivities
     from playbooks.model import Play, Step
     from playbooks.plan import readiness
     from workflows.journey.messages import JourneyInput, JourneyStatus, journey_id
@@ -47,7 +56,7 @@ class JourneyEffects:
         assert self._inp
         return journey_id(self._inp.cohort_id, self._inp.partner_id)
 
-    async def _notify(self, current: OpenStep, kind: str, n: int) -> None:
+    async def _notify(self, current: OpenStep, kind: StepNoticeKind, n: int) -> None:
         assert self._inp
         notice = StepNotice(
             journey_id=self._jid(),
@@ -56,35 +65,35 @@ class JourneyEffects:
             stage=current.stage,
             play_key=current.play.key,
             step_key=current.step.key,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             n=n,
             due_at=self._due(current),
             occurred_at=workflow.now(),
             playbook=self._inp.playbook,
         )
-        await workflow.execute_activity(
-            "notify_step", notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
+        await workflow.execute_activity_method(
+            JourneyActivities.notify_step, notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
         )
 
-    async def _notify_pm(self, kind: str, reason: str) -> None:
+    async def _notify_pm(self, kind: PmNoticeKind, reason: str) -> None:
         assert self._inp
         notice = PmNotice(
             journey_id=self._jid(),
             cohort_id=self._inp.cohort_id,
             partner_id=self._inp.partner_id,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             stage=self._stage,
             step_key=self._open.step.key if self._open else None,
             reason=reason,
             occurred_at=workflow.now(),
         )
-        await workflow.execute_activity(
-            "notify_pm", notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
+        await workflow.execute_activity_method(
+            JourneyActivities.notify_pm, notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
         )
 
     async def _project(
         self,
-        kind: str,
+        kind: JourneyEventKind,
         *,
         step_key: str | None = None,
         data: dict | None = None,
@@ -102,7 +111,7 @@ class JourneyEffects:
             journey_id=self._jid(),
             cohort_id=self._inp.cohort_id,
             partner_id=self._inp.partner_id,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             stage=self._stage,
             step_key=step_key,
             status=status or self._status,
@@ -113,6 +122,6 @@ class JourneyEffects:
             data=data or {},
             playbook_version=self._inp.playbook.version,
         )
-        await workflow.execute_activity(
-            "project_journey", update, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
+        await workflow.execute_activity_method(
+            JourneyActivities.project_journey, update, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
         )

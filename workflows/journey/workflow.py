@@ -15,9 +15,12 @@ from workflows.journey.effects import JourneyEffects, OpenStep
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
+    from activities.feedback import FeedbackActivities
     from activities.feedback_inputs import TrustProjection
     from activities.intro_inputs import RequestIntros
-    from activities.journey_inputs import JourneyContext, LoadContext
+    from activities.intros import IntroActivities
+    from activities.journey_inputs import JourneyContext, JourneyEventKind, LoadContext
+    from activities.journeys import JourneyActivities
     from domain.schedule import reminder_at
     from playbooks.forms import clean_answers
     from playbooks.model import Play, Playbook, PlaybookRef, Stage, Step
@@ -99,8 +102,8 @@ class PartnerJourneyWorkflow(JourneyEffects):
             feedback_received=len(self._feedback_keys),
             occurred_at=workflow.now(),
         )
-        await workflow.execute_activity(
-            "project_trust", change, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
+        await workflow.execute_activity_method(
+            FeedbackActivities.project_trust, change, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
         )
 
     @workflow.update
@@ -122,8 +125,8 @@ class PartnerJourneyWorkflow(JourneyEffects):
         )
         if current.step.kind == "ae_intro_request" and self._inp and workflow.patched("intro-requests"):
             # Inside the update, so the partner's confirmation means the requests exist.
-            await workflow.execute_activity(
-                "request_intros",
+            await workflow.execute_activity_method(
+                IntroActivities.request_intros,
                 RequestIntros(
                     journey_id=self._jid(),
                     cohort_id=self._inp.cohort_id,
@@ -193,10 +196,9 @@ class PartnerJourneyWorkflow(JourneyEffects):
         # A signal can be handled before run starts: its score is the newest one.
         self._trust = self._trust if self._feedback_keys else carry.trust_score
         self._feedback_keys = [*carry.feedback_keys, *self._feedback_keys]
-        self._ctx = await workflow.execute_activity(
-            "load_journey_context",
+        self._ctx = await workflow.execute_activity_method(
+            JourneyActivities.load_journey_context,
             LoadContext(cohort_id=inp.cohort_id, partner_id=inp.partner_id, playbook=inp.playbook),
-            result_type=JourneyContext,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_WRITE,
         )
@@ -359,7 +361,7 @@ class PartnerJourneyWorkflow(JourneyEffects):
             self._stage_ends = min(workflow.now() + timedelta(days=decision.extend_days), self._ends_at)
         return decision.decision
 
-    async def _finish(self, status: JourneyStatus, kind: str, data: dict) -> JourneyProgress:
+    async def _finish(self, status: JourneyStatus, kind: JourneyEventKind, data: dict) -> JourneyProgress:
         self._status = status
         self._open = None
         await self._project(kind, data=data)

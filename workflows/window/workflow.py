@@ -15,7 +15,8 @@ from temporalio.workflow import ParentClosePolicy
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
-    from activities.journey_inputs import CohortStatusChange, MembersPage
+    from activities.journey_inputs import CohortStatus, CohortStatusChange, MembersPage
+    from activities.journeys import JourneyActivities
     from workflows.journey.messages import journey_id
     from workflows.journey.workflow import PartnerJourneyWorkflow
     from workflows.policies import DB_TIMEOUT, DB_WRITE
@@ -132,10 +133,9 @@ class ActivationWindowWorkflow:
 
     async def _members(self, after: str) -> list[str]:
         assert self._inp
-        return await workflow.execute_activity(
-            "list_cohort_members",
+        return await workflow.execute_activity_method(
+            JourneyActivities.list_cohort_members,
             MembersPage(cohort_id=self._inp.cohort_id, after=after),
-            result_type=list[str],
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_WRITE,
         )
@@ -158,11 +158,11 @@ class ActivationWindowWorkflow:
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
 
-    async def _set_status(self, status: str) -> None:
+    async def _set_status(self, status: CohortStatus) -> None:
         assert self._inp
-        await workflow.execute_activity(
-            "set_cohort_status",
-            CohortStatusChange(cohort_id=self._inp.cohort_id, status=status, ends_at=self._inp.ends_at),  # type: ignore[arg-type]
+        await workflow.execute_activity_method(
+            JourneyActivities.set_cohort_status,
+            CohortStatusChange(cohort_id=self._inp.cohort_id, status=status, ends_at=self._inp.ends_at),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_WRITE,
         )
