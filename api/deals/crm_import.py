@@ -79,21 +79,7 @@ async def run(
             {"file": filename, "problems": [p.as_dict() for p in problems]},
             status_code=422,
         )
-    counts = {"created": 0, "adopted": 0, "updated": 0, "unchanged": 0}
-    ids, closed = [], []
-    now = datetime.now(UTC)
-    await repo.lock_program(session, program.id)
-    cohorts: dict[str, str | None] = {}  # partner -> the window its new deals belong to
-    for row, partner, existing, ae_id in plan:
-        if existing is None and partner.id not in cohorts:
-            cohorts[partner.id] = await repo.window_cohort(session, program.id, partner.id, now)
-        deal, outcome = await _apply(
-            session, program.id, fmt, row, partner, existing, ae_id, now, cohorts.get(partner.id)
-        )
-        counts[outcome] += 1
-        ids.append(deal.id)
-        if deal.stage in CLOSED:
-            closed.append(deal)
+    counts, ids, closed = await _write(session, program.id, fmt, plan)
     result = ImportResult(
         format=fmt,
         rows=len(plan) + len(skipped),
@@ -120,6 +106,29 @@ async def run(
 
 
 Plan = list[tuple[Row, Partner, Deal | None, str | None]]
+
+
+async def _write(
+    session: AsyncSession, program_id: str, fmt: str, plan: Plan
+) -> tuple[dict[str, int], list[str], list[Deal]]:
+    """Every checked row written: (counts by outcome, deal ids in file order, the closed deals)."""
+    counts = {"created": 0, "adopted": 0, "updated": 0, "unchanged": 0}
+    ids, closed = [], []
+    now = datetime.now(UTC)
+    await repo.lock_program(session, program_id)
+    cohorts: dict[str, str | None] = {}  # partner -> the window its new deals belong to
+    for row, partner, existing, ae_id in plan:
+        if existing is None and partner.id not in cohorts:
+            cohorts[partner.id] = await repo.window_cohort(session, program_id, partner.id, now)
+        if existing is None:
+            deal, outcome = await _create(session, program_id, fmt, row, partner, ae_id, now, cohorts.get(partner.id))
+        else:
+            deal, outcome = await _update(session, fmt, row, existing, ae_id, now)
+        counts[outcome] += 1
+        ids.append(deal.id)
+        if deal.stage in CLOSED:
+            closed.append(deal)
+    return counts, ids, closed
 
 
 async def _check(
@@ -206,47 +215,50 @@ def _close_moment(row: Row, now: datetime) -> datetime:
     return datetime.combine(row.close_date, time(), UTC) if row.close_date and row.close_date <= now.date() else now
 
 
-async def _apply(
+async def _create(
     session: AsyncSession,
     program_id: str,
     fmt: str,
     row: Row,
     partner: Partner,
-    existing: Deal | None,
     ae_id: str | None,
     now: datetime,
     cohort_id: str | None,
 ) -> tuple[Deal, str]:
+    registered = await repo.register(
+        session,
+        repo.Registration(
+            program_id=program_id,
+            partner_id=partner.id,
+            account_name=row.account_name,
+            account_domain=row.account_domain,
+            vendor_crm_id=row.account_crm_id,
+            partner_role=(row.role or Role.influenced).value,
+            source="crm",
+            actor=f"{fmt} import",
+            at=now,
+            amount=row.amount,
+            currency=row.currency,
+            expected_close=row.close_date,
+            crm_id=row.crm_id,
+            ae_id=ae_id,
+            stage=row.stage,
+            attribution_said_by=SaidBy.crm.value,
+            dedupe_by_account=False,
+            locked=True,
+            cohort_id=cohort_id,
+            detail={"crm_id": row.crm_id, "line": row.line},
+        ),
+    )
+    if row.stage in CLOSED:
+        registered.deal.closed_at = _close_moment(row, now)
+    return registered.deal, "created"
+
+
+async def _update(
+    session: AsyncSession, fmt: str, row: Row, existing: Deal, ae_id: str | None, now: datetime
+) -> tuple[Deal, str]:
     actor = f"{fmt} import"
-    if existing is None:
-        registered = await repo.register(
-            session,
-            repo.Registration(
-                program_id=program_id,
-                partner_id=partner.id,
-                account_name=row.account_name,
-                account_domain=row.account_domain,
-                vendor_crm_id=row.account_crm_id,
-                partner_role=(row.role or Role.influenced).value,
-                source="crm",
-                actor=actor,
-                at=now,
-                amount=row.amount,
-                currency=row.currency,
-                expected_close=row.close_date,
-                crm_id=row.crm_id,
-                ae_id=ae_id,
-                stage=row.stage,
-                attribution_said_by=SaidBy.crm.value,
-                dedupe_by_account=False,
-                locked=True,
-                cohort_id=cohort_id,
-                detail={"crm_id": row.crm_id, "line": row.line},
-            ),
-        )
-        if row.stage in CLOSED:
-            registered.deal.closed_at = _close_moment(row, now)
-        return registered.deal, "created"
     outcome = "adopted" if existing.crm_id is None else "updated"
     before = (existing.stage, existing.amount, existing.currency, existing.expected_close, existing.ae_id)
     existing.crm_id = row.crm_id
