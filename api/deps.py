@@ -13,6 +13,7 @@ from api.after_commit import AfterCommit
 from api.errors import AppError, Unauthorized
 from api.idempotency import Idempotency, check, fingerprint, operation
 from db.repositories.idempotency import Scope
+from db.session import SessionFactory
 from domain.links import LinkSigner
 from mail import EmailSender
 from settings import Settings
@@ -38,6 +39,11 @@ async def _session(request: Request, background: BackgroundTasks) -> AsyncIterat
             await session.rollback()
             raise
     await _after_commit(request).flush(request.app.state.sessions, request.app.state.mailer, background)
+
+
+def _sessions(request: Request) -> SessionFactory:
+    """For work that outlives the request (a preview run) and opens its own transactions."""
+    return request.app.state.sessions
 
 
 def _temporal(request: Request) -> Client:
@@ -87,6 +93,7 @@ def _column_mapping(
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+SessionFactoryDep = Annotated[SessionFactory, Depends(_sessions)]
 AfterCommitDep = Annotated[AfterCommit, Depends(_after_commit)]
 TemporalDep = Annotated[Client, Depends(_temporal)]
 SettingsDep = Annotated[Settings, Depends(settings_of)]

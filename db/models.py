@@ -206,6 +206,21 @@ class IdempotencyRecord(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PreviewRun(Base):
+    """A playbook dry run started from the API: pending until the background run stores its report."""
+
+    __tablename__ = "preview_runs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    playbook_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    partners: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
 class EmailEvent(Base):
     """One provider webhook event, stored once: the provider event id is unique, so redeliveries are no-ops."""
 

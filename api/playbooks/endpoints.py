@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from api.deps import PMAuth, SessionDep
+from api.deps import AfterCommitDep, PMAuth, SessionDep, SessionFactoryDep
 from api.errors import NotFound
+from api.playbooks import preview_runs
+from api.playbooks.preview_runs import PreviewRunOut
 from db.repositories import playbooks as repo
 from playbooks.model import MAX_VERSION
 
@@ -59,50 +62,26 @@ async def get_playbook(
     return {**_summary(row), "content": row.content}
 
 
-class PreviewDay(BaseModel):
-    day: int
-    counts: dict[str, int]
-
-
-class PreviewOutcome(BaseModel):
-    partner: str
-    status: str
-    stage: str
-    readiness: int
-
-
-class PreviewOut(BaseModel):
-    playbook: str
-    version: int
-    partners: int
-    days: list[PreviewDay]
-    outcomes: list[PreviewOutcome]
-    pm_emails: int
-    max_history_events_per_run: int
-    seconds: float
-
-
-@router.post("/{playbook_id}/preview", response_model=PreviewOut)
+@router.post("/{playbook_id}/preview", status_code=202, response_model=PreviewRunOut)
 async def preview_playbook(
     playbook_id: str,
+    response: Response,
     session: SessionDep,
+    sessions: SessionFactoryDep,
+    queue: AfterCommitDep,
     version: int | None = None,
     partners: Annotated[int, Query(ge=1, le=30)] = 6,
-) -> PreviewOut:
-    """Dry-run a whole window of this playbook on simulated time with prompt, late and silent partners."""
-    from preview import run_preview  # starts a time-skipping server: only loaded when asked for
+) -> PreviewRunOut:
+    """Start a dry run of a whole window of this playbook on simulated time with prompt, late and silent
+    partners. Answers 202 with where to read it: GET the `href` until `status` is done or failed."""
+    run = await preview_runs.create(session, playbook_id, version, partners)
+    queue.run(partial(preview_runs.start, sessions, run.id))
+    answer = preview_runs.out(run)
+    response.headers["Location"] = answer.href
+    return answer
 
-    row = await repo.get(session, playbook_id, version)
-    if row is None:
-        raise NotFound(f"playbook {playbook_id!r} not found", {"playbook_id": playbook_id, "version": version})
-    report = await run_preview(repo.to_model(row), partners)
-    return PreviewOut(
-        playbook=row.playbook_id,
-        version=row.version,
-        partners=partners,
-        days=[PreviewDay(day=d, counts=dict(report.days[d])) for d in sorted(report.days)],
-        outcomes=[PreviewOutcome(partner=n, status=s, stage=st, readiness=r) for n, s, st, r in report.outcomes],
-        pm_emails=report.pm_emails,
-        max_history_events_per_run=max(report.run_events.values(), default=0),
-        seconds=round(report.seconds, 2),
-    )
+
+@router.get("/previews/{run_id}", response_model=PreviewRunOut)
+async def preview_run(run_id: str, session: SessionDep) -> PreviewRunOut:
+    """A dry run started by POST .../preview: pending, done with the report, or failed with the reason."""
+    return preview_runs.out(await preview_runs.get(session, run_id))

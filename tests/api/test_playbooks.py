@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from db.session import SessionFactory
@@ -41,16 +45,32 @@ class TestPlaybooksApi:
 
 
 class TestPreviewApi:
-    async def test_preview_endpoint_runs_a_simulated_window(
+    async def test_preview_runs_in_the_background_and_its_report_is_fetched_when_done(
         self, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
     ) -> None:
         async with api_client(settings_for(sqlite_sessions), dev_env.client) as api:
-            response = await api.post("/api/v1/playbooks/quickstart-14d/preview?partners=3", timeout=120)
-            assert response.status_code == 200, response.text
-            body = response.json()
-            statuses = {o["partner"].split(" (")[1].split(",")[0]: o["status"] for o in body["outcomes"]}
+            started = await api.post("/api/v1/playbooks/quickstart-14d/preview?partners=3")
+            assert started.status_code == 202, started.text
+            assert started.json()["status"] == "pending" and started.headers["location"] == started.json()["href"]
+            body = await finished(api, started.json()["href"])
+            assert body["status"] == "done", body
+            report = body["result"]
+            statuses = {o["partner"].split(" (")[1].split(",")[0]: o["status"] for o in report["outcomes"]}
             assert statuses["prompt"] == "completed" and statuses["silent"] == "exited"
-            assert body["days"][0]["day"] == 0 and body["days"][0]["counts"]["invites"] >= 3
-            assert 0 < body["max_history_events_per_run"] < 4096
+            assert report["days"][0]["day"] == 0 and report["days"][0]["counts"]["invites"] >= 3
+            assert 0 < report["max_history_events_per_run"] < 4096
             assert (await api.post("/api/v1/playbooks/nope/preview")).status_code == 404
             assert (await api.post("/api/v1/playbooks/quickstart-14d/preview?partners=0")).status_code == 422
+            assert (await api.get("/api/v1/playbooks/previews/nope")).status_code == 404
+
+
+async def finished(api: httpx.AsyncClient, href: str) -> dict[str, Any]:
+    """The run takes seconds on a quiet machine; the deadline is for a loaded one."""
+    deadline = asyncio.get_running_loop().time() + 300
+    body: dict[str, Any] = {}
+    while asyncio.get_running_loop().time() < deadline:
+        body = (await api.get(href)).json()
+        if body["status"] != "pending":
+            return body
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the preview run was still pending after 300 s: {body}")
