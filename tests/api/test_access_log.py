@@ -16,6 +16,7 @@ from db.session import SessionFactory
 from domain.links import StepClaims, UnsubscribeClaims
 from observability.logs import redact
 from tests.factories import settings_for
+from tests.waiting import eventually
 from worker import make_signer
 
 pytestmark = pytest.mark.e2e
@@ -47,8 +48,12 @@ async def test_uvicorn_access_log_carries_no_link_token(
     # uvicorn's own default logging config, access log on: exactly what `cosell api` runs.
     server = uvicorn.Server(uvicorn.Config(create_app(settings, dev_env.client), port=port, log_level="info"))
     task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.02)
+
+    async def listening() -> bool:  # uvicorn exposes a flag, not an event
+        assert not task.done(), task  # it stopped: the port, the app or the config is wrong
+        return server.started
+
+    await eventually(listening, what="uvicorn listening", interval=0.02)
     capture = Capture()
     logging.getLogger("uvicorn.access").addHandler(capture)
     try:

@@ -3,7 +3,6 @@ upload -> preview with row problems -> confirm -> the overlap, and only the over
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from domain.links import StepClaims
 from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
 from tests.intro_data import EXPECTED_OVERLAP, HUBSPOT_PARTNER_EXPORT, Crm, seed_crm
+from tests.waiting import eventually
 from tests.workflows.helpers import partner_ids, running_worker, start_journey, steps
 from worker import make_signer
 from workflows.journey.messages import journey_id
@@ -46,11 +46,10 @@ def hidden(html: str) -> dict[str, str]:
 
 
 async def invited(sessions: SessionFactory, jid: str, step: str) -> None:
-    for _ in range(200):
-        if step in await steps(sessions, jid):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{step} was never invited")
+    async def seen() -> bool:
+        return step in await steps(sessions, jid)
+
+    await eventually(seen, what=f"{step} invited on {jid}")
 
 
 @pytest_asyncio.fixture

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import asyncio
-
 from temporalio.testing import WorkflowEnvironment
 
 from db.session import SessionFactory
 from tests.api.helpers import api_client
 from tests.factories import cohort_body, partner, settings_for
+from tests.waiting import eventually
 from tests.workflows.helpers import running_worker
 
 
@@ -22,12 +21,13 @@ class TestCreateCohort:
             cohort = created.json()
             assert cohort["partners"] == 2 and cohort["playbook"]["id"] == "quickstart-14d"
             assert cohort["window_workflow_id"] == f"window/{cohort['id']}"
-            progress = {}
-            for _ in range(100):
+
+            async def both_waiting() -> dict:
                 progress = (await api.get(f"/api/v1/cohorts/{cohort['id']}/progress")).json()
-                if progress["by_status"].get("waiting") == 2:
-                    break
-                await asyncio.sleep(0.1)
+                assert progress["by_status"].get("waiting") == 2, progress["by_status"]
+                return progress
+
+            progress = await eventually(both_waiting, what="both partners invited to their first step")
             assert [p["current_step"] for p in progress["partners"]] == ["icp", "icp"]
             assert progress["by_stage"] == {"awareness": 2}
             icp = next(s for s in progress["steps"] if s["step_key"] == "icp")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 from collections.abc import AsyncIterator
@@ -22,6 +21,7 @@ from tests.api.helpers import api_client
 from tests.api.test_account_upload_page import hidden, invited
 from tests.factories import create_cohort, partner, settings_for
 from tests.intro_data import Crm, overlap, seed_crm
+from tests.waiting import eventually
 from tests.workflows.helpers import partner_ids, running_worker, start_journey, steps
 from worker import make_signer
 from workflows.intro_batch.workflow import IntroBatchWorkflow
@@ -77,11 +77,7 @@ async def rows(sessions: SessionFactory, model: type, *where: object) -> list:  
 
 
 async def until(fetch):  # type: ignore[no-untyped-def]
-    for _ in range(200):
-        if result := await fetch():
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting")
+    return await eventually(fetch, what="the email to be queued")
 
 
 async def requested(intro: Intro, *accounts: str) -> httpx.Response:

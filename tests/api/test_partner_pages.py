@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -22,6 +21,7 @@ from domain.links import LinkSigner, StepClaims, UnsubscribeClaims
 from settings import Settings
 from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
+from tests.waiting import eventually
 from tests.workflows.helpers import events, partner_ids, running_worker, start_journey, steps
 from worker import make_signer
 from workflows.journey.messages import journey_id
@@ -42,13 +42,13 @@ class Journeys:
 
 
 async def invites(sessions: SessionFactory, count: int) -> list[EmailOutbox]:
-    for _ in range(200):
+    async def arrived() -> list[EmailOutbox]:
         async with transaction(sessions) as session:
             rows = list(await session.scalars(select(EmailOutbox).where(EmailOutbox.kind == "step_invite")))
-        if len(rows) >= count:
-            return rows
-        await asyncio.sleep(0.02)
-    raise AssertionError("invites never arrived")
+        assert len(rows) >= count, [r.to_email for r in rows]
+        return rows
+
+    return await eventually(arrived, what=f"{count} step invites queued")
 
 
 @pytest_asyncio.fixture

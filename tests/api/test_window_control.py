@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import asyncio
-
+import httpx
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
@@ -9,6 +8,7 @@ from db.models import AuditLog
 from db.session import SessionFactory, transaction
 from tests.api.helpers import api_client
 from tests.factories import cohort_body, partner, settings_for
+from tests.waiting import eventually
 from tests.workflows.helpers import running_worker
 
 
@@ -30,11 +30,13 @@ class TestWindowControlApi:
             again = await api.post(f"/api/v1/cohorts/{cid}/pause", headers=headers)
             assert first.status_code == again.status_code == 202 and first.json() == again.json()
             assert await audit_count(sessions, "pause") == 1
-            for _ in range(100):
-                if (await api.get(f"/api/v1/cohorts/{cid}")).json()["status"] == "paused":
-                    break
-                await asyncio.sleep(0.05)
-            assert (await api.get(f"/api/v1/cohorts/{cid}")).json()["status"] == "paused"
+
+            async def status_is(wanted: str) -> bool:
+                status = (await api.get(f"/api/v1/cohorts/{cid}")).json()["status"]
+                assert status == wanted, status
+                return True
+
+            await eventually(lambda: status_is("paused"), what="the cohort paused")
 
             past = await api.post(f"/api/v1/cohorts/{cid}/extend", json={"ends_at": "2001-01-01T00:00:00Z"})
             assert past.status_code == 400 and "future" in past.json()["error"]
@@ -44,13 +46,15 @@ class TestWindowControlApi:
             assert missing.status_code == 404
             not_held = await api.get(f"/api/v1/cohorts/{cid}/progress")
             pid = not_held.json()["partners"][0]["partner_id"]
-            for _ in range(100):  # the journey row appears once its first activity ran
+
+            async def journey_known() -> httpx.Response:  # the journey row appears once its first activity ran
                 decision = await api.post(
                     f"/api/v1/cohorts/{cid}/partners/{pid}/gate-decision", json={"decision": "advance"}
                 )
-                if decision.status_code != 404:
-                    break
-                await asyncio.sleep(0.05)
+                assert decision.status_code != 404, decision.text
+                return decision
+
+            decision = await eventually(journey_known, what="the journey row written")
             assert decision.status_code == 409 and "not waiting at a gate" in decision.json()["error"]
 
             added = await api.post(f"/api/v1/cohorts/{cid}/partners", json={"partners": [partner("Beta")]})
@@ -58,10 +62,7 @@ class TestWindowControlApi:
             assert (await api.get(f"/api/v1/cohorts/{cid}")).json()["partners"] == 2
 
             assert (await api.post(f"/api/v1/cohorts/{cid}/close")).status_code == 202
-            for _ in range(200):
-                if (await api.get(f"/api/v1/cohorts/{cid}")).json()["status"] == "closed":
-                    break
-                await asyncio.sleep(0.05)
+            await eventually(lambda: status_is("closed"), what="the cohort closed")
             late = await api.post(f"/api/v1/cohorts/{cid}/resume")
             assert late.status_code == 409 and "closed" in late.json()["error"]
             assert (await api.post("/api/v1/cohorts/unknown/pause")).status_code == 404

@@ -55,7 +55,7 @@ def stop(process: subprocess.Popen[bytes]) -> int:
     return process.wait(timeout=60)
 
 
-def poll(fetch, seconds: float = 30):  # type: ignore[no-untyped-def]
+def poll(fetch, seconds: float = 60):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if result := fetch():
@@ -102,8 +102,12 @@ def test_cosell_up_demo_end_to_end_and_restart(tmp_path: Path) -> None:
 
         partners = poll(moved)
         assert sum(p["current_step"] == "kickoff-call" for p in partners) == len(partners) - 1
-        time.sleep(1)  # let the next step's invite land before counting
-        sent_before = len(pm.get("/dev/inbox/messages").json())
+
+        def five_invites() -> list[dict] | None:  # the moved partner's next-step invite has landed
+            messages = pm.get("/dev/inbox/messages").json()
+            return messages if sum(m["kind"] == "step_invite" for m in messages) == 5 else None
+
+        sent_before = len(poll(five_invites))
         assert stop(process) == 0
         assert "stopped." in log.read_text()
 

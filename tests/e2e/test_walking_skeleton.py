@@ -19,6 +19,7 @@ from domain.links import StepClaims
 from settings import Settings
 from tests.api.helpers import PM
 from tests.factories import cohort_body, partner, settings_for
+from tests.waiting import eventually
 from tests.workflows.helpers import running_worker
 from worker import make_signer
 
@@ -37,8 +38,12 @@ async def serving(settings: Settings, env: WorkflowEnvironment) -> AsyncIterator
         uvicorn.Config(create_app(settings, env.client), host="127.0.0.1", port=settings.api_port, log_level="warning")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.02)
+
+    async def listening() -> bool:  # uvicorn exposes a flag, not an event
+        assert not task.done(), task  # it stopped: the port, the app or the config is wrong
+        return server.started
+
+    await eventually(listening, what="uvicorn listening", interval=0.02)
     try:
         yield f"http://127.0.0.1:{settings.api_port}"
     finally:
@@ -55,12 +60,8 @@ async def pm_get(base: str, path: str) -> dict:
         return (await pm.get(path)).json()
 
 
-async def until(fetch, tries: int = 150):  # type: ignore[no-untyped-def]
-    for _ in range(tries):
-        if result := await fetch():
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out waiting")
+async def until(fetch):  # type: ignore[no-untyped-def]
+    return await eventually(fetch, what=fetch.__name__)
 
 
 async def test_partner_completes_a_step_from_the_emailed_link(

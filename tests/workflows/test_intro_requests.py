@@ -3,7 +3,6 @@ shipped cosell-motion-21d playbook ask owner AEs for introductions; each AE gets
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -19,6 +18,7 @@ from db.models import EmailOutbox, IntroRequest, JourneyEvent
 from db.session import SessionFactory, transaction
 from tests.factories import create_cohort, partner, settings_for
 from tests.intro_data import Crm, overlap, seed_crm
+from tests.waiting import eventually
 from tests.workflows.helpers import partner_ids, running_worker, start_journey
 from tests.workflows.test_journey import query_progress
 from workflows.intro_batch.messages import IntroAnswer, intro_batch_id
@@ -38,12 +38,12 @@ WHY = {
 
 
 async def open_step(env: WorkflowEnvironment, jid: str, step_key: str) -> None:
-    for _ in range(200):
+    async def opened() -> bool:
         progress = await query_progress(env, jid)
-        if progress.open_step and progress.open_step.step_key == step_key:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{jid} never opened {step_key}")
+        assert progress.open_step and progress.open_step.step_key == step_key, progress.open_step
+        return True
+
+    await eventually(opened, what=f"{jid} opens {step_key}")
 
 
 async def request_intros(env: WorkflowEnvironment, jid: str, crm: Crm, partner_name: str, *accounts: str) -> None:
@@ -251,11 +251,13 @@ class TestAnswer:
                         IntroBatchWorkflow.answer, IntroAnswer(request_id="not-a-request", answer="accept")
                     )
             [told] = await _until(lambda: _n_rows(sessions, "intro_answered", 1))
-            for _ in range(100):
-                if (await handle.describe()).status.name == "COMPLETED":
-                    break
-                await asyncio.sleep(0.05)
-            assert (await handle.describe()).status.name == "COMPLETED"  # everything answered: the batch ends
+
+            async def batch_ended() -> bool:
+                status = (await handle.describe()).status
+                assert status is not None and status.name == "COMPLETED", status
+                return True
+
+            await eventually(batch_ended, what="the batch ends once everything is answered")
         assert isinstance(again.value.cause, ApplicationError) and again.value.cause.type == "AlreadyAnswered"
         assert isinstance(unknown.value.cause, ApplicationError) and unknown.value.cause.type == "UnknownIntroRequest"
         assert receipt.status == "accepted"
@@ -277,11 +279,7 @@ async def _n_rows(sessions: SessionFactory, kind: str, n: int) -> list[EmailOutb
 
 
 async def _until(fetch):  # type: ignore[no-untyped-def]
-    for _ in range(200):
-        if result := await fetch():
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting")
+    return await eventually(fetch, what="the emails to be queued")
 
 
 async def _open_gamma_after(env: WorkflowEnvironment, moment: datetime) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
@@ -12,6 +11,7 @@ from db.repositories import playbooks as repo
 from db.session import SessionFactory, transaction
 from playbooks.loader import reference, shipped_playbooks
 from tests.factories import create_cohort, partner, settings_for
+from tests.waiting import eventually
 from tests.workflows.helpers import events, partner_ids, running_worker, start_journey
 from workflows.journey.messages import StepSubmission, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
@@ -64,10 +64,11 @@ class TestPlaybookMigration:
             )
             await ts_env.sleep(timedelta(hours=1))
             progress = await handle.query(PartnerJourneyWorkflow.progress)
-            for _ in range(100):  # the invite activity may still be running
-                if "second-account" in {e.step_key for e in await events(sqlite_sessions, jid)}:
-                    break
-                await asyncio.sleep(0.05)
+
+            async def second_invited() -> bool:  # the invite activity may still be running
+                return "second-account" in {e.step_key for e in await events(sqlite_sessions, jid)}
+
+            await eventually(second_invited, what="second-account invited")
             run_input = (await handle.fetch_history()).events[0].workflow_execution_started_event_attributes.input
         assert progress.open_step is not None and progress.open_step.step_key == "second-account"
         assert progress.completed == ["icp", "rules", "target-account"]  # carried across the version change

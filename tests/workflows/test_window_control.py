@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from api.cohorts import service
 from db.models import Cohort, CohortMember
 from db.session import SessionFactory, transaction
 from tests.factories import create_cohort, partner, settings_for
+from tests.waiting import eventually
 from tests.workflows.helpers import emails, events, partner_ids, running_worker
 from workflows.journey.messages import journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
@@ -29,11 +29,13 @@ async def launch(ts_env: WorkflowEnvironment, sessions: SessionFactory, settings
 
 async def completed(handle: WorkflowHandle) -> None:
     """Poll in real time: once nothing is left to wait for, the test server's sleep cannot skip."""
-    for _ in range(200):
-        if (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{handle.id} did not complete")
+
+    async def done() -> bool:
+        status = (await handle.describe()).status
+        assert status == WorkflowExecutionStatus.COMPLETED, status
+        return True
+
+    await eventually(done, what=f"{handle.id} completes")
 
 
 async def cohort_row(sessions: SessionFactory, cohort_id: str) -> Cohort:
