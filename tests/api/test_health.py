@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from observability.server import probe_app, serving
 from settings import Settings
 from tests.api.helpers import api_client
 from tests.factories import settings_for
+from tests.waiting import eventually
 
 
 def closed_port() -> int:
@@ -95,11 +95,10 @@ async def test_the_worker_serves_the_same_probes_on_its_port(
 
 
 async def wait_for_answer(http: httpx.AsyncClient, path: str) -> httpx.Response:
-    last: Exception | None = None
-    for _ in range(200):  # the server starts in the background: up to ~10 s
+    async def answered() -> httpx.Response:  # the server starts in the background
         try:
             return await http.get(path)
         except httpx.ConnectError as exc:
-            last = exc
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"{path} never answered; last error: {last}")
+            raise AssertionError(f"not listening yet: {exc}") from exc
+
+    return await eventually(answered, what=f"{path} answers")
