@@ -147,6 +147,21 @@ class JourneyEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class StepVisit(Base):
+    """A partner opened a step page (a GET that is not a known mail-scanner prefetch: domain.visits).
+
+    One row per journey, step and the partner's local day: the first visit of the day, so reloads and
+    repeated scanner-like fetches add nothing and a busy page never grows the table without bound.
+    """
+
+    __tablename__ = "step_visits"
+    journey_id: Mapped[str] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
+    step_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    visited_at: Mapped[datetime] = mapped_column()
+
+
 class EmailOutbox(Base):
     __tablename__ = "email_outbox"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -137,6 +137,7 @@ async def show_step(token: str, request: Request, session: SessionDep, signer: S
     page = await service.load(session, claims)
     if page is None:
         return not_found(request)
+    await service.record_visit(session, page, request.method, request.headers.get("user-agent"))
     own = page_of(page)
     if own and (answer := await own.show(request, session, page)) is not None:
         return answer

@@ -10,9 +10,10 @@ from temporalio.client import Client
 
 from api.updates import UpdateOutcome, submit_update
 from db.models import EmailOutbox, utcnow
-from db.repositories import journeys, outbox, suppressions
+from db.repositories import journeys, outbox, suppressions, visits
 from db.views.journeys import JourneyFacts, StepView, journey_facts, step_view
 from domain.links import DoneClaims, LinkSigner, StepClaims, UnsubscribeClaims
+from domain.visits import not_a_visit
 from mail import notices
 from workflows.journey.messages import StepReceipt, StepSubmission
 from workflows.journey.workflow import PartnerJourneyWorkflow
@@ -22,6 +23,15 @@ StepPage = StepView  # a step link page shows one step of a journey with everyth
 
 async def load(session: AsyncSession, claims: StepClaims) -> StepPage | None:
     return await step_view(session, claims.journey_id, claims.step_key)
+
+
+async def record_visit(session: AsyncSession, page: StepPage, method: str, user_agent: str | None) -> bool:
+    """A behavior fact: the partner looked at the step (never from a known scanner prefetch)."""
+    if not_a_visit(method, user_agent) is not None:
+        return False
+    now = utcnow()
+    day = notices.day_of(now, page.partner.timezone)  # "once a day" in the partner's own day
+    return await visits.record(session, page.journey.id, page.step_row.step_key, page.partner.id, day, now)
 
 
 @dataclass(frozen=True)

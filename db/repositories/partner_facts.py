@@ -1,9 +1,10 @@
 """Read one partner's (or a page of partners') recorded facts into `domain.intel.facts.PartnerFacts`.
 
 One query per table for the whole batch, so a cohort page or a tier-review page costs the same
-handful of round trips whatever its size. Facts the database does not record yet are left empty:
-link-page visits (first sight of a step comes from the step email's click), PM reviews of
-submissions (every answer reads as pending) and earlier tier reviews (`missed_reviews` 0).
+handful of round trips whatever its size. A step's first sight is the earlier of its first link-page
+visit (`step_visits`) and the first click in its invite or reminder email. Facts the database does
+not record yet are left empty: PM reviews of submissions (every answer reads as pending) and earlier
+tier reviews (`missed_reviews` 0).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from db.models import (
     VendorAccount,
 )
 from db.repositories import playbooks as playbook_repo
+from db.repositories import visits
 from domain.intel.facts import (
     DealFact,
     EventFact,
@@ -116,7 +118,7 @@ async def _steps(session: AsyncSession, journeys: list[Any]) -> tuple[list[tuple
             books[key] = playbook_repo.to_model(snapshot) if snapshot else None
         book_of[journey.id] = books[key]
     step_rows = await session.scalars(select(JourneyStep).where(JourneyStep.journey_id.in_(list(book_of))))
-    clicks = await _clicks(session, list(book_of))
+    clicks = await _first_seen(session, list(book_of))
     steps, subs = [], []
     for row in step_rows:
         step = _step(book_of[row.journey_id], row.step_key)
@@ -157,6 +159,13 @@ def _step_fact(row: JourneyStep, step: Step | None, clicked: datetime | None) ->
         first_seen_at=clicked,
         completed_at=row.completed_at,
     )
+
+
+async def _first_seen(session: AsyncSession, journey_ids: list[str]) -> dict[tuple[str, str], datetime]:
+    seen = await _clicks(session, journey_ids)
+    for key, at in (await visits.first_visits(session, journey_ids)).items():
+        seen[key] = min(seen.get(key, at), at)
+    return seen
 
 
 async def _clicks(session: AsyncSession, journey_ids: list[str]) -> dict[tuple[str, str], datetime]:

@@ -8,9 +8,9 @@ from the database at any time. Facts dated after `as_of` are the caller's to lea
 | `PartnerFacts` head | `partners` (type, verticals, region, tier)                                 |
 | `StepFact`          | `journey_steps` (invited_at, due_at, reminders_sent, completed_at) + the   |
 |                     | playbook step (title, kind, max reminders) + `journey_events` step_overdue |
-| `first_seen_at`     | earliest of: a link-page visit (**no table yet**: `step_visits`, one row   |
-|                     | per journey/step/day, not from mail-scanner prefetches), the step email's  |
-|                     | `email_outbox.clicked_at`, the completion                                  |
+| `first_seen_at`     | earliest of: a link-page visit (`step_visits`, one row per journey/step/   |
+|                     | day, not from known mail-scanner prefetches: domain.visits), the step      |
+|                     | email's `email_outbox.clicked_at`, the completion                          |
 | `Submission`        | `journey_steps.submission` + `answer_kinds_of(playbook step)`; the review  |
 |                     | (**no table yet**: `step_reviews` journey/step/revision, state, grade,     |
 |                     | comment, at, by)                                                           |
