@@ -10,6 +10,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
+from activities.deals import DealActivities
 from activities.feedback import FeedbackActivities
 from activities.intros import IntroActivities
 from activities.journeys import JourneyActivities
@@ -66,6 +67,7 @@ def build_worker(
     activities = [
         *JourneyActivities(sessions, sender, signer, renderer, settings).all(),
         *IntroActivities(sessions, sender, signer, renderer, settings).all(),
+        *DealActivities(sessions, sender, signer, renderer, settings).all(),
         *FeedbackActivities(sessions, sender, signer, renderer, settings).all(),
         *SweeperActivities(sessions, sender, signer, renderer, settings).all(),
     ]

@@ -81,6 +81,10 @@ class JourneyUpdate(BaseModel):
     current_play: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     playbook_version: int | None = None
+    # Journeys begun before the "deal-registration-activity" patch register a completed deal step's deal
+    # here, in the projection's transaction; later ones send False and call DealActivities.register_deal.
+    # True by default, so a projection an older worker scheduled still registers its deal.
+    registers_deal: bool = True
 
 
 class PmNotice(BaseModel):

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.deal_inputs import RegisterDeal
+from activities.deals import register_step_deal
 from activities.family import ActivityFamily
 from activities.journey_inputs import (
     CohortStatusChange,
@@ -20,7 +22,7 @@ from activities.journey_inputs import (
     StepNotice,
 )
 from db.models import Cohort, Partner, Program
-from db.repositories import cohorts, deals, journeys, partners
+from db.repositories import cohorts, journeys, partners
 from db.repositories import playbooks as playbook_repo
 from db.session import transaction
 from domain.links import StepClaims
@@ -199,12 +201,15 @@ class JourneyActivities(ActivityFamily):
                     completed_at=change.occurred_at,
                     submission=change.data.get("answers", {}),
                 )
-                await self._register_deal(session, change)
+                if change.registers_deal:
+                    await self._register_deal(session, change)
             elif change.kind == "step_overdue" and change.step_key:
                 await journeys.mark_step(session, change.journey_id, change.step_key, status="overdue")
 
     async def _register_deal(self, session: AsyncSession, change: JourneyUpdate) -> None:
-        """A completed deal_registration step registers its deal in the same transaction as the completion."""
+        """The unpatched path (JourneyUpdate.registers_deal): a completed deal_registration step registers
+        its deal in the same transaction as the completion. The kind is checked here because a projection
+        an older worker scheduled says registers_deal for every step."""
         assert change.step_key
         cohort, _, _ = await _who(session, change.cohort_id, change.partner_id)
         playbook = await self._playbook(session, cohort.playbook_id, change.playbook_version or cohort.playbook_version)
@@ -214,18 +219,15 @@ class JourneyActivities(ActivityFamily):
             return
         if kind != StepKind.deal_registration:
             return
-        contact = await partners.primary_contact(session, change.partner_id)
-        await deals.register_from_step(
-            session,
-            program_id=cohort.program_id,
-            cohort_id=cohort.id,
-            partner_id=change.partner_id,
+        req = RegisterDeal(
             journey_id=change.journey_id,
+            cohort_id=change.cohort_id,
+            partner_id=change.partner_id,
             step_key=change.step_key,
             answers=change.data.get("answers", {}),
-            actor=contact.email if contact else change.partner_id,
-            at=change.occurred_at,
+            registered_at=change.occurred_at,
         )
+        await register_step_deal(session, req)
 
     @activity.defn
     async def notify_pm(self, notice: PmNotice) -> str:

@@ -101,13 +101,3 @@ def sample_fields(step: Step) -> Answers:
         else:
             answers[f.key] = "x" * max(f.min_length or 0, 12)
     return answers
-
-
-def clean_answers(step: Step, raw: Answers) -> tuple[Answers, dict[str, str]]:
-    """The old home of step cleaning, kept until the journey imports playbooks.kinds itself."""
-    return kinds.clean_answers(step, raw)
-
-
-# Last, because the kind modules import the field cleaning above (and the workflow sandbox must find
-# playbooks.kinds already imported when the journey loads this module).
-from playbooks import kinds  # noqa: E402

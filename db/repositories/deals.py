@@ -352,7 +352,7 @@ async def register_from_step(
     actor: str,
     at: datetime,
 ) -> Registered | None:
-    """A completed deal_registration step (answers already cleaned by playbooks.forms): once per
+    """A completed deal_registration step (answers already cleaned by its kind, playbooks.kinds): once per
     (journey, step), whatever the retries. None for a snapshot whose step asks no deal fields."""
     if not answers.get("account_name") or not answers.get("partner_role"):
         return None

@@ -4,7 +4,7 @@ the step writes one intro request per account for the owner AEs' digests."""
 from __future__ import annotations
 
 from playbooks.forms import as_list
-from playbooks.kinds.spec import Answers, Cleaned, StepKindSpec
+from playbooks.kinds.spec import Answers, Cleaned, CompletionHost, StepKindSpec
 from playbooks.model import Step, StepKind
 
 MAX_ACCOUNTS = 3
@@ -33,9 +33,16 @@ def simulate(step: Step) -> Answers:
     return {"accounts": ["simulated-account"], "reason": reason}
 
 
+async def on_completed(host: CompletionHost, step: Step, answers: Answers) -> None:
+    # Journeys begun before intro requests existed completed this step without writing any.
+    if host.patched("intro-requests"):
+        await host.request_intros(step.key, answers["accounts"], answers["reason"])
+
+
 SPEC: StepKindSpec = StepKindSpec(
     kind=StepKind.ae_intro_request,
     clean=clean,
     simulate=simulate,
+    on_completed=on_completed,
     page="api.partner_pages.kinds.ae_intro_request",
 )

@@ -36,6 +36,9 @@ class StepKindSpec:
     # Runs inside the journey's complete_step Update, after the completion is projected: the partner's
     # confirmation means the effect happened. Any effect added to a running kind goes behind a patch.
     on_completed: Effect | None = None
+    # The patch that moved this kind's effect out of the completion's projection (where journeys begun
+    # before it still run it, activities/journeys.py); None for an effect that never lived there.
+    effect_moved_by: str | None = None
     # Dotted name of the module serving this kind's link page (show / submit / done), imported only by
     # the API; None means the generic step page (the step's fields, or one confirmation box).
     page: str | None = None

@@ -1,12 +1,16 @@
-"""A completed deal_registration step registers its deal in the projection's transaction, once."""
+"""A completed deal_registration step registers its deal once: through DealActivities.register_deal (journeys
+past the "deal-registration-activity" patch) or inside the completion's projection (journeys begun before)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
+import pytest
 from sqlalchemy import func, select
 
+from activities.deal_inputs import RegisterDeal
+from activities.deals import DealActivities
 from activities.journey_inputs import JourneyUpdate
 from activities.journeys import JourneyActivities
 from db.models import AuditLog, Deal, DealAttribution, JourneyEvent
@@ -14,7 +18,8 @@ from db.repositories import journeys
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction
 from mail.render import EmailRenderer
-from playbooks.forms import clean_answers
+from playbooks.kinds import clean_answers
+from playbooks.model import Step
 from tests.deal_data import add_account, add_ae, registration
 from tests.factories import create_cohort, partner, settings_for
 from tests.mail.helpers import CountingSender
@@ -26,7 +31,19 @@ PLAYBOOK = "cosell-motion-21d"
 STEP = "register-deal"
 
 
-async def _setup(sessions: SessionFactory, *names: str) -> tuple[JourneyActivities, str, list[str], datetime]:
+class Acts:
+    """Both ways a completed deal step reaches the database."""
+
+    def __init__(self, sessions: SessionFactory):
+        settings = settings_for(sessions)
+        family = (sessions, CountingSender(), make_signer(settings), EmailRenderer(), settings)
+        self.journeys, self.deals = JourneyActivities(*family), DealActivities(*family)
+
+
+Route = Literal["activity", "projection"]
+
+
+async def _setup(sessions: SessionFactory, *names: str) -> tuple[Acts, str, list[str], datetime]:
     starts = datetime(2026, 11, 2, 9, tzinfo=UTC)
     cohort = await create_cohort(sessions, [partner(n) for n in names], starts_at=starts, playbook_id=PLAYBOOK)
     pids = await partner_ids(sessions, cohort.id)
@@ -46,22 +63,25 @@ async def _setup(sessions: SessionFactory, *names: str) -> tuple[JourneyActiviti
                     updated_at=starts,
                 ),
             )
-    settings = settings_for(sessions)
-    acts = JourneyActivities(sessions, CountingSender(), make_signer(settings), EmailRenderer(), settings)
-    return acts, cohort.id, pids, starts
+    return Acts(sessions), cohort.id, pids, starts
 
 
 async def _complete(
-    acts: JourneyActivities, sessions: SessionFactory, cohort_id: str, pid: str, at: datetime, raw: dict[str, Any]
-) -> None:
-    async with transaction(sessions) as session:
-        row = await playbook_repo.get(session, PLAYBOOK)
-        assert row is not None
-    answers, errors = clean_answers(playbook_repo.to_model(row).step(STEP), raw)
+    acts: Acts,
+    sessions: SessionFactory,
+    cohort_id: str,
+    pid: str,
+    at: datetime,
+    raw: dict[str, Any],
+    route: Route = "activity",
+) -> str | None:
+    """What the journey does when the partner completes the step: project it, then (patched) register."""
+    answers, errors = clean_answers(await _step(sessions), raw)
     assert errors == {}
-    await acts.project_journey(
+    jid = journey_id(cohort_id, pid)
+    await acts.journeys.project_journey(
         JourneyUpdate(
-            journey_id=journey_id(cohort_id, pid),
+            journey_id=jid,
             cohort_id=cohort_id,
             partner_id=pid,
             kind="step_completed",
@@ -72,8 +92,15 @@ async def _complete(
             readiness_score=40,
             data={"answers": answers, "play": "first-co-sell-deal", "signals": {}},
             playbook_version=1,
+            registers_deal=route == "projection",
         )
     )
+    if route == "projection":
+        return None
+    req = RegisterDeal(
+        journey_id=jid, cohort_id=cohort_id, partner_id=pid, step_key=STEP, answers=answers, registered_at=at
+    )
+    return await acts.deals.register_deal(req)
 
 
 async def _deals(sessions: SessionFactory) -> list[Deal]:
@@ -92,7 +119,8 @@ async def _events(sessions: SessionFactory, jid: str, kind_prefix: str = "deal_"
 
 
 class TestRegistrationFromTheStep:
-    async def test_registers_once_linked_to_account_and_owner_ae(self, sessions: SessionFactory) -> None:
+    @pytest.mark.parametrize("route", ["activity", "projection"])
+    async def test_registers_once_linked_to_account_and_owner_ae(self, sessions: SessionFactory, route: Route) -> None:
         acts, cohort_id, [pid], starts = await _setup(sessions, "Northwind Analytics")
         owner = await add_ae(sessions, "dana.whitfield@vendor.example", "Dana Whitfield")
         account = await add_account(
@@ -100,7 +128,7 @@ class TestRegistrationFromTheStep:
         )
         at = starts + timedelta(days=15, hours=3)
         for _ in range(3):  # the activity retried after a lost ack: still one deal, one event
-            await _complete(acts, sessions, cohort_id, pid, at, registration())
+            await _complete(acts, sessions, cohort_id, pid, at, registration(), route)
         [deal] = await _deals(sessions)
         jid = journey_id(cohort_id, pid)
         assert (deal.source, deal.source_key, deal.journey_id, deal.cohort_id) == (
@@ -174,7 +202,7 @@ class TestRegistrationFromTheStep:
 
     async def test_other_steps_register_nothing(self, sessions: SessionFactory) -> None:
         acts, cohort_id, [pid], starts = await _setup(sessions, "Northwind Analytics")
-        await acts.project_journey(
+        await acts.journeys.project_journey(
             JourneyUpdate(
                 journey_id=journey_id(cohort_id, pid),
                 cohort_id=cohort_id,
@@ -191,3 +219,46 @@ class TestRegistrationFromTheStep:
         )
         async with transaction(sessions) as session:
             assert await session.scalar(select(func.count()).select_from(Deal)) == 0
+
+    async def test_a_patched_projection_leaves_the_deal_to_the_activity(self, sessions: SessionFactory) -> None:
+        acts, cohort_id, [pid], starts = await _setup(sessions, "Northwind Analytics")
+        answers, _ = clean_answers(await _step(sessions), registration())
+        update = JourneyUpdate(
+            journey_id=journey_id(cohort_id, pid),
+            cohort_id=cohort_id,
+            partner_id=pid,
+            kind="step_completed",
+            stage="acceleration",
+            step_key=STEP,
+            status="active",
+            occurred_at=starts,
+            readiness_score=40,
+            data={"answers": answers},
+            playbook_version=1,
+            registers_deal=False,
+        )
+        await acts.journeys.project_journey(update)
+        assert await _deals(sessions) == []
+        first = await _complete(acts, sessions, cohort_id, pid, starts, registration())
+        second = await _complete(acts, sessions, cohort_id, pid, starts + timedelta(hours=1), registration())
+        [deal] = await _deals(sessions)
+        assert first == second == deal.id and deal.registered_at == starts
+
+    async def test_a_deal_the_projection_registered_is_not_registered_again(self, sessions: SessionFactory) -> None:
+        """One submission through both paths (a worker upgraded between a retried projection and the
+        activity, say) still yields one deal and one timeline event."""
+        acts, cohort_id, [pid], starts = await _setup(sessions, "Northwind Analytics")
+        assert await _complete(acts, sessions, cohort_id, pid, starts, registration(), "projection") is None
+        [deal] = await _deals(sessions)
+        assert await _complete(acts, sessions, cohort_id, pid, starts, registration(), "activity") == deal.id
+        assert [d.id for d in await _deals(sessions)] == [deal.id]
+        assert [e.kind for e in await _events(sessions, journey_id(cohort_id, pid), "deal_registered")] == [
+            "deal_registered"
+        ]
+
+
+async def _step(sessions: SessionFactory) -> Step:
+    async with transaction(sessions) as session:
+        row = await playbook_repo.get(session, PLAYBOOK)
+        assert row is not None
+    return playbook_repo.to_model(row).step(STEP)

@@ -20,3 +20,15 @@ class BrokenJourney(PartnerJourneyWorkflow):
     async def run(self, inp: JourneyInput) -> JourneyProgress:
         await workflow.execute_activity("log_to_crm", inp.partner_id, start_to_close_timeout=timedelta(seconds=5))
         return await super().run(inp)
+
+
+@workflow.defn(name="PartnerJourneyWorkflow")
+class UnpatchedJourney(PartnerJourneyWorkflow):
+    """The current journey as if its patches were deleted: every patched() branch taken unconditionally."""
+
+    def patched(self, patch_id: str) -> bool:
+        return True
+
+    @workflow.run
+    async def run(self, inp: JourneyInput) -> JourneyProgress:
+        return await super().run(inp)

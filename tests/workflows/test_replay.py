@@ -24,7 +24,7 @@ from db.session import SessionFactory
 from tests.deal_data import registration
 from tests.factories import create_cohort, partner, settings_for
 from tests.intro_data import overlap
-from tests.workflows.broken_journey import BrokenJourney
+from tests.workflows.broken_journey import BrokenJourney, UnpatchedJourney
 from tests.workflows.feedback_helpers import ANSWERS, add_ae, add_deal
 from tests.workflows.helpers import partner_ids, running_worker, start_journey
 from tests.workflows.test_intro_requests import WHY, intro_rows, open_step, setup, sleep_until
@@ -52,8 +52,10 @@ def workflow_type(history: WorkflowHistory) -> str:
     return history.events[0].workflow_execution_started_event_attributes.workflow_type.name
 
 
-def save(name: str, history: WorkflowHistory) -> None:
-    path = HISTORIES / f"{name}--v1.json"
+def save(name: str, history: WorkflowHistory, version: int = 1) -> None:
+    """`version` counts the code paths one run has had: a run recorded again after a patch gets the next one,
+    and the older file stays to prove journeys begun before the patch still replay."""
+    path = HISTORIES / f"{name}--v{version}.json"
     if not path.exists():
         path.write_text(history.to_json())
 
@@ -76,6 +78,16 @@ class TestReplay:
             await Replayer(workflows=[BrokenJourney], data_converter=pydantic_data_converter).replay_workflow(
                 load(journey)
             )
+
+    @pytest.mark.parametrize("name", ["journey-deal-registered--v1"])
+    async def test_a_history_from_before_a_patch_needs_it(self, name: str) -> None:
+        """Without `workflow.patched`, a journey begun before the change would not replay: the patch is needed."""
+        replayer = Replayer(workflows=[UnpatchedJourney], data_converter=pydantic_data_converter)
+        await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
+            load(HISTORIES / f"{name}.json")
+        )
+        with pytest.raises(NondeterminismError):
+            await replayer.replay_workflow(load(HISTORIES / f"{name}.json"))
 
 
 @pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
@@ -147,7 +159,9 @@ async def test_record_motion_histories(ts_env: WorkflowEnvironment, sqlite_sessi
         await batch.execute_update(IntroBatchWorkflow.answer, IntroAnswer(request_id=row.id, answer="accept"))
         assert await batch.result() == []
         save("journey-intro-requested", await client.get_workflow_handle(jid, run_id=intro_run).fetch_history())
-        save("journey-deal-registered", await client.get_workflow_handle(jid, run_id=deal_run).fetch_history())
+        # v1 registered the deal inside the completion's projection (before "deal-registration-activity").
+        deal_history = await client.get_workflow_handle(jid, run_id=deal_run).fetch_history()
+        save("journey-deal-registered", deal_history, version=2)
         save("intro-batch-answered", await batch.fetch_history())
 
 

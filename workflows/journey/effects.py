@@ -1,4 +1,5 @@
-"""What a journey tells the world: timeline and read-model projections, partner and PM emails.
+"""What a journey tells the world: timeline and read-model projections, partner and PM emails, and the
+completion effects step kinds ask for (playbooks.kinds.CompletionHost).
 
 Split from the interpreter (workflow.py) so that one reads as the playbook's control flow. These
 helpers only build activity inputs from the journey's state and call the activities.
@@ -11,6 +12,10 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.deal_inputs import RegisterDeal
+    from activities.deals import DealActivities
+    from activities.intro_inputs import RequestIntros
+    from activities.intros import IntroActivities
     from activities.journey_inputs import (
         JourneyContext,
         JourneyEventKind,
@@ -21,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         StepNoticeKind,
     )
     from activities.journeys import JourneyActivities
+    from playbooks.kinds import Answers
     from playbooks.model import Play, Step
     from playbooks.plan import readiness
     from workflows.journey.messages import JourneyInput, JourneyStatus, journey_id
@@ -99,6 +105,7 @@ class JourneyEffects:
         data: dict | None = None,
         now_at: tuple[Play, Step] | None = None,
         status: JourneyStatus | None = None,
+        registers_deal: bool = False,
     ) -> None:
         assert self._inp and self._ctx
         current = self._open
@@ -121,7 +128,42 @@ class JourneyEffects:
             current_play=play_now,
             data=data or {},
             playbook_version=self._inp.playbook.version,
+            registers_deal=registers_deal,
         )
         await workflow.execute_activity_method(
             JourneyActivities.project_journey, update, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
+        )
+
+    # --- playbooks.kinds.CompletionHost: what a step kind's completion effect may ask for ----------
+
+    def patched(self, patch_id: str) -> bool:
+        return workflow.patched(patch_id)
+
+    async def request_intros(self, step_key: str, accounts: list[str], reason: str) -> None:
+        assert self._inp
+        req = RequestIntros(
+            journey_id=self._jid(),
+            cohort_id=self._inp.cohort_id,
+            partner_id=self._inp.partner_id,
+            step_key=step_key,
+            accounts=accounts,
+            reason=reason,
+            requested_at=workflow.now(),
+        )
+        await workflow.execute_activity_method(
+            IntroActivities.request_intros, req, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
+        )
+
+    async def register_deal(self, step_key: str, answers: Answers) -> None:
+        assert self._inp
+        req = RegisterDeal(
+            journey_id=self._jid(),
+            cohort_id=self._inp.cohort_id,
+            partner_id=self._inp.partner_id,
+            step_key=step_key,
+            answers=answers,
+            registered_at=workflow.now(),
+        )
+        await workflow.execute_activity_method(
+            DealActivities.register_deal, req, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
         )

@@ -17,12 +17,10 @@ from workflows.waiting import until_or
 with workflow.unsafe.imports_passed_through():
     from activities.feedback import FeedbackActivities
     from activities.feedback_inputs import TrustProjection
-    from activities.intro_inputs import RequestIntros
-    from activities.intros import IntroActivities
     from activities.journey_inputs import JourneyContext, JourneyEventKind, LoadContext
     from activities.journeys import JourneyActivities
     from domain.schedule import reminder_at
-    from playbooks.forms import clean_answers
+    from playbooks.kinds import kind_of
     from playbooks.model import Play, Playbook, PlaybookRef, Stage, Step
     from playbooks.plan import readiness, stage_steps
     from workflows.journey.messages import (
@@ -111,34 +109,25 @@ class PartnerJourneyWorkflow(JourneyEffects):
         assert self._ctx and self._open
         current = self._open
         current.submitting = True
-        answers, _ = clean_answers(current.step, submission.answers)
+        kind = kind_of(current.step)
+        answers, _ = kind.clean(current.step, submission.answers)
         self._completed.append(current.step.key)
         self._last_progress_at, self._stalled = workflow.now(), False
         nxt = self._upcoming[0] if self._upcoming else None
         score, points = readiness(self._ctx.playbook, self._completed)
+        # A journey begun before its kind's effect moved out of the projection keeps it there.
+        in_projection = kind.effect_moved_by is not None and not self.patched(kind.effect_moved_by)
         await self._project(
             "step_completed",
             step_key=current.step.key,
             data={"answers": answers, "play": current.play.key, "signals": points},
             now_at=nxt,
             status="active",
+            registers_deal=in_projection,
         )
-        if current.step.kind == "ae_intro_request" and self._inp and workflow.patched("intro-requests"):
-            # Inside the update, so the partner's confirmation means the requests exist.
-            await workflow.execute_activity_method(
-                IntroActivities.request_intros,
-                RequestIntros(
-                    journey_id=self._jid(),
-                    cohort_id=self._inp.cohort_id,
-                    partner_id=self._inp.partner_id,
-                    step_key=current.step.key,
-                    accounts=answers["accounts"],
-                    reason=answers["reason"],
-                    requested_at=workflow.now(),
-                ),
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_WRITE,
-            )
+        if kind.on_completed is not None:
+            # Inside the update, so the partner's confirmation means the effect (requests, a deal) happened.
+            await kind.on_completed(self, current.step, answers)
         current.done = True
         return StepReceipt(
             step_key=current.step.key,
@@ -158,7 +147,7 @@ class PartnerJourneyWorkflow(JourneyEffects):
             raise ApplicationError("this step is already completed", type="AlreadyCompleted")
         if workflow.now() >= self._due(current) or self._exit_reason:
             raise ApplicationError("this step closed at its due date", type="StepClosed")
-        _, errors = clean_answers(current.step, submission.answers)
+        _, errors = kind_of(current.step).clean(current.step, submission.answers)
         if errors:
             raise ApplicationError("some answers need attention", errors, type="InvalidAnswers")
 
