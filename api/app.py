@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
@@ -19,17 +19,17 @@ from api.dev.endpoints import router as dev_router
 from api.emails.endpoints import router as emails_router
 from api.feedback.endpoints import router as trust_router
 from api.intel.endpoints import router as intel_router
+from api.link_pages import rate_limit
+from api.link_pages.pages import keep_private
 from api.metrics.endpoints import router as metrics_router
-from api.pages import PRIVATE_HEADERS
-from api.partner_pages import endpoints as partner_pages
-from api.partner_pages.rate_limit import LinkLimits
+from api.partner_pages.endpoints import router as partner_pages_router
 from api.playbooks.endpoints import router as playbooks_router
 from api.programs.endpoints import router as programs_router
 from api.webhooks.endpoints import router as webhooks_router
 from api.webhooks.signature import WebhookVerifier
 from db.session import make_engine, make_sessionmaker
 from observability.health import router as health_router
-from observability.logs import LINK_PAGE_PREFIXES, RequestIds, install_log_redaction
+from observability.logs import RequestIds, install_log_redaction
 from observability.metrics import measure_http
 from observability.metrics import router as prometheus_router
 from settings import Settings, get_settings
@@ -63,8 +63,11 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         if settings.sendgrid_webhook_public_key
         else None
     )
-    app.state.link_limits = LinkLimits(
-        settings.link_rate_limit_per_token, settings.link_rate_limit_per_ip, settings.link_rate_limit_window_seconds
+    rate_limit.install(
+        app,
+        rate_limit.LinkLimits(
+            settings.link_rate_limit_per_token, settings.link_rate_limit_per_ip, settings.link_rate_limit_window_seconds
+        ),
     )
     install_log_redaction()
     errors.install(app)
@@ -75,7 +78,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(deals_router)
     app.include_router(metrics_router)
     app.include_router(emails_router)
-    partner_pages.install(app)
+    app.include_router(partner_pages_router)
     app.include_router(ae_feedback_router)
     app.include_router(ae_intros_router)
     app.include_router(trust_router)
@@ -86,18 +89,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 
-    app.add_middleware(BodyLimit)  # innermost: metrics count its refusals, private_link_pages adds its headers
+    app.add_middleware(BodyLimit)  # innermost: metrics count its refusals, keep_private adds its headers
     app.middleware("http")(measure_http)
 
-    @app.middleware("http")
-    async def private_link_pages(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        # Every answer under /p/ (framework errors, 405s and redirects too) keeps the token out of
-        # caches and Referer headers, not only the pages we render ourselves.
-        response = await call_next(request)
-        if request.url.path.startswith(LINK_PAGE_PREFIXES):
-            for name, value in PRIVATE_HEADERS.items():
-                response.headers.setdefault(name, value)
-        return response
+    app.middleware("http")(keep_private)
 
     app.add_middleware(RequestIds)  # added last, so outermost: everything the request logs carries its id
     return app

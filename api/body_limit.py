@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import _pm_auth
 from api.errors import Unauthorized
-from api.pages import message, not_found
+from api.link_pages.pages import message, not_found
 from domain.links import LinkExpired, LinkInvalid
 from settings import Settings
 

@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import SessionDep, SettingsDep, SignerDep, TemporalDep, signer_of
 from api.feedback import service
 from api.feedback.service import CONTRIBUTION_LABELS, FeedbackPage
-from api.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page
-from api.partner_pages import csrf
-from api.partner_pages.rate_limit import rate_limited
+from api.link_pages import csrf
+from api.link_pages.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page
+from api.link_pages.rate_limit import rate_limited
 from domain.links import DONE_MAX_AGE, FeedbackClaims, LinkExpired, LinkInvalid
 from domain.trust import COMMENT_MAX
 

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.deps import SessionDep, SettingsDep, SignerDep, TemporalDep, signer_of
-from api.pages import busy, forbidden, message, not_found, redirect_with_done_cookie, render_page
-from api.partner_pages import csrf
-from api.partner_pages.rate_limit import rate_limited
-from api.updates import submit_update
+from api.link_pages import csrf
+from api.link_pages.pages import busy, forbidden, message, not_found, redirect_with_done_cookie, render_page
+from api.link_pages.rate_limit import rate_limited
+from api.link_pages.updates import submit_update
 from db.views.intros import IntroView, intro_view
 from domain.links import DONE_MAX_AGE, IntroClaims, LinkExpired, LinkInvalid
 from workflows.intro_batch.messages import IntroAnswer

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import SessionDep, settings_of, signer_of
 from api.errors import NotFound
-from api.pages import render_page
+from api.link_pages.pages import render_page
 from db.repositories import outbox
 from mail.unsubscribe import REMINDER_KIND, unsubscribe_url
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.updates import UpdateOutcome, submit_update
+from api.link_pages.updates import UpdateOutcome, submit_update
 from db.models import AeFeedback, Partner, utcnow
 from db.repositories import feedback as feedback_repo
 from db.views.feedback import FeedbackFacts, feedback_facts, outcome_of

@@ -6,15 +6,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from api.deps import AfterCommitDep, MailerDep, SessionDep, SettingsDep, SignerDep, TemporalDep, signer_of
-from api.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page
-from api.partner_pages import account_upload, csrf, service
+from api.link_pages import csrf
+from api.link_pages.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page
+from api.link_pages.rate_limit import rate_limited
+from api.partner_pages import account_upload, service
 from api.partner_pages.kind_pages import page_of
-from api.partner_pages.rate_limit import RateLimited, rate_limited
 from domain.links import DONE_MAX_AGE, LinkExpired, LinkInvalid, LinkSigner, StepClaims, UnsubscribeClaims
 from playbooks.kinds import clean_answers, kind_of
 
@@ -252,19 +253,3 @@ async def fresh_link(
     if not sent.already_sent_today:
         queue.deliver([sent.outbox_id])
     return render_page(request, "fresh_sent.html", 200, already=sent.already_sent_today)
-
-
-def install(app: FastAPI) -> None:
-    @app.exception_handler(RateLimited)
-    async def _too_many(request: Request, exc: RateLimited) -> HTMLResponse:
-        response = render_page(
-            request,
-            "message.html",
-            429,
-            title="Too many requests",
-            message=f"That was a lot of clicks in a short time. Please wait {exc.retry_after} seconds and try again.",
-        )
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-
-    app.include_router(router)

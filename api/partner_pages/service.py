@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.updates import UpdateOutcome, submit_update
+from api.link_pages.updates import UpdateOutcome, submit_update
 from db.models import EmailOutbox, utcnow
 from db.repositories import journeys, outbox, suppressions, visits
 from db.views.journeys import JourneyFacts, StepView, journey_facts, step_view

@@ -13,7 +13,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
-from api.pages import PRIVATE_HEADERS
+from api.link_pages.pages import PRIVATE_HEADERS
 from api.partner_pages.account_upload import pack
 from db.models import AccountMatch, PartnerAccount
 from db.session import SessionFactory, transaction

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from api.pages import PRIVATE_HEADERS
+from api.link_pages.pages import PRIVATE_HEADERS
 from db.session import SessionFactory
 from domain.links import StepClaims
 from tests.api.helpers import api_client

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
 
 from api.feedback.start import request_feedback
-from api.partner_pages.csrf import CSRF_COOKIE
+from api.link_pages.csrf import CSRF_COOKIE
 from db.models import AeFeedback
 from db.session import SessionFactory, transaction
 from domain.links import FeedbackClaims, StepClaims

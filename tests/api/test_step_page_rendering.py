@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 from api import markdown
-from api.pages import templates
+from api.link_pages.pages import templates
 from playbooks.model import Play, Step
 
 HOSTILE = (

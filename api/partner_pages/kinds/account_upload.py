@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from temporalio.client import Client
 
-from api.pages import busy, render_page
-from api.partner_pages import account_upload, csrf, service
+from api.link_pages import csrf
+from api.link_pages.pages import busy, render_page
+from api.partner_pages import account_upload, service
 from api.partner_pages.kind_pages import Redirect
 from db.session import transaction
 from domain.links import StepClaims

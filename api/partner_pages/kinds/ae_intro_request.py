@@ -13,8 +13,9 @@ from starlette.datastructures import FormData
 from temporalio.client import Client
 
 from api.deps import signer_of
-from api.pages import busy, render_page
-from api.partner_pages import account_upload, csrf, service
+from api.link_pages import csrf
+from api.link_pages.pages import busy, render_page
+from api.partner_pages import account_upload, service
 from api.partner_pages.kind_pages import Redirect
 from db.models import IntroRequest
 from db.repositories import intros, journeys

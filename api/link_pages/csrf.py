@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import signer_of
-from api.pages import render_page
+from api.link_pages.pages import render_page
 from domain.links import LinkSigner
 
 CSRF_COOKIE = "cosell_csrf"

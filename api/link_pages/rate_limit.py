@@ -13,7 +13,10 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
-from fastapi import Request
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+
+from api.link_pages.pages import render_page
 
 
 class RateLimited(Exception):
@@ -65,3 +68,22 @@ async def rate_limited(request: Request) -> None:
         retry = limits.token.hit(hashlib.sha256(token.encode()).hexdigest()[:24])
     if retry is not None:
         raise RateLimited(retry)
+
+
+async def too_many(request: Request, exc: RateLimited) -> HTMLResponse:
+    response = render_page(
+        request,
+        "message.html",
+        429,
+        title="Too many requests",
+        message=f"That was a lot of clicks in a short time. Please wait {exc.retry_after} seconds and try again.",
+    )
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def install(app: FastAPI, limits: LinkLimits) -> None:
+    """One set of counters for every link page, partner and AE: a client cannot reset its budget by
+    switching from /p to /ae."""
+    app.state.link_limits = limits
+    app.exception_handler(RateLimited)(too_many)

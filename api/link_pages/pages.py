@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,10 @@ from jinja2 import StrictUndefined
 
 from api import markdown
 from domain.schedule import zone
+from observability.logs import LINK_PAGE_PREFIXES
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# api/templates also holds the dev inbox, which renders through the same environment.
+templates = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
 templates.env.undefined = StrictUndefined
 templates.env.filters["markdown"] = markdown.render
 templates.env.filters["local"] = lambda dt, tz: dt.astimezone(zone(tz)).strftime("%a %-d %b %Y, %H:%M") + f" ({tz})"
@@ -30,6 +33,16 @@ PRIVATE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
+
+
+async def keep_private(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """HTTP middleware: every answer under a link-page prefix (framework errors, 405s and redirects too)
+    keeps the token out of caches and Referer headers, not only the pages we render ourselves."""
+    response = await call_next(request)
+    if request.url.path.startswith(LINK_PAGE_PREFIXES):
+        for name, value in PRIVATE_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
 
 
 def render_page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
