@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -60,8 +61,9 @@ def make_sender(settings: Settings) -> EmailSender:
 
 
 def build_worker(
-    client: Client, settings: Settings, sessions: SessionFactory, sender: EmailSender | None = None
+    client: Client, settings: Settings, sessions: SessionFactory, sender: EmailSender | None = None, **options: Any
 ) -> Worker:
+    """`options` go to the Worker as they are (a test that stops a worker shortens its sticky-queue timeout)."""
     sender = sender or make_sender(settings)
     signer, renderer = make_signer(settings), EmailRenderer()
     activities = [
@@ -71,7 +73,7 @@ def build_worker(
         *FeedbackActivities(sessions, sender, signer, renderer, settings).all(),
         *SweeperActivities(sessions, sender, signer, renderer, settings).all(),
     ]
-    return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities)
+    return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities, **options)
 
 
 async def run(settings: Settings) -> None:

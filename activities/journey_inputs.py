@@ -13,7 +13,7 @@ from workflows.shard.messages import SHARD_SIZE
 
 StepNoticeKind = Literal["invite", "reminder"]
 PmNoticeKind = Literal["escalated", "gate_held"]
-CohortStatus = Literal["active", "paused", "closed", "cancelled"]
+CohortStatus = Literal["scheduled", "active", "paused", "closed", "cancelled"]
 JourneyEventKind = Literal[
     "stage_entered",
     "step_completed",
@@ -104,6 +104,7 @@ class CohortStatusChange(BaseModel):
     cohort_id: str
     status: CohortStatus
     ends_at: datetime | None = None
+    starts_at: datetime | None = None
 
 
 class MembersPage(BaseModel):

@@ -274,7 +274,7 @@ class JourneyActivities(ActivityFamily):
     @activity.defn
     async def set_cohort_status(self, change: CohortStatusChange) -> None:
         async with transaction(self._sessions) as session:
-            await cohorts.set_status(session, change.cohort_id, change.status, change.ends_at)
+            await cohorts.set_status(session, change.cohort_id, change.status, change.ends_at, change.starts_at)
 
     @activity.defn
     async def list_cohort_members(self, page: MembersPage) -> list[str]:

@@ -35,6 +35,11 @@ class AddPartners(BaseModel):
     partners: list[PartnerIn] = Field(min_length=1, max_length=5_000)
 
 
+class Reschedule(BaseModel):
+    starts_at: datetime = Field(description="The window's new start")
+    ends_at: datetime | None = Field(default=None, description="The new end (default: keep the window's length)")
+
+
 class Migrate(BaseModel):
     playbook_version: int = Field(ge=1, description="A published version of the cohort's playbook")
 
@@ -100,6 +105,26 @@ async def change_window(
             "the program manager closed the window early" if action == "close" else "the window was cancelled"
         )
     accepted = await _audit(session, cohort_id, action, key, detail)
+    queue.run(partial(_signal, client, window_id(cohort_id), ActivationWindowWorkflow.change, change))
+    return accepted
+
+
+async def reschedule(
+    session: AsyncSession, queue: AfterCommit, client: Client, cohort_id: str, body: Reschedule, key: str | None
+) -> Accepted:
+    """Only a window that has not started moves; one that has can be extended or closed instead."""
+    cohort = await _cohort(session, cohort_id)
+    now = datetime.now(UTC)
+    if cohort.status not in ("launching", "scheduled") or cohort.starts_at <= now:
+        raise Conflict(f"cohort {cohort_id} has already started (status: {cohort.status}); extend or close it instead")
+    starts_at = body.starts_at.astimezone(UTC)
+    ends_at = (body.ends_at or starts_at + (cohort.ends_at - cohort.starts_at)).astimezone(UTC)
+    service.check_window(starts_at, ends_at, now)
+    key = key or str(uuid.uuid4())
+    detail = {"from": cohort.starts_at.isoformat(), "to": starts_at.isoformat(), "ends_at": ends_at.isoformat()}
+    accepted = await _audit(session, cohort_id, "reschedule", key, detail)
+    cohort.starts_at, cohort.ends_at = starts_at, ends_at  # the PM's plan; the window confirms it when it takes it
+    change = WindowChange(key=key, starts_at=starts_at, ends_at=ends_at)
     queue.run(partial(_signal, client, window_id(cohort_id), ActivationWindowWorkflow.change, change))
     return accepted
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import partial
 
 from fastapi import APIRouter
 
 from api.cohorts import control, service
-from api.cohorts.control import Accepted, AddPartners, Extend, Migrate
+from api.cohorts.control import Accepted, AddPartners, Extend, Migrate, Reschedule
 from api.cohorts.schemas import CohortCreate, CohortOut, CohortProgress
 from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
 from workflows.journey.messages import GateDecision
@@ -17,7 +18,11 @@ router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"], dependencies=[PMA
 async def create_cohort(
     body: CohortCreate, session: SessionDep, queue: AfterCommitDep, temporal: TemporalDep, settings: SettingsDep
 ) -> CohortOut:
-    """Create a cohort of partners on a published playbook and launch its activation window."""
+    """Create a cohort of partners on a published playbook and launch its activation window.
+
+    A starts_at in the future schedules the window: it shows as `scheduled` and emails no one before then."""
+    if body.starts_at is not None:
+        service.check_window(body.starts_at, body.ends_at, datetime.now(UTC))
     cohort = await service.create(session, body)
     queue.run(partial(service.launch, temporal, settings.task_queue, cohort))
     return cohort
@@ -50,6 +55,19 @@ async def extend_window(
     return await key.answer(
         await control.change_window(session, queue, temporal, cohort_id, "extend", key.key, body.ends_at), 202
     )
+
+
+@router.post("/{cohort_id}/reschedule", status_code=202, response_model=Accepted)
+async def reschedule_window(
+    cohort_id: str,
+    body: Reschedule,
+    session: SessionDep,
+    temporal: TemporalDep,
+    queue: AfterCommitDep,
+    key: IdempotencyKey,
+) -> Accepted:
+    """Move a scheduled window's start (and end; by default it keeps its length) before it starts."""
+    return await key.answer(await control.reschedule(session, queue, temporal, cohort_id, body, key.key), 202)
 
 
 @router.post("/{cohort_id}/pause", status_code=202, response_model=Accepted)

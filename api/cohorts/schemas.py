@@ -51,7 +51,10 @@ class CohortCreate(Input):
     pm_email: Annotated[str, AfterValidator(_email)] | None = None
     playbook_id: str
     playbook_version: int | None = Field(default=None, ge=1)
-    starts_at: datetime | None = None
+    starts_at: datetime | None = Field(
+        default=None, description="When partners hear first; later than now schedules the window (default: now)"
+    )
+    ends_at: datetime | None = Field(default=None, description="The window's end; or give duration_days")
     duration_days: int | None = Field(default=None, gt=0, le=365)
     partners: list[PartnerIn] = Field(min_length=1, max_length=50_000)
 

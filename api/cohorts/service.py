@@ -65,6 +65,22 @@ async def upsert_partner(session: AsyncSession, data: PartnerIn) -> Partner:
     return partner
 
 
+START_GRACE = timedelta(hours=1)
+
+
+def invalid(path: str, message: str) -> AppError:
+    """A 422 in the same shape as a payload validation error, naming the field."""
+    return AppError("invalid request", [{"path": path, "message": message}], status_code=422)
+
+
+def check_window(starts_at: datetime, ends_at: datetime | None, now: datetime) -> None:
+    """A start more than START_GRACE ago is a typo, not a backdated window; the end must follow the start."""
+    if starts_at < now - START_GRACE:
+        raise invalid("starts_at", f"is more than {START_GRACE} in the past ({starts_at.isoformat()})")
+    if ends_at is not None and ends_at <= starts_at:
+        raise invalid("ends_at", f"must be after starts_at ({starts_at.isoformat()})")
+
+
 async def create(session: AsyncSession, body: CohortCreate) -> CohortOut:
     snapshot = await playbook_repo.get(session, body.playbook_id, body.playbook_version)
     if snapshot is None:
@@ -73,8 +89,12 @@ async def create(session: AsyncSession, body: CohortCreate) -> CohortOut:
     duplicates = [k for k, n in Counter(p.external_id for p in body.partners if p.external_id).items() if n > 1]
     if duplicates:
         raise AppError("a partner appears twice in this cohort", {"external_ids": duplicates}, status_code=422)
-    program = await _program(session, body.program, body.pm_email)
+    if body.ends_at is not None and body.duration_days is not None:
+        raise invalid("ends_at", "give ends_at or duration_days, not both")
     starts_at = (body.starts_at or datetime.now(UTC)).astimezone(UTC)
+    if body.ends_at is not None and body.ends_at <= starts_at:
+        raise invalid("ends_at", f"must be after starts_at ({starts_at.isoformat()})")
+    program = await _program(session, body.program, body.pm_email)
     playbook = playbook_repo.to_model(snapshot)
     cohort = Cohort(
         id=str(uuid.uuid4()),
@@ -83,7 +103,7 @@ async def create(session: AsyncSession, body: CohortCreate) -> CohortOut:
         playbook_id=snapshot.playbook_id,
         playbook_version=snapshot.version,
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(days=body.duration_days or playbook.total_days),
+        ends_at=(body.ends_at or starts_at + timedelta(days=body.duration_days or playbook.total_days)).astimezone(UTC),
         status="launching",
     )
     session.add(cohort)

@@ -12,11 +12,19 @@ from db.models import Cohort, CohortMember, Partner
 ENDED = ("closed", "cancelled")
 
 
-async def set_status(session: AsyncSession, cohort_id: str, status: str, ends_at: datetime | None = None) -> None:
+async def set_status(
+    session: AsyncSession,
+    cohort_id: str,
+    status: str,
+    ends_at: datetime | None = None,
+    starts_at: datetime | None = None,
+) -> None:
     """A closed or cancelled cohort stays as it is: a late projection never reopens it."""
     values: dict[str, object] = {"status": status}
     if ends_at is not None:
         values["ends_at"] = ends_at
+    if starts_at is not None:
+        values["starts_at"] = starts_at
     await session.execute(update(Cohort).where(Cohort.id == cohort_id, Cohort.status.not_in(ENDED)).values(**values))
 
 

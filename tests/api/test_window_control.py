@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
@@ -94,3 +96,63 @@ class TestMigrateApi:
             assert moved.status_code == 202 and moved.json()["detail"] == {"from": 1, "to": 2}
             assert (await api.get(f"/api/v1/cohorts/{cid}")).json()["playbook"]["version"] == 2
             assert await audit_count(sessions, "migrate") == 1
+
+
+class TestScheduledLaunchApi:
+    async def test_schedule_is_validated_rescheduled_and_cancelled_before_the_start(
+        self, dev_env: WorkflowEnvironment, sessions: SessionFactory
+    ) -> None:
+        settings = settings_for(sessions)
+        now = datetime.now(UTC)
+        start, end = now + timedelta(days=7), now + timedelta(days=30)
+        async with running_worker(dev_env.client, settings, sessions), api_client(settings, dev_env.client) as api:
+            backwards = cohort_body(
+                [partner("Alpha")], starts_at=start.isoformat(), ends_at=(start - timedelta(days=1)).isoformat()
+            )
+            refused = await api.post("/api/v1/cohorts", json=backwards)
+            assert refused.status_code == 422 and refused.json()["detail"][0]["path"] == "ends_at", refused.text
+            stale = cohort_body([partner("Alpha")], starts_at=(now - timedelta(hours=3)).isoformat())
+            refused = await api.post("/api/v1/cohorts", json=stale)
+            assert refused.status_code == 422 and refused.json()["detail"][0]["path"] == "starts_at", refused.text
+            body = cohort_body([partner("Alpha")], starts_at=start.isoformat(), ends_at=end.isoformat())
+            created = await api.post("/api/v1/cohorts", json=body)
+            assert created.status_code == 201, created.text
+            cid = created.json()["id"]
+
+            async def status_is(wanted: str) -> bool:
+                status = (await api.get(f"/api/v1/cohorts/{cid}")).json()["status"]
+                assert status == wanted, status
+                return True
+
+            await eventually(lambda: status_is("scheduled"), what="the cohort shown as scheduled")
+            bad = await api.post(
+                f"/api/v1/cohorts/{cid}/reschedule", json={"starts_at": (now - timedelta(days=2)).isoformat()}
+            )
+            assert bad.status_code == 422 and bad.json()["detail"][0]["path"] == "starts_at", bad.text
+            later = start + timedelta(days=7)
+            headers = {"Idempotency-Key": f"move-{cid}"}
+            moved = await api.post(
+                f"/api/v1/cohorts/{cid}/reschedule", json={"starts_at": later.isoformat()}, headers=headers
+            )
+            again = await api.post(
+                f"/api/v1/cohorts/{cid}/reschedule", json={"starts_at": later.isoformat()}, headers=headers
+            )
+            assert moved.status_code == again.status_code == 202 and moved.json() == again.json(), moved.text
+            assert await audit_count(sessions, "reschedule") == 1
+            cohort = (await api.get(f"/api/v1/cohorts/{cid}")).json()
+            assert datetime.fromisoformat(cohort["starts_at"]) == later
+            assert datetime.fromisoformat(cohort["ends_at"]) == end + timedelta(days=7)  # the length is kept
+            assert (await api.post(f"/api/v1/cohorts/{cid}/cancel")).status_code == 202
+            await eventually(lambda: status_is("cancelled"), what="the scheduled cohort cancelled")
+            progress = (await api.get(f"/api/v1/cohorts/{cid}/progress")).json()
+            assert progress["by_status"] == {"not_started": 1}  # no partner ever started
+
+    async def test_a_started_window_is_not_rescheduled(
+        self, dev_env: WorkflowEnvironment, sessions: SessionFactory
+    ) -> None:
+        settings = settings_for(sessions)
+        async with running_worker(dev_env.client, settings, sessions), api_client(settings, dev_env.client) as api:
+            cid = (await api.post("/api/v1/cohorts", json=cohort_body([partner("Alpha")]))).json()["id"]
+            soon = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+            late = await api.post(f"/api/v1/cohorts/{cid}/reschedule", json={"starts_at": soon})
+            assert late.status_code == 409 and "already started" in late.json()["error"], late.text

@@ -4,6 +4,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
@@ -21,9 +22,11 @@ from workflows.journey.workflow import PartnerJourneyWorkflow
 
 
 @asynccontextmanager
-async def running_worker(client: Client, settings: Settings, sessions: SessionFactory) -> AsyncIterator[Worker]:
+async def running_worker(
+    client: Client, settings: Settings, sessions: SessionFactory, **options: Any
+) -> AsyncIterator[Worker]:
     """A worker for the test's body; if the body fails or times out, say what Temporal still had pending."""
-    worker = build_worker(client, settings, sessions)
+    worker = build_worker(client, settings, sessions, **options)
     async with worker:
         try:
             yield worker

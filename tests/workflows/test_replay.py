@@ -187,3 +187,20 @@ async def test_record_feedback_history(ts_env: WorkflowEnvironment, sqlite_sessi
         await ts_env.sleep(timedelta(days=10))
         assert (await handle.result()).status == "answered"
         save("feedback-answered", await handle.fetch_history())
+
+
+@pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
+async def test_record_scheduled_history(ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory) -> None:
+    """The scheduled-start path: a future start, a reschedule, then the start and a partner's invite."""
+    settings = settings_for(sqlite_sessions)
+    now = await ts_env.get_current_time()
+    cohort = await create_cohort(sqlite_sessions, [partner("Alpha", "ISV")], starts_at=now + timedelta(days=2))
+    async with running_worker(ts_env.client, settings, sqlite_sessions):
+        await service.launch(ts_env.client, settings.task_queue, cohort)
+        window = ts_env.client.get_workflow_handle(window_id(cohort.id))
+        await ts_env.sleep(timedelta(hours=1))
+        later = WindowChange(key="later", starts_at=cohort.starts_at + timedelta(days=1))
+        await window.signal(ActivationWindowWorkflow.change, later)
+        await ts_env.sleep(timedelta(days=3, hours=1))
+        assert await window.query(ActivationWindowWorkflow.partners_assigned) == 1
+        save("window-scheduled", await window.fetch_history())

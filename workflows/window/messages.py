@@ -26,6 +26,8 @@ class WindowChange(BaseModel):
     """A PM change that travels window -> shards -> journeys. Applying it twice is harmless."""
 
     key: str
+    # A new start for a window still waiting for it (a reschedule); ignored once the window has started.
+    starts_at: datetime | None = None
     ends_at: datetime | None = None
     paused: bool | None = None
     exit_reason: str | None = None

@@ -1,6 +1,7 @@
-"""ActivationWindowWorkflow: one per cohort window. Fans out to shards of <= SHARD_SIZE journeys,
-takes the PM's changes (extend, pause, resume, add/remove partners, close, cancel, migrate) as
-signals deduplicated by key, and relays them window -> shards -> journeys.
+"""ActivationWindowWorkflow: one per cohort window. Waits for the window's start (a durable timer; a
+reschedule moves it, a cancel ends the window before any partner hears of it), then fans out to shards
+of <= SHARD_SIZE journeys, takes the PM's changes (extend, pause, resume, add/remove partners, close, cancel, migrate)
+as signals deduplicated by key, and relays them window -> shards -> journeys.
 
 Per-partner traffic never enters this history; progress is read from the read model.
 """
@@ -38,7 +39,12 @@ class ActivationWindowWorkflow:
     @workflow.run
     async def run(self, inp: WindowInput) -> int:
         self._inp = inp
-        await self._set_status("active")
+        # Histories from before scheduled starts went active at once and must still replay that way.
+        if workflow.patched("scheduled-start") and not await self._wait_for_start():
+            assert self._closing is not None
+            await self._set_status(self._closing.status or "cancelled")
+            return 0
+        await self._set_status("paused" if self._paused else "active")
         after = ""
         while page := await self._members(after):
             await self._start_shard(page)
@@ -57,6 +63,45 @@ class ActivationWindowWorkflow:
             )
         await self._set_status(self._closing.status if self._closing and self._closing.status else "closed")
         return sum(self._shard_sizes)
+
+    async def _wait_for_start(self) -> bool:
+        """Wait for starts_at, taking reschedules as they come; False when closed or cancelled first."""
+        assert self._inp
+        inp = self._inp
+        if workflow.now() < inp.starts_at:
+            await self._set_status("scheduled", scheduled=True)
+        while workflow.now() < inp.starts_at and self._closing is None:
+            await until_or(lambda: bool(self._queue) or self._closing is not None, inp.starts_at, "window start")
+            changed = False
+            while self._queue:
+                changed = self._before_start(self._queue.pop(0)[1]) or changed
+            if changed and self._closing is None:
+                await self._set_status("scheduled", scheduled=True)
+        return self._closing is None
+
+    def _before_start(self, item: WindowChange | PartnersChange) -> bool:
+        """Settle a change while no shard runs yet; True when the schedule itself moved."""
+        assert self._inp
+        if isinstance(item, PartnersChange):
+            return False  # membership is read from the read model at the start, which has this change already
+        if item.exit_reason:
+            self._closing = item
+            return False
+        if item.paused is not None:
+            self._paused = item.paused
+        if item.playbook is not None:
+            self._inp.playbook = item.playbook
+        if item.starts_at is not None:
+            self._inp.starts_at = item.starts_at
+        if item.ends_at is not None:
+            self._inp.ends_at = item.ends_at
+        return item.starts_at is not None or item.ends_at is not None
+
+    @workflow.query
+    def starts_at(self) -> str:
+        """When the window starts (ISO 8601); moves with a reschedule."""
+        assert self._inp
+        return self._inp.starts_at.isoformat()
 
     # --- PM changes ------------------------------------------------------------------------
 
@@ -158,11 +203,14 @@ class ActivationWindowWorkflow:
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
 
-    async def _set_status(self, status: CohortStatus) -> None:
+    async def _set_status(self, status: CohortStatus, scheduled: bool = False) -> None:
         assert self._inp
+        starts_at = self._inp.starts_at if scheduled else None
         await workflow.execute_activity_method(
             JourneyActivities.set_cohort_status,
-            CohortStatusChange(cohort_id=self._inp.cohort_id, status=status, ends_at=self._inp.ends_at),
+            CohortStatusChange(
+                cohort_id=self._inp.cohort_id, status=status, ends_at=self._inp.ends_at, starts_at=starts_at
+            ),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_WRITE,
         )
