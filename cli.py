@@ -18,6 +18,8 @@ app.add_typer(playbook_app, name="playbook")
 app.add_typer(db_app, name="db")
 accounts_app = typer.Typer(help="Import AEs and CRM accounts (Salesforce, HubSpot or mapped CSV)", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+users_app = typer.Typer(help="Dashboard accounts of program managers and admins", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 
 @app.command()
@@ -187,6 +189,34 @@ def import_aes(file: Path, fmt: str = _FORMAT, mapping: list[str] = _MAP) -> Non
 def import_accounts(file: Path, fmt: str = _FORMAT, mapping: list[str] = _MAP) -> None:
     """Create or update CRM accounts (by CRM id) from a Salesforce Account or HubSpot company export."""
     _run_import("accounts", file, fmt, mapping)
+
+
+@users_app.command("create")
+def users_create(
+    email: str = typer.Option(..., help="Where sign-in links are sent (unique, case-insensitive)"),
+    name: str = typer.Option(..., help="The person's name"),
+    role: str = typer.Option(..., help="admin (every program) | manager (the --program ones)"),
+    program: list[str] = typer.Option([], "--program", help="A program the manager runs, by name or id (repeatable)"),
+) -> None:
+    """Create a dashboard account; the person signs in at /signin with a link emailed to them."""
+    from api.dashboard.users import UserRefused, create
+    from db.session import make_engine, make_sessionmaker, transaction
+
+    async def run() -> str:
+        engine = make_engine(get_settings().database_url)
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                return (await create(session, email, name, role, program)).email
+        finally:
+            await engine.dispose()
+
+    try:
+        created = asyncio.run(run())
+    except UserRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    scope = f" for {', '.join(program)}" if program else ""
+    typer.echo(f"created {role} {created}{scope}; sign in at {get_settings().public_base_url}/signin")
 
 
 if __name__ == "__main__":

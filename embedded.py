@@ -25,6 +25,7 @@ from api.accounts.formats import ExportFormat
 from api.app import create_app
 from api.cohorts import service as cohorts
 from api.cohorts.schemas import CohortCreate, CohortOut
+from api.dashboard.users import ensure_admin
 from db.migrate import upgrade
 from db.models import Cohort
 from db.repositories import playbooks as playbook_repo
@@ -35,6 +36,7 @@ from worker import build_worker, connect
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 DEMO_PLAYBOOK = "cloud-cosell-90d"
+DEMO_ADMIN = "admin@cosell.example"
 DEMO_PARTNERS = [
     {
         "external_id": "demo-northwind",
@@ -223,6 +225,8 @@ async def up(settings: Settings, demo: bool = True) -> None:
         await upgrade(engine)
         sessions = make_sessionmaker(engine)
         published = await publish_shipped(sessions)
+        async with transaction(sessions) as session:
+            await ensure_admin(session, DEMO_ADMIN, "Demo Admin")
         worker = build_worker(client, settings, sessions)
         await ensure_sweep_schedule(client, settings)
         server = uvicorn.Server(
@@ -268,6 +272,7 @@ def _banner(settings: Settings, published: list[str], cohort_id: str) -> None:
         "",
         "cosell is running.",
         f"  API docs        {base}/docs",
+        f"  Dashboard       {base}/signin   sign in as {DEMO_ADMIN}; the link arrives in the dev inbox",
         f"  Dev inbox       {base}/dev/inbox   (partner emails land here; click a step link)",
         f"  Temporal UI     http://{settings.temporal_address.rpartition(':')[0]}:{settings.temporal_ui_port}",
         f"  Playbooks       {', '.join(published)}",

@@ -14,6 +14,9 @@ from api.ae_pages.feedback import router as ae_feedback_router
 from api.ae_pages.intros import router as ae_intros_router
 from api.body_limit import BodyLimit
 from api.cohorts.endpoints import router as cohorts_router
+from api.dashboard import access as dashboard_access
+from api.dashboard.pages import router as dashboard_pages
+from api.dashboard.signin import router as dashboard_signin
 from api.deals.endpoints import router as deals_router
 from api.dev.endpoints import router as dev_router
 from api.emails.endpoints import router as emails_router
@@ -86,6 +89,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(webhooks_router)
     app.include_router(health_router)
     app.include_router(prometheus_router)
+    dashboard_access.install(app)
+    app.include_router(dashboard_signin)
+    app.include_router(dashboard_pages)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 

@@ -23,12 +23,15 @@ INTRO_PURPOSE = "ae-intro-answer"
 FEEDBACK_DONE_PURPOSE = "ae-feedback-done"
 INTRO_DONE_PURPOSE = "ae-intro-done"
 CSRF_PURPOSE = "csrf"
+SIGN_IN_PURPOSE = "pm-sign-in"
 
 # Unsubscribing must keep working long after the reminder was sent (RFC 8058 asks for that).
 UNSUBSCRIBE_MAX_AGE = timedelta(days=365)
 # The confirmation cookie only bridges the redirect after a submission.
 DONE_MAX_AGE = timedelta(minutes=15)
 CSRF_MAX_AGE = timedelta(days=2)
+# A PM's emailed sign-in link: short, and single use through its sign_in_links row.
+SIGN_IN_MAX_AGE = timedelta(minutes=15)
 
 C = TypeVar("C")
 
@@ -63,6 +66,13 @@ class IntroClaims:
 
     request_id: str
     ae_id: str
+
+
+@dataclass(frozen=True)
+class SignInClaims:
+    """A PM's sign-in link: names the sign_in_links row, which holds who and where to go after."""
+
+    link_id: str
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,11 @@ def _unsubscribe(data: Any) -> UnsubscribeClaims | None:
     return UnsubscribeClaims(*values) if values else None
 
 
+def _sign_in(data: Any) -> SignInClaims | None:
+    values = _strings(data, "l")
+    return SignInClaims(*values) if values else None
+
+
 def _done(data: Any) -> DoneClaims | None:
     values = _strings(data, "j", "s", "t")
     if not values or not isinstance(data.get("n"), str | None):
@@ -176,6 +191,15 @@ class LinkSigner:
             keys, INTRO_DONE_PURPOSE, DONE_MAX_AGE, lambda c: {"i": c.request_id, "a": c.ae_id}, _intro
         )
         self._csrf = _Purpose[str](keys, CSRF_PURPOSE, CSRF_MAX_AGE, lambda c: {"r": c}, _csrf)
+        self._sign_in = _Purpose[SignInClaims](
+            keys, SIGN_IN_PURPOSE, SIGN_IN_MAX_AGE, lambda c: {"l": c.link_id}, _sign_in
+        )
+
+    def sign_sign_in(self, claims: SignInClaims) -> str:
+        return self._sign_in.sign(claims)
+
+    def verify_sign_in(self, token: str) -> SignInClaims:
+        return self._sign_in.verify(token)
 
     def sign_step(self, claims: StepClaims) -> str:
         return self._step.sign(claims)

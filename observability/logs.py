@@ -17,9 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio import activity
 
 # Link pages carry a capability token as one path segment: /p/<token>, /p/<token>/fresh-link,
-# /p/unsubscribe/<token>, and the AE pages /ae/<purpose>/<token>; /p/done carries no token.
-_TOKEN_IN_PATH = re.compile(r"(/p/(?:unsubscribe/)?|/ae/[a-z-]+/)(?!done\b)[^/?#\s\"]+")
-LINK_PAGE_PREFIXES = ("/p/", "/ae/")
+# /p/unsubscribe/<token>, the AE pages /ae/<purpose>/<token> and a PM's sign-in link /signin/<token>;
+# /p/done carries no token.
+_TOKEN_IN_PATH = re.compile(r"(/p/(?:unsubscribe/)?|/ae/[a-z-]+/|/signin/)(?!done\b)[^/?#\s\"]+")
+LINK_PAGE_PREFIXES = ("/p/", "/ae/", "/signin/")
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 

@@ -29,3 +29,27 @@ def test_cosell_api_binds_localhost_unless_told_otherwise(monkeypatch: pytest.Mo
     assert (told["host"], told["port"]) == ("0.0.0.0", 8123)
     monkeypatch.setenv("COSELL_API_HOST", "10.1.2.3")
     assert _served_on(monkeypatch)["host"] == "10.1.2.3"
+
+
+def test_users_create_makes_an_account_and_says_what_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, sqlite_sessions: Any
+) -> None:
+    url = sqlite_sessions.kw["bind"].url.render_as_string(hide_password=False)
+    monkeypatch.setenv("COSELL_DATABASE_URL", url)
+    get_settings.cache_clear()
+
+    def create(*args: str) -> Any:
+        return CliRunner().invoke(cli.app, ["users", "create", *args])
+
+    try:
+        made = create("--email", "Pat@Vendor.example", "--name", "Pat", "--role", "manager", "--program", "EMEA")
+        assert made.exit_code == 0, made.output
+        assert "created manager pat@vendor.example for EMEA" in made.output and "/signin" in made.output
+        again = create("--email", "pat@vendor.EXAMPLE", "--name", "Pat", "--role", "admin")
+        assert again.exit_code == 1 and "--email: a user with pat@vendor.example already exists" in again.output
+        bad_role = create("--email", "x@vendor.example", "--name", "X", "--role", "owner")
+        assert bad_role.exit_code == 1 and "--role: 'owner' must be one of admin, manager" in bad_role.output
+        admin_scoped = create("--email", "y@vendor.example", "--name", "Y", "--role", "admin", "--program", "EMEA")
+        assert admin_scoped.exit_code == 1 and "--program" in admin_scoped.output
+    finally:
+        get_settings.cache_clear()

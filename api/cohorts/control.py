@@ -60,8 +60,10 @@ async def _cohort(session: AsyncSession, cohort_id: str) -> Cohort:
     return cohort
 
 
-async def _audit(session: AsyncSession, cohort_id: str, action: str, key: str, detail: dict[str, Any]) -> Accepted:
-    session.add(AuditLog(actor="pm", action=action, cohort_id=cohort_id, detail=detail))
+async def _audit(
+    session: AsyncSession, cohort_id: str, action: str, key: str, detail: dict[str, Any], actor: str = "pm"
+) -> Accepted:
+    session.add(AuditLog(actor=actor, action=action, cohort_id=cohort_id, detail=detail))
     await session.flush()
     return Accepted(cohort_id=cohort_id, action=action, key=key, detail=detail)
 
@@ -86,7 +88,9 @@ async def change_window(
     action: Action,
     key: str | None,
     ends_at: datetime | None,
+    actor: str = "pm",
 ) -> Accepted:
+    """`actor`: "pm" for an API key; a signed-in user's email from the dashboard."""
     cohort = await _cohort(session, cohort_id)
     key = key or str(uuid.uuid4())
     change = WindowChange(key=key)
@@ -104,7 +108,7 @@ async def change_window(
         change.exit_reason = (
             "the program manager closed the window early" if action == "close" else "the window was cancelled"
         )
-    accepted = await _audit(session, cohort_id, action, key, detail)
+    accepted = await _audit(session, cohort_id, action, key, detail, actor)
     queue.run(partial(_signal, client, window_id(cohort_id), ActivationWindowWorkflow.change, change))
     return accepted
 

@@ -15,8 +15,8 @@ from db.repositories import outbox
 from mail.unsubscribe import REMINDER_KIND, unsubscribe_url
 
 router = APIRouter(prefix="/dev/inbox", tags=["dev"])
-# Partner step links (/p/<token>) and AE links (/ae/<purpose>/<token>, optionally ?answer=...).
-LINK = re.compile(r"https?://[^\s/]+(?:/p|/ae/[a-z-]+)/[A-Za-z0-9_.\-]+(?:\?answer=[a-z_]+)?")
+# Partner step links (/p/<token>), AE links (/ae/<purpose>/<token>, optionally ?answer=...), PM sign-in links.
+LINK = re.compile(r"https?://[^\s/]+(?:/p|/ae/[a-z-]+|/signin)/[A-Za-z0-9_.\-]+(?:\?answer=[a-z_]+)?")
 
 
 class InboxMessage(BaseModel):

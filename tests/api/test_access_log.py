@@ -83,6 +83,8 @@ async def test_uvicorn_access_log_carries_no_link_token(
         ("/p/unsubscribe/eyJv.x.y?z=1", "/p/unsubscribe/<redacted>?z=1"),
         ("/p/done", "/p/done"),
         ("/api/v1/cohorts/abc", "/api/v1/cohorts/abc"),
+        ("POST /signin/eyJsIjoi.x.y HTTP/1.1", "POST /signin/<redacted> HTTP/1.1"),
+        ("GET /signin?next=/cohorts HTTP/1.1", "GET /signin?next=/cohorts HTTP/1.1"),
         ('Referer "https://host/p/eyJq.a.b"', 'Referer "https://host/p/<redacted>"'),
     ],
 )

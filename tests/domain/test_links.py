@@ -13,6 +13,7 @@ from domain.links import (
     LinkExpired,
     LinkInvalid,
     LinkSigner,
+    SignInClaims,
     StepClaims,
     UnsubscribeClaims,
 )
@@ -95,3 +96,24 @@ class TestPurposes:
 
     def test_csrf_values_from_another_key_are_refused(self) -> None:
         assert not LinkSigner([NEW], timedelta(days=1)).valid_csrf(LinkSigner([OLD], timedelta(days=1)).new_csrf())
+
+
+class TestSignInLinks:
+    def test_a_sign_in_link_is_its_own_purpose_and_lasts_fifteen_minutes(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        signer = LinkSigner([NEW], timedelta(days=30))
+        claims = SignInClaims(link_id="l1")
+        token = signer.sign_sign_in(claims)
+        assert signer.verify_sign_in(token) == claims
+        with pytest.raises(LinkInvalid):
+            signer.verify_sign_in(signer.sign_step(CLAIMS))
+        with pytest.raises(LinkInvalid):
+            signer.verify_step(token)
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() - 5 * 60)  # signed five minutes ago
+        recent = signer.sign_sign_in(claims)
+        monkeypatch.setattr(time, "time", lambda: real() - 30 * 60)  # signed half an hour ago
+        old = signer.sign_sign_in(claims)
+        monkeypatch.setattr(time, "time", real)
+        assert signer.verify_sign_in(recent) == claims
+        with pytest.raises(LinkExpired):
+            signer.verify_sign_in(old)

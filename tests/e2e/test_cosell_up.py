@@ -80,6 +80,7 @@ def test_cosell_up_demo_end_to_end_and_restart(tmp_path: Path) -> None:
     try:
         banner = wait_for_banner(log, process)
         assert f"{base}/dev/inbox" in banner and f"{base}/docs" in banner and f":{ui}" in banner
+        assert f"{base}/signin" in banner and "admin@cosell.example" in banner
         cohort_id = re.search(r"cohorts/([0-9a-f-]+)/progress", banner).group(1)  # type: ignore[union-attr]
         pm = httpx.Client(base_url=base, headers={"Authorization": "Bearer dev-pm-key"})
 

@@ -1,0 +1,115 @@
+"""The dashboard's pages: Today, cohorts, a cohort's board, a partner's 360, and pausing or resuming a window."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.cohorts import control
+from api.cohorts import service as cohort_service
+from api.dashboard import views
+from api.dashboard.access import ViewerDep, checked_form, not_found, now, page, redirect
+from api.deps import AfterCommitDep, SessionDep, TemporalDep
+from api.errors import AppError
+from db.repositories.users import Viewer, visible_programs
+from db.views import dashboard
+
+router = APIRouter(include_in_schema=False)
+WindowAction = Literal["pause", "resume"]
+CONFIRM = {
+    "pause": "Reminders and deadlines stop for every partner in this window. Partners can still open their links "
+    "and complete steps. When you resume, due dates move by the length of the pause.",
+    "resume": "Reminders and deadlines start again. Every due date moves by the length of the pause, and a reminder "
+    "that fell due during the pause is sent once.",
+}
+DONE = {"pause": "Pause sent: the window stops its reminders within seconds.", "resume": "Resume sent."}
+
+
+async def _visible_cohort(session: AsyncSession, viewer: Viewer, cohort_id: str) -> None:
+    program_id = await dashboard.program_of_cohort(session, cohort_id)
+    if program_id is None or not viewer.sees(program_id):
+        raise not_found()
+
+
+@router.get("/", response_class=HTMLResponse)
+async def today(request: Request, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
+    entries = await views.today(session, viewer, now())
+    programs = await visible_programs(session, viewer)
+    return page(request, "today.html", entries=entries, programs=programs, active="today")
+
+
+@router.get("/cohorts", response_class=HTMLResponse)
+async def cohorts(request: Request, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
+    rows = await dashboard.cohorts(session, viewer.program_ids)
+    return page(request, "cohorts.html", rows=rows, active="cohorts")
+
+
+@router.get("/cohorts/{cohort_id}", response_class=HTMLResponse)
+async def cohort_board(
+    cohort_id: str,
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    stage: str = "",
+    status: str = "",
+    classification: str = "",
+    done: str = "",
+) -> HTMLResponse:
+    await _visible_cohort(session, viewer, cohort_id)
+    filters = views.Filters(stage=stage, status=status, classification=classification)
+    board = await views.board(session, cohort_id, now(), filters)
+    return page(
+        request,
+        "board.html",
+        active="cohorts",
+        board=board,
+        filters=filters,
+        classifications=views.CLASSIFICATIONS,
+        done=DONE.get(done, ""),
+    )
+
+
+@router.get("/cohorts/{cohort_id}/window/{action}", response_class=HTMLResponse)
+async def confirm_window(
+    cohort_id: str, action: WindowAction, request: Request, session: SessionDep, viewer: ViewerDep
+) -> HTMLResponse:
+    await _visible_cohort(session, viewer, cohort_id)
+    cohort = await cohort_service.get(session, cohort_id)
+    # One key per confirmation page: a double-submitted form is one change for the window workflow.
+    return page(request, "confirm.html", cohort=cohort, action=action, text=CONFIRM[action], key=str(uuid.uuid4()))
+
+
+@router.post("/cohorts/{cohort_id}/window/{action}")
+async def change_window(
+    cohort_id: str,
+    action: WindowAction,
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    temporal: TemporalDep,
+    queue: AfterCommitDep,
+) -> Response:
+    form = await checked_form(request)
+    await _visible_cohort(session, viewer, cohort_id)
+    key = str(form.get("key", "")) or None
+    try:
+        await control.change_window(session, queue, temporal, cohort_id, action, key, None, actor=viewer.email)
+    except AppError as exc:
+        return page(request, "message.html", exc.status_code, title="The window did not change", text=exc.message)
+    return redirect(f"/cohorts/{cohort_id}?done={action}")
+
+
+@router.get("/partners/{partner_id}", response_class=HTMLResponse)
+async def partner_page(partner_id: str, request: Request, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
+    programs = await dashboard.programs_of_partner(session, partner_id)
+    if not programs or (viewer.program_ids is not None and not programs & viewer.program_ids):
+        raise not_found()
+    found = await views.partner(session, partner_id, now())
+    if found is None:
+        raise not_found()
+    visible = [j for j in found.journeys if viewer.sees(j.program_id)]
+    return page(request, "partner.html", p=found, journeys=visible)

@@ -1,0 +1,121 @@
+"""What each dashboard page shows, read through the same services and repositories as the JSON API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.cohorts import service as cohort_service
+from api.cohorts.schemas import CohortProgress, PartnerProgress
+from api.intel import service as intel_service
+from api.intel.schemas import SignalsOut, TodayItemOut
+from db.repositories import partner_facts
+from db.repositories.users import Viewer
+from db.views import dashboard
+from domain.intel.facts import DealFact, EventFact
+
+ENDED = ("closed", "cancelled")
+TODAY_LIMIT = 50
+TIMELINE_LIMIT = 100
+CLASSIFICATIONS = ("on_track", "not_yet", "at_risk", "not_now")
+
+
+@dataclass(frozen=True)
+class TodayEntry:
+    item: TodayItemOut
+    cohort_id: str
+    cohort_name: str
+
+
+async def today(session: AsyncSession, viewer: Viewer, moment: datetime) -> list[TodayEntry]:
+    """The act-today lists of every running cohort the viewer may see, ranked together as the API ranks one."""
+    entries = []
+    for row in await dashboard.cohorts(session, viewer.program_ids):
+        if row.status in ENDED:
+            continue
+        intel = await intel_service.cohort(session, row.id, moment)
+        entries += [TodayEntry(item, row.id, row.name) for item in (intel.today if intel else [])]
+    entries.sort(key=lambda e: (-e.item.rank, e.item.since, e.item.partner_id, e.item.kind))
+    return entries[:TODAY_LIMIT]
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    progress: PartnerProgress
+    classification: str
+    tier: int
+
+
+@dataclass(frozen=True)
+class Filters:
+    stage: str = ""
+    status: str = ""
+    classification: str = ""
+
+    def keep(self, row: BoardRow) -> bool:
+        return (
+            (not self.stage or row.progress.stage == self.stage)
+            and (not self.status or row.progress.status == self.status)
+            and (not self.classification or row.classification == self.classification)
+        )
+
+
+@dataclass
+class Board:
+    progress: CohortProgress
+    stages: list[str]
+    rows: list[BoardRow]
+    shown: list[BoardRow]
+    holds: list[TodayItemOut]
+    statuses: list[str] = field(default_factory=list)
+
+
+async def board(session: AsyncSession, cohort_id: str, moment: datetime, filters: Filters) -> Board:
+    progress = await cohort_service.progress(session, cohort_id)
+    intel = await intel_service.cohort(session, cohort_id, moment)
+    judged = {p.partner_id: p for p in (intel.partners if intel else [])}
+    rows = [
+        BoardRow(
+            p,
+            judged[p.partner_id].classification if p.partner_id in judged else "",
+            judged[p.partner_id].tier if p.partner_id in judged else 3,
+        )
+        for p in progress.partners
+    ]
+    stages = list(dict.fromkeys(s.stage for s in progress.steps))
+    holds = [i for i in (intel.today if intel else []) if i.kind == "gate_hold"]
+    return Board(
+        progress=progress,
+        stages=stages,
+        rows=rows,
+        shown=[r for r in rows if filters.keep(r)],
+        holds=holds,
+        statuses=sorted(progress.by_status),
+    )
+
+
+@dataclass
+class Partner360:
+    partner_id: str
+    name: str
+    journeys: list[dashboard.JourneyRow]
+    timeline: list[EventFact]
+    signals: SignalsOut | None
+    deals: list[DealFact]
+
+
+async def partner(session: AsyncSession, partner_id: str, moment: datetime) -> Partner360 | None:
+    facts = await partner_facts.load_one(session, partner_id)
+    if facts is None:
+        return None
+    timeline = sorted(facts.events, key=lambda e: e.occurred_at, reverse=True)[:TIMELINE_LIMIT]
+    return Partner360(
+        partner_id=partner_id,
+        name=facts.name,
+        journeys=await dashboard.journeys_of_partner(session, partner_id),
+        timeline=timeline,
+        signals=await intel_service.signals(session, partner_id, moment),
+        deals=sorted(facts.deals, key=lambda d: d.registered_at, reverse=True),
+    )

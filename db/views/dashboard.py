@@ -1,0 +1,88 @@
+"""What the dashboard lists: cohorts with their counts, and where a partner belongs (for access checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Cohort, CohortMember, Journey, Program
+
+
+@dataclass
+class CohortRow:
+    id: str
+    name: str
+    program: str
+    program_id: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    partners: int = 0
+    by_stage: dict[str, int] = field(default_factory=dict)
+
+
+async def cohorts(session: AsyncSession, program_ids: Collection[str] | None) -> list[CohortRow]:
+    """Cohorts of these programs (None: all), newest window first, with member and per-stage counts
+    from two grouped queries (not one query per cohort)."""
+    stmt = select(Cohort, Program.name).join(Program, Program.id == Cohort.program_id)
+    if program_ids is not None:
+        stmt = stmt.where(Cohort.program_id.in_(list(program_ids)))
+    rows = {
+        c.id: CohortRow(c.id, c.name, name, c.program_id, c.status, c.starts_at, c.ends_at)
+        for c, name in await session.execute(stmt.order_by(Cohort.starts_at.desc(), Cohort.id))
+    }
+    if not rows:
+        return []
+    members = await session.execute(
+        select(CohortMember.cohort_id, func.count())
+        .where(CohortMember.cohort_id.in_(list(rows)), CohortMember.removed_at.is_(None))
+        .group_by(CohortMember.cohort_id)
+    )
+    for cohort_id, count in members:
+        rows[cohort_id].partners = count
+    stages = await session.execute(
+        select(Journey.cohort_id, Journey.stage, func.count())
+        .where(Journey.cohort_id.in_(list(rows)))
+        .group_by(Journey.cohort_id, Journey.stage)
+    )
+    for cohort_id, stage, count in stages:
+        rows[cohort_id].by_stage[stage] = count
+    return list(rows.values())
+
+
+async def program_of_cohort(session: AsyncSession, cohort_id: str) -> str | None:
+    program_id: str | None = await session.scalar(select(Cohort.program_id).where(Cohort.id == cohort_id))
+    return program_id
+
+
+async def programs_of_partner(session: AsyncSession, partner_id: str) -> set[str]:
+    """Every program the partner was ever in a cohort of: who may open its page."""
+    rows = await session.scalars(
+        select(Cohort.program_id)
+        .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+        .where(CohortMember.partner_id == partner_id)
+        .distinct()
+    )
+    return set(rows)
+
+
+@dataclass(frozen=True)
+class JourneyRow:
+    journey: Journey
+    cohort_id: str
+    cohort_name: str
+    program_id: str
+
+
+async def journeys_of_partner(session: AsyncSession, partner_id: str) -> list[JourneyRow]:
+    rows = await session.execute(
+        select(Journey, Cohort.name, Cohort.program_id)
+        .join(Cohort, Cohort.id == Journey.cohort_id)
+        .where(Journey.partner_id == partner_id)
+        .order_by(Journey.started_at.desc())
+    )
+    return [JourneyRow(j, j.cohort_id, name, program_id) for j, name, program_id in rows]
