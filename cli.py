@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from playbooks.loader import PlaybookError, load_playbook
-from settings import get_settings
+from settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
 
 app = typer.Typer(help="cosell: co-sell activation engine", no_args_is_help=True, pretty_exceptions_enable=False)
 playbook_app = typer.Typer(help="Validate and publish playbooks", no_args_is_help=True)
@@ -20,6 +24,8 @@ accounts_app = typer.Typer(help="Import AEs and CRM accounts (Salesforce, HubSpo
 app.add_typer(accounts_app, name="accounts")
 users_app = typer.Typer(help="Dashboard accounts of program managers and admins", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+tiers_app = typer.Typer(help="Tier reviews", no_args_is_help=True)
+app.add_typer(tiers_app, name="tiers")
 
 
 @app.command()
@@ -217,6 +223,60 @@ def users_create(
         raise typer.Exit(1) from exc
     scope = f" for {', '.join(program)}" if program else ""
     typer.echo(f"created {role} {created}{scope}; sign in at {get_settings().public_base_url}/signin")
+
+
+async def review_tiers(settings: Settings, program_ref: str, period: str | None, client: Client | None = None) -> str:
+    """Review a program's tiers now and wait for the outcome; the report, one line per movement."""
+    from datetime import UTC, datetime
+
+    from db.repositories import programs, tier_reviews
+    from db.session import make_engine, make_sessionmaker, transaction
+    from domain.intel.review_period import period_of
+    from worker import connect
+    from workflows.tier_review.schedule import ensure_review_schedule, start_review
+
+    engine = make_engine(settings.database_url)
+    try:
+        sessions = make_sessionmaker(engine)
+        async with transaction(sessions) as session:
+            program = await programs.by_ref(session, program_ref)
+            if program is None:
+                raise LookupError(f"no program {program_ref!r} (give its id or its name)")
+            program_id, cadence = program.id, program.tier_review_cadence
+        period = period or period_of(cadence, datetime.now(UTC))
+        client = client or await connect(settings)
+        await ensure_review_schedule(client, program_id, cadence, settings.task_queue)
+        result = await (await start_review(client, program_id, period, settings.task_queue)).result()
+        async with transaction(sessions) as session:
+            moves = await tier_reviews.movements(session, result.review_id)
+        head = f"tier review {period} of {program_ref}: {result.reviewed} partners judged, {result.moved} moved"
+        if result.already_done:
+            head = f"tier review {period} of {program_ref} was done before; nothing recorded again"
+        lines = [
+            f"  {name}: Tier {m.previous_tier} -> Tier {m.new_tier} ({m.move}): {'; '.join(m.reasons)}"
+            for m, name in moves
+        ]
+        return "\n".join([head, *lines])
+    finally:
+        await engine.dispose()
+
+
+@tiers_app.command("review")
+def tiers_review(
+    program: str = typer.Option(..., "--program", help="The program's id or name"),
+    period: str = typer.Option(None, help="2026-12, 2026-W49 or 2026-Q4; default: the current period"),
+) -> None:
+    """Review every partner's tier in a program now (the program's Schedule does it at its cadence)."""
+    from domain.intel.review_period import PERIOD
+
+    if period is not None and not PERIOD.match(period):
+        typer.echo(f"--period {period!r}: give 2026-12 (monthly), 2026-W49 (weekly) or 2026-Q4 (quarterly)", err=True)
+        raise typer.Exit(2)
+    try:
+        typer.echo(asyncio.run(review_tiers(get_settings(), program, period)))
+    except LookupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
 
 
 if __name__ == "__main__":

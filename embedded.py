@@ -32,7 +32,7 @@ from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, make_engine, make_sessionmaker, transaction
 from playbooks.loader import shipped_playbooks
 from settings import Settings
-from worker import build_worker, connect
+from worker import build_worker, connect, ensure_review_schedules
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 DEMO_PLAYBOOK = "cloud-cosell-90d"
@@ -236,6 +236,7 @@ async def up(settings: Settings, demo: bool = True) -> None:
         )
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(server.serve())]
         cohort_id = await seed_demo(sessions, client, settings) if demo else ""
+        await ensure_review_schedules(client, settings, sessions)  # after the demo made its program
         _banner(settings, published, cohort_id)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -16,7 +16,9 @@ from activities.feedback import FeedbackActivities
 from activities.intros import IntroActivities
 from activities.journeys import JourneyActivities
 from activities.sweeper import SweeperActivities, ensure_sweep_schedule
-from db.session import SessionFactory, make_engine, make_sessionmaker
+from activities.tier_reviews import TierReviewActivities
+from db.repositories import programs
+from db.session import SessionFactory, make_engine, make_sessionmaker, transaction
 from domain.links import LinkSigner
 from mail import EmailSender
 from mail import make_sender as make_mail_sender
@@ -30,6 +32,8 @@ from workflows.intro_batch.workflow import IntroBatchWorkflow
 from workflows.journey.workflow import PartnerJourneyWorkflow
 from workflows.shard.workflow import CohortShardWorkflow
 from workflows.sweeper import OutboxSweepWorkflow
+from workflows.tier_review.schedule import ensure_review_schedule
+from workflows.tier_review.workflow import TierReviewWorkflow
 from workflows.window.workflow import ActivationWindowWorkflow
 
 WORKFLOWS = [
@@ -39,6 +43,7 @@ WORKFLOWS = [
     AeFeedbackWorkflow,
     IntroBatchWorkflow,
     OutboxSweepWorkflow,
+    TierReviewWorkflow,
 ]
 
 
@@ -72,8 +77,18 @@ def build_worker(
         *DealActivities(sessions, sender, signer, renderer, settings).all(),
         *FeedbackActivities(sessions, sender, signer, renderer, settings).all(),
         *SweeperActivities(sessions, sender, signer, renderer, settings).all(),
+        *TierReviewActivities(sessions, sender, signer, renderer, settings).all(),
     ]
     return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities, **options)
+
+
+async def ensure_review_schedules(client: Client, settings: Settings, sessions: SessionFactory) -> None:
+    """Every program's tier review schedule at its cadence (a program created since gets its own at its
+    first triggered review or cadence change, or at the next worker start)."""
+    async with transaction(sessions) as session:
+        found = [(p.id, p.tier_review_cadence) for p in await programs.all_by_name(session)]
+    for program_id, cadence in found:
+        await ensure_review_schedule(client, program_id, cadence, settings.task_queue)
 
 
 async def run(settings: Settings) -> None:
@@ -82,6 +97,7 @@ async def run(settings: Settings) -> None:
         client = await connect(settings, temporal_runtime(settings.worker_http_host, settings.temporal_metrics_port))
         await ensure_sweep_schedule(client, settings)
         sessions = make_sessionmaker(engine)
+        await ensure_review_schedules(client, settings, sessions)
         async with serving(probe_app(sessions, client), settings.worker_http_host, settings.worker_http_port):
             await build_worker(client, settings, sessions).run()
     finally:

@@ -28,6 +28,7 @@ from api.metrics.endpoints import router as metrics_router
 from api.partner_pages.endpoints import router as partner_pages_router
 from api.playbooks.endpoints import router as playbooks_router
 from api.programs.endpoints import router as programs_router
+from api.programs.tier_reviews import router as tier_reviews_router
 from api.webhooks.endpoints import router as webhooks_router
 from api.webhooks.signature import WebhookVerifier
 from db.session import make_engine, make_sessionmaker
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     errors.install(app)
     app.include_router(cohorts_router)
     app.include_router(programs_router)
+    app.include_router(tier_reviews_router)
     app.include_router(accounts_router)
     app.include_router(playbooks_router)
     app.include_router(deals_router)

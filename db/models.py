@@ -41,6 +41,9 @@ class Partner(Base):
     # NULL until the first AE feedback; the signals list explains the number (domain.trust).
     trust_score: Mapped[int | None] = mapped_column(Integer)
     trust_signals: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    # Reviews in a row that kept the partner in a tier it missed (hysteresis); the last review to judge it.
+    missed_reviews: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tier_reviewed_in: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -75,6 +78,8 @@ class Program(Base):
     # How a closed deal's AE is asked for feedback: reminders after these business days, expiry in days.
     feedback_reminder_days: Mapped[list[Any]] = mapped_column(default=lambda: [2, 5], server_default="[2, 5]")
     feedback_expiry_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    # How often the tier review's Temporal Schedule runs: weekly | monthly | quarterly (domain.intel.review_period).
+    tier_review_cadence: Mapped[str] = mapped_column(String(20), default="monthly", server_default="monthly")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -145,21 +150,6 @@ class JourneyEvent(Base):
     step_key: Mapped[str | None] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column()
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-
-class StepVisit(Base):
-    """A partner opened a step page (a GET that is not a known mail-scanner prefetch: domain.visits).
-
-    One row per journey, step and the partner's local day: the first visit of the day, so reloads and
-    repeated scanner-like fetches add nothing and a busy page never grows the table without bound.
-    """
-
-    __tablename__ = "step_visits"
-    journey_id: Mapped[str] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
-    step_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
-    visited_at: Mapped[datetime] = mapped_column()
 
 
 class EmailOutbox(Base):
@@ -402,3 +392,7 @@ class AeFeedback(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime | None] = mapped_column()
     revisions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The intelligence tables (db/intel_models.py) join Base.metadata wherever the models are loaded.
+from db import intel_models  # noqa: E402, F401

@@ -3,8 +3,8 @@
 One query per table for the whole batch, so a cohort page or a tier-review page costs the same
 handful of round trips whatever its size. A step's first sight is the earlier of its first link-page
 visit (`step_visits`) and the first click in its invite or reminder email. Facts the database does
-not record yet are left empty: PM reviews of submissions (every answer reads as pending) and earlier
-tier reviews (`missed_reviews` 0).
+not record yet are left empty: PM reviews of submissions (every answer reads as pending). The tier
+reviews' hysteresis state is the partner's `missed_reviews`.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def _facts(p: Partner, joined_at: datetime, part: dict[str, Any]) -> PartnerFact
         verticals=tuple(p.verticals or ()),
         region=p.region,
         tier=tier,  # type: ignore[arg-type]
+        missed_reviews=p.missed_reviews or 0,
         joined_at=joined_at,
         steps=tuple(part["steps"]),
         submissions=tuple(part["submissions"]),

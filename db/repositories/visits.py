@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import StepVisit
+from db.intel_models import StepVisit
 from db.upsert import insert_ignore
 
 

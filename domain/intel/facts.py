@@ -21,8 +21,8 @@ from the database at any time. Facts dated after `as_of` are the caller's to lea
 | `FeedbackAsk`       | `ae_feedback` rows (status requested / expired)                            |
 | `overlapping`       | `account_matches` joined to `vendor_accounts` (names of overlapping        |
 |                     | accounts), `accounts_uploaded` = count of `partner_accounts`               |
-| `missed_reviews`    | tier reviews in a row in which the partner missed its tier (**no table     |
-|                     | yet**: the tier review's movement/audit rows)                              |
+| `missed_reviews`    | `partners.missed_reviews`: tier reviews in a row in which the partner      |
+|                     | missed its tier and kept it (written by the tier review)                   |
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from db.models import StepVisit
+from db.intel_models import StepVisit
 from db.repositories import partner_facts, visits
 from db.session import SessionFactory, transaction
 from domain.intel.assess import assess

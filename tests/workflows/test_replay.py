@@ -36,6 +36,7 @@ from workflows.intro_batch.workflow import IntroBatchWorkflow
 from workflows.journey.messages import GateDecision, StepSubmission, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
 from workflows.shard.messages import shard_id
+from workflows.tier_review.messages import tier_review_workflow_id
 from workflows.window.messages import WindowChange, window_id
 from workflows.window.workflow import ActivationWindowWorkflow
 
@@ -204,3 +205,18 @@ async def test_record_scheduled_history(ts_env: WorkflowEnvironment, sqlite_sess
         await ts_env.sleep(timedelta(days=3, hours=1))
         assert await window.query(ActivationWindowWorkflow.partners_assigned) == 1
         save("window-scheduled", await window.fetch_history())
+
+
+async def test_record_tier_review_history(ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory) -> None:
+    """A review of three partners, two pages per run: a continued run that pages, finishes and sends the digest."""
+    from tests.deal_data import program_id
+    from tests.workflows.test_tier_review import review, three_partners
+
+    settings = settings_for(sqlite_sessions)
+    await three_partners(sqlite_sessions, await ts_env.get_current_time())
+    program = await program_id(sqlite_sessions)
+    async with running_worker(ts_env.client, settings, sqlite_sessions):
+        result = await review(ts_env, settings, program, "2026-11", page_size=2, pages_per_run=2)
+        assert result.moved == 2
+        handle = ts_env.client.get_workflow_handle(tier_review_workflow_id(program, "2026-11"))
+        save("tier-review-done", await handle.fetch_history())

@@ -1,0 +1,178 @@
+"""Tier reviews and tier movements: written by the review's activities, read by the API (partner 360).
+
+Idempotent per program and period: the review row is unique per (program, period) and keeps the moment
+it judges; a partner's `tier_reviewed_in` names the last review that judged it, so a retried page skips
+it; a movement, its timeline event and its audit row each have a unique business key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.intel_models import TierMovement, TierReview
+from db.models import AuditLog, Cohort, CohortMember, Journey, Partner, Program
+from db.repositories import journeys
+from db.upsert import insert_ignore
+
+ACTOR = "tier-review"
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """One partner's decision at a review, as the page activity computed it."""
+
+    partner_id: str
+    previous: int
+    tier: int
+    move: str  # promoted | demoted | held | kept
+    missed_reviews: int
+    reasons: tuple[str, ...]
+    signals: dict[str, int]
+    rubric: str
+
+
+async def open_review(session: AsyncSession, program_id: str, period: str, review_id: str, now: datetime) -> TierReview:
+    """The period's review, created on first call; later calls get the same row (and its `as_of`)."""
+    values = dict(id=review_id, program_id=program_id, period=period, as_of=now, started_at=now, status="running")
+    await insert_ignore(session, TierReview, values)
+    found = await session.scalar(select(TierReview).where(TierReview.id == review_id))
+    assert found is not None
+    return found
+
+
+async def get_review(session: AsyncSession, review_id: str) -> TierReview | None:
+    return await session.get(TierReview, review_id)
+
+
+async def program(session: AsyncSession, program_id: str) -> Program | None:
+    return await session.get(Program, program_id)
+
+
+async def partner_page(session: AsyncSession, program_id: str, after: str | None, limit: int) -> list[str]:
+    """The program's partners (current members of any of its cohorts) by id, after the cursor."""
+    query = (
+        select(CohortMember.partner_id)
+        .join(Cohort, Cohort.id == CohortMember.cohort_id)
+        .where(Cohort.program_id == program_id, CohortMember.removed_at.is_(None))
+        .distinct()
+        .order_by(CohortMember.partner_id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(CohortMember.partner_id > after)
+    return list(await session.scalars(query))
+
+
+async def judged_by(session: AsyncSession, review_id: str, partner_ids: Sequence[str]) -> set[str]:
+    rows = await session.scalars(
+        select(Partner.id).where(Partner.id.in_(list(partner_ids)), Partner.tier_reviewed_in == review_id)
+    )
+    return set(rows)
+
+
+async def _latest_journeys(session: AsyncSession, program_id: str, partner_ids: list[str]) -> dict[str, Journey]:
+    rows = await session.scalars(
+        select(Journey)
+        .join(Cohort, Cohort.id == Journey.cohort_id)
+        .where(Cohort.program_id == program_id, Journey.partner_id.in_(partner_ids))
+        .order_by(Journey.started_at)
+    )
+    return {j.partner_id: j for j in rows}  # the latest wins
+
+
+async def record(session: AsyncSession, review: TierReview, judged: Sequence[Judged]) -> int:
+    """Store a page's decisions: every partner's tier and hysteresis state, and each movement with its
+    timeline event and audit row. Returns the movements this call recorded."""
+    if not judged:
+        return 0
+    await session.execute(
+        update(Partner),
+        [
+            {"id": j.partner_id, "tier": j.tier, "missed_reviews": j.missed_reviews, "tier_reviewed_in": review.id}
+            for j in judged
+        ],
+    )
+    moved = [j for j in judged if j.tier != j.previous]
+    latest = await _latest_journeys(session, review.program_id, [j.partner_id for j in moved])
+    count = 0
+    for j in moved:
+        detail: dict[str, Any] = {
+            "review_id": review.id,
+            "partner_id": j.partner_id,
+            "previous_tier": j.previous,
+            "new_tier": j.tier,
+            "move": j.move,
+            "reasons": list(j.reasons),
+        }
+        movement = dict(
+            review_id=review.id,
+            partner_id=j.partner_id,
+            previous_tier=j.previous,
+            new_tier=j.tier,
+            move=j.move,
+            reasons=list(j.reasons),
+            signals=j.signals,
+            rubric=j.rubric,
+            at=review.as_of,
+        )
+        count += await insert_ignore(session, TierMovement, movement)
+        audit = dict(
+            at=review.as_of, actor=ACTOR, action="tier_changed", idempotency_key=f"tier/{review.id}/{j.partner_id}"
+        )
+        await insert_ignore(session, AuditLog, {**audit, "detail": detail, "cohort_id": None})
+        if (journey := latest.get(j.partner_id)) is not None:
+            await journeys.append_event(
+                session,
+                f"{journey.id}/tier/{review.id}",
+                journey.id,
+                "tier_changed",
+                journey.stage,
+                None,
+                review.as_of,
+                detail,
+            )
+    return count
+
+
+async def finish(session: AsyncSession, review_id: str, now: datetime) -> tuple[TierReview, bool]:
+    """Mark it done with its counts; False when it was done already."""
+    review = await session.get(TierReview, review_id)
+    assert review is not None
+    first = review.status != "done"
+    if first:
+        review.partners = (
+            await session.scalar(select(func.count()).select_from(Partner).where(Partner.tier_reviewed_in == review_id))
+            or 0
+        )
+        review.movements = (
+            await session.scalar(
+                select(func.count()).select_from(TierMovement).where(TierMovement.review_id == review_id)
+            )
+            or 0
+        )
+        review.status, review.finished_at = "done", now
+    return review, first
+
+
+async def movements(session: AsyncSession, review_id: str) -> list[tuple[TierMovement, str]]:
+    """A review's movements with each partner's name, promotions first, then by name."""
+    rows = await session.execute(
+        select(TierMovement, Partner.name)
+        .join(Partner, Partner.id == TierMovement.partner_id)
+        .where(TierMovement.review_id == review_id)
+        .order_by(TierMovement.new_tier - TierMovement.previous_tier, Partner.name)
+    )
+    return [(m, name) for m, name in rows]
+
+
+async def history(session: AsyncSession, partner_id: str) -> list[TierMovement]:
+    rows = await session.scalars(
+        select(TierMovement).where(TierMovement.partner_id == partner_id).order_by(TierMovement.at, TierMovement.id)
+    )
+    return list(rows)
