@@ -26,6 +26,8 @@ users_app = typer.Typer(help="Dashboard accounts of program managers and admins"
 app.add_typer(users_app, name="users")
 tiers_app = typer.Typer(help="Tier reviews", no_args_is_help=True)
 app.add_typer(tiers_app, name="tiers")
+partners_app = typer.Typer(help="Partners: the 360 view", no_args_is_help=True)
+app.add_typer(partners_app, name="partners")
 
 
 @app.command()
@@ -274,6 +276,48 @@ def tiers_review(
         raise typer.Exit(2)
     try:
         typer.echo(asyncio.run(review_tiers(get_settings(), program, period)))
+    except LookupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+
+
+async def show_partner(settings: Settings, partner_id: str, as_json: bool) -> str:
+    """A partner's 360 (GET /api/v1/partners/{id}/360) as JSON, or as a summary a PM reads."""
+    from datetime import UTC, datetime
+
+    from api.intel.partner360 import partner_360
+    from db.session import make_engine, make_sessionmaker, transaction
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            found = await partner_360(session, partner_id, datetime.now(UTC))
+    finally:
+        await engine.dispose()
+    if found is None:
+        raise LookupError(f"no partner {partner_id!r}")
+    if as_json:
+        return found.model_dump_json(indent=2)
+    s = found.signals
+    lines = [
+        f"{found.partner.name} ({found.partner.type}), Tier {s.tier.tier} {s.tier.name}: {s.classification.label}",
+        *(f"  {x.name} {x.value}" for x in (*s.signals, s.behavior, *([s.trust] if s.trust else []))),
+        f"  next: {s.next_action.action} ({s.next_action.because})",
+        f"  journeys {len(found.journeys)}, answers {len(found.submissions)}, deals {len(found.deals)}, "
+        f"intros {len(found.intros)}, AE feedback {len(found.feedback)}",
+        *(f"  {m.at:%Y-%m-%d}: Tier {m.previous_tier} -> {m.new_tier} ({m.move})" for m in found.tier_history),
+    ]
+    return "\n".join(lines)
+
+
+@partners_app.command("show")
+def partners_show(
+    partner_id: str = typer.Argument(..., help="The partner's id"),
+    as_json: bool = typer.Option(False, "--json", help="The whole 360 as the API returns it"),
+) -> None:
+    """A partner's signals, tier, class, next action and history."""
+    try:
+        typer.echo(asyncio.run(show_partner(get_settings(), partner_id, as_json)))
     except LookupError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc

@@ -9,6 +9,8 @@ from fastapi import APIRouter
 from api.deps import PMAuth, SessionDep
 from api.errors import NotFound
 from api.intel import service
+from api.intel.partner360 import partner_360
+from api.intel.partner360_schemas import Partner360Out
 from api.intel.schemas import CohortIntelligenceOut, SignalsOut
 
 router = APIRouter(prefix="/api/v1", tags=["intelligence"], dependencies=[PMAuth])
@@ -19,6 +21,17 @@ async def partner_signals(partner_id: str, session: SessionDep, as_of: datetime 
     """Recomputed from the recorded facts; `as_of` (default now) judges the partner at another moment."""
     moment = (as_of or datetime.now(UTC)).astimezone(UTC)
     found = await service.signals(session, partner_id, moment)
+    if found is None:
+        raise NotFound("partner not found", {"partner_id": partner_id})
+    return found
+
+
+@router.get("/partners/{partner_id}/360")
+async def partner_360_view(partner_id: str, session: SessionDep, as_of: datetime | None = None) -> Partner360Out:
+    """Everything about one partner: contacts, journeys with timelines, answers, the four signals, behavior
+    and trust with their explanations, tier history, deals, intros, AE feedback and the next best action."""
+    moment = (as_of or datetime.now(UTC)).astimezone(UTC)
+    found = await partner_360(session, partner_id, moment)
     if found is None:
         raise NotFound("partner not found", {"partner_id": partner_id})
     return found
