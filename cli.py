@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+import cli_lists
 from playbooks.loader import PlaybookError, load_playbook
 from settings import Settings, get_settings
 
@@ -26,8 +27,10 @@ users_app = typer.Typer(help="Dashboard accounts of program managers and admins"
 app.add_typer(users_app, name="users")
 tiers_app = typer.Typer(help="Tier reviews", no_args_is_help=True)
 app.add_typer(tiers_app, name="tiers")
-partners_app = typer.Typer(help="Partners: the 360 view", no_args_is_help=True)
+partners_app = typer.Typer(help="Partners: the directory and the 360 view", no_args_is_help=True)
 app.add_typer(partners_app, name="partners")
+cohorts_app = typer.Typer(help="Cohorts and their windows", no_args_is_help=True)
+app.add_typer(cohorts_app, name="cohorts")
 
 
 @app.command()
@@ -321,6 +324,10 @@ def partners_show(
     except LookupError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+
+
+partners_app.command("list")(cli_lists.partners_list)
+cohorts_app.command("list")(cli_lists.cohorts_list)
 
 
 if __name__ == "__main__":

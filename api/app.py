@@ -26,6 +26,7 @@ from api.link_pages import rate_limit
 from api.link_pages.pages import keep_private
 from api.metrics.endpoints import router as metrics_router
 from api.partner_pages.endpoints import router as partner_pages_router
+from api.partners.endpoints import router as partners_router
 from api.playbooks.endpoints import router as playbooks_router
 from api.programs.endpoints import router as programs_router
 from api.programs.tier_reviews import router as tier_reviews_router
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(cohorts_router)
     app.include_router(programs_router)
     app.include_router(tier_reviews_router)
+    app.include_router(partners_router)
     app.include_router(accounts_router)
     app.include_router(playbooks_router)
     app.include_router(deals_router)

@@ -80,6 +80,7 @@ class Program(Base):
     feedback_expiry_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     # How often the tier review's Temporal Schedule runs: weekly | monthly | quarterly (domain.intel.review_period).
     tier_review_cadence: Mapped[str] = mapped_column(String(20), default="monthly", server_default="monthly")
+    archived_at: Mapped[datetime | None] = mapped_column()  # takes no new cohorts; its history stays
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -7,7 +9,11 @@ import uvicorn
 from typer.testing import CliRunner
 
 import cli
+from db.migrate import upgrade
+from db.session import make_engine, make_sessionmaker
+from embedded import publish_shipped
 from settings import get_settings
+from tests.factories import create_cohort, partner
 
 
 def _served_on(monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[str, Any]:
@@ -53,3 +59,34 @@ def test_users_create_makes_an_account_and_says_what_is_wrong(
         assert admin_scoped.exit_code == 1 and "--program" in admin_scoped.output
     finally:
         get_settings.cache_clear()
+
+
+def test_cosell_lists_partners_and_cohorts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+    async def seed() -> str:
+        engine = make_engine(url)
+        try:
+            await upgrade(engine)
+            sessions = make_sessionmaker(engine)
+            await publish_shipped(sessions)
+            body = [partner("Adatum Consulting", "SI", region="EMEA"), partner("Litware Systems", "ISV")]
+            return (await create_cohort(sessions, body)).id
+        finally:
+            await engine.dispose()
+
+    cohort_id = asyncio.run(seed())
+    monkeypatch.setenv("COSELL_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        listed = runner.invoke(cli.app, ["partners", "list", "--type", "SI"])
+        cohorts = runner.invoke(cli.app, ["cohorts", "list", "--program", "Test program"])
+        unknown = runner.invoke(cli.app, ["cohorts", "list", "--program", "Nope"])
+    finally:
+        get_settings.cache_clear()
+    assert listed.exit_code == 0, listed.output
+    [row] = [line for line in listed.stdout.splitlines() if "\t" in line]
+    assert row.split("\t")[1:5] == ["Adatum Consulting", "SI", "3", "EMEA"]
+    assert cohorts.exit_code == 0 and cohorts.stdout.split("\t")[0] == cohort_id, cohorts.output
+    assert unknown.exit_code == 1 and "Nope" in unknown.output

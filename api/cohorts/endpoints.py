@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api.cohorts import control, service
 from api.cohorts.control import Accepted, AddPartners, Extend, Migrate, Reschedule
-from api.cohorts.schemas import CohortCreate, CohortOut, CohortProgress
+from api.cohorts.schemas import CohortCreate, CohortFilter, CohortList, CohortOut, CohortProgress
 from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
 from workflows.journey.messages import GateDecision
 
@@ -26,6 +27,13 @@ async def create_cohort(
     cohort = await service.create(session, body)
     queue.run(partial(service.launch, temporal, settings.task_queue, cohort))
     return cohort
+
+
+@router.get("", response_model=CohortList)
+async def list_cohorts(session: SessionDep, f: Annotated[CohortFilter, Query()]) -> CohortList:
+    """Cohorts, newest window first; filter by program (id or name), status and start date."""
+    cohorts = await service.listing(session, f)
+    return CohortList(count=len(cohorts), cohorts=cohorts)
 
 
 @router.post("/{cohort_id}/launch", response_model=CohortOut)

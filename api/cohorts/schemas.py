@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -22,6 +22,10 @@ def _timezone(value: str) -> str:
     if zone(value).key != value:
         raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Berlin")
     return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
 
 
 class Input(BaseModel):
@@ -75,6 +79,22 @@ class CohortOut(BaseModel):
     ends_at: datetime
     partners: int
     window_workflow_id: str
+
+
+CohortStatus = Literal["launching", "scheduled", "active", "paused", "closed", "cancelled"]
+
+
+class CohortFilter(BaseModel):
+    program: str | None = Field(default=None, description="Program id or name")
+    status: CohortStatus | None = None
+    starts_from: datetime | None = Field(default=None, description="Windows starting at or after this moment")
+    starts_before: datetime | None = Field(default=None, description="Windows starting before this moment")
+    limit: int = Field(default=100, ge=1, le=500, description="At most 500 (newest windows first)")
+
+
+class CohortList(BaseModel):
+    count: int
+    cohorts: list[CohortOut]
 
 
 class PartnerProgress(BaseModel):

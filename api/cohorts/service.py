@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 
 from api.cohorts.schemas import (
     CohortCreate,
+    CohortFilter,
     CohortOut,
     CohortProgress,
     PartnerIn,
@@ -22,10 +23,10 @@ from api.cohorts.schemas import (
     PlaybookPin,
     StepCounts,
 )
-from api.errors import AppError, NotFound, Unavailable
+from api.errors import AppError, Conflict, NotFound, Unavailable
 from db.models import Cohort, CohortMember, Journey, Partner, PartnerContact, PlaybookSnapshot, Program
 
-__all__ = ["Journey", "create", "get", "launch", "progress", "upsert_partner"]
+__all__ = ["Journey", "create", "get", "launch", "listing", "progress", "upsert_partner"]
 from db.repositories import cohorts as cohort_repo
 from db.repositories import journeys, partners, programs
 from db.repositories import playbooks as playbook_repo
@@ -35,6 +36,8 @@ from workflows.window.workflow import ActivationWindowWorkflow
 
 async def _program(session: AsyncSession, name: str, pm_email: str | None) -> Program:
     program = await programs.by_name(session, name)
+    if program is not None and program.archived_at is not None:
+        raise Conflict(f"program {name!r} is archived; it takes no new cohorts", {"program": name})
     if program is None:
         program = Program(id=str(uuid.uuid4()), name=name, pm_email=pm_email or "")
         session.add(program)
@@ -165,6 +168,28 @@ async def get(session: AsyncSession, cohort_id: str) -> CohortOut:
     snapshot = await playbook_repo.get(session, cohort.playbook_id, cohort.playbook_version)
     assert program is not None and snapshot is not None
     return _out(cohort, program, snapshot, await cohort_repo.member_count(session, cohort_id))
+
+
+async def listing(session: AsyncSession, f: CohortFilter) -> list[CohortOut]:
+    program_id = None
+    if f.program:
+        program = await programs.by_ref(session, f.program)
+        if program is None:
+            raise NotFound(f"program {f.program!r} not found", {"program": f.program})
+        program_id = program.id
+    rows = await cohort_repo.listing(session, program_id, f.status, f.starts_from, f.starts_before, f.limit)
+    counts = await cohort_repo.member_counts(session, [c.id for c in rows])
+    by_id = {p.id: p for p in await programs.all_by_name(session)}
+    snapshots: dict[tuple[str, int], PlaybookSnapshot] = {}
+    out = []
+    for cohort in rows:
+        pin = (cohort.playbook_id, cohort.playbook_version)
+        if pin not in snapshots:
+            snapshot = await playbook_repo.get(session, *pin)
+            assert snapshot is not None  # a cohort is only created on a published version
+            snapshots[pin] = snapshot
+        out.append(_out(cohort, by_id[cohort.program_id], snapshots[pin], counts.get(cohort.id, 0)))
+    return out
 
 
 async def progress(session: AsyncSession, cohort_id: str) -> CohortProgress:

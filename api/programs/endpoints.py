@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import AfterCommitDep, PMAuth, SessionDep, SettingsDep, TemporalDep
-from api.errors import NotFound
+from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
+from api.errors import Conflict, NotFound
 from db.models import AuditLog, Program
 from db.repositories import programs
 from domain.intel.review_period import Cadence
@@ -28,11 +31,20 @@ class ProgramOut(BaseModel):
     feedback_reminder_days: list[int]
     feedback_expiry_days: int
     tier_review_cadence: Cadence
+    archived_at: datetime | None = None
+
+
+class ProgramCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    pm_email: str = Field(default="", pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$", max_length=320)
 
 
 class ProgramChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="Rename the program")
     pm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
     feedback_reminder_days: list[BusinessDays] | None = Field(default=None, max_length=5)
     feedback_expiry_days: int | None = Field(default=None, ge=1, le=90)
@@ -47,8 +59,42 @@ class ProgramChange(BaseModel):
 
 
 @router.get("", response_model=list[ProgramOut])
-async def list_programs(session: SessionDep) -> list[Program]:
-    return await programs.all_by_name(session)
+async def list_programs(session: SessionDep, include_archived: bool = False) -> list[Program]:
+    return await programs.all_by_name(session, include_archived)
+
+
+@router.post("", status_code=201, response_model=ProgramOut)
+async def create_program(body: ProgramCreate, session: SessionDep, key: IdempotencyKey) -> ProgramOut:
+    if await programs.by_name(session, body.name) is not None:
+        raise Conflict(f"a program named {body.name!r} exists", {"name": body.name})
+    program = Program(id=str(uuid.uuid4()), name=body.name, pm_email=body.pm_email.lower())
+    session.add(program)
+    session.add(AuditLog(actor="pm", action="program_created", detail={"program_id": program.id, "name": body.name}))
+    await session.flush()
+    return await key.answer(ProgramOut.model_validate(program), 201)
+
+
+@router.post("/{program_id}/archive", response_model=ProgramOut)
+async def archive_program(program_id: str, session: SessionDep, key: IdempotencyKey) -> ProgramOut:
+    """Hide the program from lists and refuse new cohorts in it; running windows and deals carry on."""
+    return await key.answer(await _archive(session, program_id, archived=True), 200)
+
+
+@router.post("/{program_id}/unarchive", response_model=ProgramOut)
+async def unarchive_program(program_id: str, session: SessionDep, key: IdempotencyKey) -> ProgramOut:
+    return await key.answer(await _archive(session, program_id, archived=False), 200)
+
+
+async def _archive(session: AsyncSession, program_id: str, archived: bool) -> ProgramOut:
+    program = await session.get(Program, program_id)
+    if program is None:
+        raise NotFound(f"program {program_id} not found")
+    if (program.archived_at is not None) != archived:
+        program.archived_at = datetime.now(UTC) if archived else None
+        action = "program_archived" if archived else "program_unarchived"
+        session.add(AuditLog(actor="pm", action=action, detail={"program_id": program_id}))
+        await session.flush()
+    return ProgramOut.model_validate(program)
 
 
 @router.patch("/{program_id}", response_model=ProgramOut)
@@ -66,6 +112,8 @@ async def change_program(
     if program is None:
         raise NotFound(f"program {program_id} not found")
     values = change.model_dump(exclude_none=True)
+    if "name" in values and values["name"] != program.name and await programs.by_name(session, values["name"]):
+        raise Conflict(f"a program named {values['name']!r} exists", {"name": values["name"]})
     before = {key: getattr(program, key) for key in values}
     for key, value in values.items():
         setattr(program, key, value)

@@ -84,3 +84,33 @@ async def of_partner(session: AsyncSession, partner_id: str) -> list[Cohort]:
         .order_by(Cohort.starts_at, Cohort.id)
     )
     return list(rows)
+
+
+async def listing(
+    session: AsyncSession,
+    program_id: str | None,
+    status: str | None,
+    starts_from: datetime | None,
+    starts_before: datetime | None,
+    limit: int,
+) -> list[Cohort]:
+    """Cohorts, newest window first, filtered by program, status and when they start."""
+    query = select(Cohort).order_by(Cohort.starts_at.desc(), Cohort.id).limit(limit)
+    if program_id is not None:
+        query = query.where(Cohort.program_id == program_id)
+    if status is not None:
+        query = query.where(Cohort.status == status)
+    if starts_from is not None:
+        query = query.where(Cohort.starts_at >= starts_from)
+    if starts_before is not None:
+        query = query.where(Cohort.starts_at < starts_before)
+    return list(await session.scalars(query))
+
+
+async def member_counts(session: AsyncSession, cohort_ids: list[str]) -> dict[str, int]:
+    rows = await session.execute(
+        select(CohortMember.cohort_id, func.count())
+        .where(CohortMember.cohort_id.in_(cohort_ids), CohortMember.removed_at.is_(None))
+        .group_by(CohortMember.cohort_id)
+    )
+    return {cohort_id: count for cohort_id, count in rows}

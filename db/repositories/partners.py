@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Partner, PartnerContact
@@ -30,3 +32,67 @@ async def contacts_by_email(session: AsyncSession, partner_id: str) -> dict[str,
 async def names(session: AsyncSession, partner_ids: set[str]) -> dict[str, str]:
     rows = await session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(partner_ids)))
     return {partner_id: name for partner_id, name in rows}
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with LIKE's own wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass(frozen=True)
+class DirectoryFilter:
+    q: str | None = None
+    type: str | None = None
+    vertical: str | None = None
+    region: str | None = None
+    tier: int | None = None
+
+
+def _directory_where(f: DirectoryFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if f.q:
+        where.append(Partner.name.ilike(_like(f.q), escape="\\"))
+    if f.type:
+        where.append(Partner.type == f.type)
+    if f.vertical:  # verticals is a JSON list: match the quoted element in its text form (SQLite and Postgres)
+        where.append(cast(Partner.verticals, String).ilike(_like(f'"{f.vertical}"'), escape="\\"))
+    if f.region:
+        where.append(func.lower(Partner.region) == f.region.lower())
+    if f.tier is not None:
+        where.append(Partner.tier == f.tier)
+    return where
+
+
+async def directory(session: AsyncSession, f: DirectoryFilter, limit: int, offset: int) -> tuple[int, list[Partner]]:
+    """(how many match, one page of them by name)."""
+    where = _directory_where(f)
+    total = await session.scalar(select(func.count()).select_from(Partner).where(*where)) or 0
+    rows = await session.scalars(
+        select(Partner).where(*where).order_by(Partner.name, Partner.id).limit(limit).offset(offset)
+    )
+    return total, list(rows)
+
+
+async def contacts(session: AsyncSession, partner_id: str) -> list[PartnerContact]:
+    """Primary first, then in the order they were added."""
+    rows = await session.scalars(
+        select(PartnerContact)
+        .where(PartnerContact.partner_id == partner_id)
+        .order_by(PartnerContact.is_primary.desc(), PartnerContact.id)
+    )
+    return list(rows)
+
+
+async def contact(session: AsyncSession, partner_id: str, contact_id: int) -> PartnerContact | None:
+    return await session.scalar(
+        select(PartnerContact).where(PartnerContact.partner_id == partner_id, PartnerContact.id == contact_id)
+    )
+
+
+async def make_primary(session: AsyncSession, partner_id: str, contact_id: int) -> None:
+    """Exactly one primary contact per partner."""
+    await session.execute(
+        update(PartnerContact)
+        .where(PartnerContact.partner_id == partner_id)
+        .values(is_primary=PartnerContact.id == contact_id)
+    )

@@ -17,5 +17,8 @@ async def by_name(session: AsyncSession, name: str) -> Program | None:
     return await session.scalar(select(Program).where(Program.name == name))
 
 
-async def all_by_name(session: AsyncSession) -> list[Program]:
-    return list(await session.scalars(select(Program).order_by(Program.name)))
+async def all_by_name(session: AsyncSession, include_archived: bool = True) -> list[Program]:
+    query = select(Program).order_by(Program.name)
+    if not include_archived:
+        query = query.where(Program.archived_at.is_(None))
+    return list(await session.scalars(query))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Suppression, utcnow
@@ -42,3 +42,13 @@ async def blocking(session: AsyncSession, email: str, kind: str) -> Suppression 
 
 async def get(session: AsyncSession, email: str) -> Suppression | None:
     return await session.get(Suppression, email.strip().lower(), populate_existing=True)
+
+
+async def lift(session: AsyncSession, email: str) -> None:
+    """The PM restored the address (with a reason, audited by the caller): email may go to it again."""
+    await session.execute(delete(Suppression).where(Suppression.email == email.strip().lower()))
+
+
+async def of(session: AsyncSession, emails: list[str]) -> dict[str, Suppression]:
+    rows = await session.scalars(select(Suppression).where(Suppression.email.in_([e.lower() for e in emails])))
+    return {row.email: row for row in rows}

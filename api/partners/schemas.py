@@ -1,0 +1,82 @@
+"""The partner directory: summaries, one partner with its contacts, and the PM's edits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.cohorts.schemas import ContactIn, Email, Input, TimeZone
+from playbooks.model import PartnerType
+
+PAGE_CAP = 200
+
+
+class PartnerSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    external_id: str | None
+    name: str
+    type: str
+    verticals: list[str]
+    region: str
+    timezone: str
+    tier: int
+    trust_score: int | None
+
+
+class PartnerPage(BaseModel):
+    total: int = Field(description="Partners matching the filters, over all pages")
+    limit: int
+    offset: int
+    partners: list[PartnerSummary]
+
+
+class ContactOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    is_primary: bool
+    suppressed: str | None = Field(description="`all` or `reminders` while email to this address is stopped")
+    suppressed_because: str | None = Field(description="bounce, spamreport or unsubscribe")
+
+
+class CohortRef(BaseModel):
+    id: str
+    name: str
+    status: str
+    starts_at: datetime
+
+
+class PartnerDetail(PartnerSummary):
+    created_at: datetime
+    contacts: list[ContactOut]
+    cohorts: list[CohortRef]
+
+
+class PartnerPatch(Input):
+    external_id: str | None = Field(default=None, min_length=1, max_length=120)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    type: PartnerType | None = None
+    verticals: list[str] | None = Field(default=None, max_length=20)
+    region: str | None = Field(default=None, max_length=60)
+    timezone: TimeZone | None = None
+    tier: int | None = Field(default=None, ge=1, le=3)
+
+
+class ContactCreate(ContactIn):
+    is_primary: bool = Field(default=False, description="Make this the address the partner's emails go to")
+
+
+class ContactPatch(Input):
+    email: Email | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: str | None = Field(default=None, max_length=120)
+    is_primary: bool | None = Field(default=None, description="true makes this the primary contact")
+
+
+class ContactRestore(Input):
+    reason: str = Field(min_length=3, max_length=500, description="Why email may go to this contact again")
+    email: Email | None = Field(default=None, description="A changed address; required after a hard bounce")
