@@ -108,8 +108,7 @@ async def partner_page(partner_id: str, request: Request, session: SessionDep, v
     programs = await dashboard.programs_of_partner(session, partner_id)
     if not programs or (viewer.program_ids is not None and not programs & viewer.program_ids):
         raise not_found()
-    found = await views.partner(session, partner_id, now())
+    found = await views.partner(session, partner_id, now(), viewer)
     if found is None:
         raise not_found()
-    visible = [j for j in found.journeys if viewer.sees(j.program_id)]
-    return page(request, "partner.html", p=found, journeys=visible)
+    return page(request, "partner.html", p=found)

@@ -11,10 +11,11 @@ from api.cohorts import service as cohort_service
 from api.cohorts.schemas import CohortProgress, PartnerProgress
 from api.intel import service as intel_service
 from api.intel.schemas import SignalsOut, TodayItemOut
+from db.models import JourneyEvent
 from db.repositories import partner_facts
 from db.repositories.users import Viewer
 from db.views import dashboard
-from domain.intel.facts import DealFact, EventFact
+from domain.intel.facts import DealFact
 
 ENDED = ("closed", "cancelled")
 TODAY_LIMIT = 50
@@ -101,21 +102,22 @@ class Partner360:
     partner_id: str
     name: str
     journeys: list[dashboard.JourneyRow]
-    timeline: list[EventFact]
+    timeline: list[JourneyEvent]
     signals: SignalsOut | None
     deals: list[DealFact]
 
 
-async def partner(session: AsyncSession, partner_id: str, moment: datetime) -> Partner360 | None:
+async def partner(session: AsyncSession, partner_id: str, moment: datetime, viewer: Viewer) -> Partner360 | None:
+    """Journeys and their timeline only from the viewer's programs (a partner can be in several)."""
     facts = await partner_facts.load_one(session, partner_id)
     if facts is None:
         return None
-    timeline = sorted(facts.events, key=lambda e: e.occurred_at, reverse=True)[:TIMELINE_LIMIT]
+    journeys = [j for j in await dashboard.journeys_of_partner(session, partner_id) if viewer.sees(j.program_id)]
     return Partner360(
         partner_id=partner_id,
         name=facts.name,
-        journeys=await dashboard.journeys_of_partner(session, partner_id),
-        timeline=timeline,
+        journeys=journeys,
+        timeline=await dashboard.timeline(session, [j.journey.id for j in journeys], TIMELINE_LIMIT),
         signals=await intel_service.signals(session, partner_id, moment),
         deals=sorted(facts.deals, key=lambda d: d.registered_at, reverse=True),
     )

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Cohort, CohortMember, Journey, Program
+from db.models import Cohort, CohortMember, Journey, JourneyEvent, Program
 
 
 @dataclass
@@ -86,3 +86,14 @@ async def journeys_of_partner(session: AsyncSession, partner_id: str) -> list[Jo
         .order_by(Journey.started_at.desc())
     )
     return [JourneyRow(j, j.cohort_id, name, program_id) for j, name, program_id in rows]
+
+
+async def timeline(session: AsyncSession, journey_ids: list[str], limit: int) -> list[JourneyEvent]:
+    """The newest events of these journeys, newest first."""
+    rows = await session.scalars(
+        select(JourneyEvent)
+        .where(JourneyEvent.journey_id.in_(journey_ids))
+        .order_by(JourneyEvent.occurred_at.desc(), JourneyEvent.id.desc())
+        .limit(limit)
+    )
+    return list(rows)

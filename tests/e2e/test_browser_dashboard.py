@@ -1,0 +1,148 @@
+"""A program manager in a real browser (Debian's headless Chromium), phone-sized: signed out -> sign-in form
+-> the emailed link from the dev inbox -> Today (a partner's answer waits for review) -> cohorts -> the
+board, filtered -> the partner's page -> pause and resume the window -> sign out. Screenshots are kept in
+test-artifacts/dashboard/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright, expect
+from temporalio.testing import WorkflowEnvironment
+
+from api.dashboard.users import create as create_user
+from db.session import SessionFactory, transaction
+from tests.api.helpers import PM
+from tests.e2e.test_browser import ARGS, CHROMIUM
+from tests.e2e.test_walking_skeleton import form_fields, free_port, serving, until
+from tests.factories import cohort_body, partner, settings_for
+from tests.waiting import eventually
+from tests.workflows.helpers import running_worker
+
+pytestmark = pytest.mark.e2e
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+ICP = {"industry": "Healthcare", "company_size": "800", "trigger": "Exiting their data centre in 2027"}
+
+
+@pytest_asyncio.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    if not CHROMIUM:
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        await browser.close()
+
+
+async def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+
+
+async def launch_and_answer(base: str) -> str:
+    """A cohort of two; Alpha answers its first step (so Today has a review waiting), Beta does not."""
+    async with httpx.AsyncClient(base_url=base, headers=PM) as pm:
+        body = cohort_body([partner("Alpha Analytics", "ISV"), partner("Beta Builders", "SI")])
+        cohort = (await pm.post("/api/v1/cohorts", json=body)).json()
+
+        async def alpha_invited() -> str | None:
+            messages = (await pm.get("/dev/inbox/messages")).json()
+            return next((m["links"][0] for m in messages if "alpha-analytics" in m["to"]), None)
+
+        link = await until(alpha_invited)
+    async with httpx.AsyncClient(follow_redirects=True) as partner_browser:
+        page = await partner_browser.get(link)
+        done = await partner_browser.post(link, data={**form_fields(page.text), **ICP})
+        assert done.url.path == "/p/done", done.text
+    return str(cohort["id"])
+
+
+async def reload_until(page: Page, text: str) -> None:
+    async def shown() -> bool:
+        await page.reload()
+        return await page.get_by_text(text, exact=True).first.is_visible()
+
+    await eventually(shown, what=f"{text!r} on {page.url}", interval=0.5)
+
+
+async def sign_in(page: Page, base: str) -> None:
+    await page.goto(f"{base}/")
+    assert page.url == f"{base}/signin?next=/"
+    await page.get_by_label("Work email").fill("Ann.Lee@Vendor.example")
+    await page.get_by_role("button", name="Email me a sign-in link").click()
+    await expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    await page.get_by_role("link", name="dev inbox").click()
+    await page.locator("tr", has_text="ann.lee@vendor.example").get_by_role("link", name="sign in").click()
+    await expect(page.get_by_role("heading", name="Sign in to cosell")).to_be_visible()
+    await shot(page, "01-sign-in-confirm")
+    await page.get_by_role("button", name="Sign in").click()
+
+
+async def test_a_manager_walks_the_dashboard_in_a_real_browser(
+    chromium: Browser, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+) -> None:
+    port = free_port()
+    settings = settings_for(sqlite_sessions, api_port=port, public_base_url=f"http://127.0.0.1:{port}")
+    async with running_worker(dev_env.client, settings, sqlite_sessions), serving(settings, dev_env) as base:
+        cohort_id = await launch_and_answer(base)
+        async with transaction(sqlite_sessions) as session:
+            await create_user(session, "ann.lee@vendor.example", "Ann Lee", "manager", ["Test program"])
+        context = await chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = await context.new_page()
+
+        await sign_in(page, base)
+        await expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+        assert page.url == f"{base}/"
+        await reload_until(page, "Alpha Analytics")  # the review item appears once the answer is recorded
+        await expect(page.locator(".today")).to_contain_text("waits for your review")
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+        await shot(page, "02-today")
+
+        await page.get_by_role("navigation").get_by_role("link", name="Cohorts").click()
+        await page.get_by_role("link", name="Test cohort").click()
+        assert page.url == f"{base}/cohorts/{cohort_id}"
+        await expect(page.get_by_text("2 of 2 partners")).to_be_visible()
+        await shot(page, "03-board")
+
+        await page.get_by_label("Status").select_option("waiting")
+        await page.get_by_label("Classification").select_option("on_track")  # Alpha answered; Beta has not
+        await page.get_by_role("button", name="Filter").press("Enter")  # the keyboard works the form
+        await expect(page.get_by_text("1 of 2 partners")).to_be_visible()
+        who = page.locator("section", has=page.get_by_role("heading", name="Who is where"))
+        await expect(who.locator("tbody")).to_contain_text("Alpha Analytics")
+        await expect(who.locator("tbody")).not_to_contain_text("Beta Builders")
+        assert "status=waiting" in page.url and "classification=on_track" in page.url
+        await shot(page, "04-board-filtered")
+
+        await who.get_by_role("link", name="Alpha Analytics").click()
+        await expect(page.get_by_role("heading", name="Alpha Analytics")).to_be_visible()
+        await expect(page.get_by_role("heading", name="Signals")).to_be_visible()
+        await expect(page.locator("section", has_text="Journeys")).to_contain_text("Test cohort")
+        await expect(page.locator(".timeline")).to_contain_text("icp")  # its first step, on the timeline
+        await shot(page, "05-partner")
+
+        await page.goto(f"{base}/cohorts/{cohort_id}")
+        for action, status in (("pause", "paused"), ("resume", "active")):
+            await page.get_by_role("link", name=f"{action.capitalize()} the window").click()
+            await expect(
+                page.get_by_role("heading", name=re.compile(f"{action.capitalize()} the window of"))
+            ).to_be_visible()
+            await shot(page, f"06-confirm-{action}")
+            await page.get_by_role("button", name=f"Yes, {action} the window").click()
+            await expect(page.get_by_role("status").first).to_contain_text(f"{action.capitalize()} sent")
+            await reload_until(page, status)
+        await shot(page, "07-resumed")
+
+        await page.get_by_role("button", name="Sign out", exact=True).click()
+        await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        await page.goto(f"{base}/cohorts/{cohort_id}")
+        assert page.url == f"{base}/signin?next=/cohorts/{cohort_id}"
+        await shot(page, "08-signed-out")
+        await context.close()
