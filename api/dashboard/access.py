@@ -15,6 +15,7 @@ from api.dashboard import auth
 from api.deps import SessionDep, settings_of, signer_of
 from api.link_pages import csrf
 from api.link_pages.pages import PRIVATE_HEADERS
+from api.link_pages.rate_limit import SlidingWindowLimiter
 from db.repositories import users
 from db.repositories.users import Viewer
 from settings import Settings
@@ -26,6 +27,7 @@ DASHBOARD_HEADERS = {
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
 STYLESHEET = Path(__file__).parent / "static" / "dashboard.css"
+SIGN_IN_EMAILS_PER_ADDRESS, SIGN_IN_EMAIL_WINDOW_SECONDS = 5, 15 * 60
 
 
 class SignInRequired(Exception):
@@ -112,6 +114,8 @@ def redirect(location: str) -> RedirectResponse:
 
 
 def install(app: FastAPI) -> None:
+    app.state.sign_in_emails = SlidingWindowLimiter(SIGN_IN_EMAILS_PER_ADDRESS, SIGN_IN_EMAIL_WINDOW_SECONDS)
+
     @app.exception_handler(SignInRequired)
     async def _sign_in(_: Request, exc: SignInRequired) -> Response:
         return redirect(f"/signin?next={quote(auth.safe_next(exc.next_path), safe='/')}")

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.dashboard import auth
 from api.dashboard.access import ViewerDep, checked_form, now, page, redirect, set_session
 from api.deps import AfterCommitDep, MailerDep, SessionDep, SettingsDep, SignerDep
+from api.link_pages.rate_limit import SlidingWindowLimiter, rate_limited
 
-router = APIRouter(include_in_schema=False)
+# The link pages' per-address and per-token limits apply here too (a sign-in link is a link page).
+router = APIRouter(include_in_schema=False, dependencies=[Depends(rate_limited)])
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def emails_allowed(request: Request, email: str) -> bool:
+    """At most a few sign-in emails per address per window (access.install), so the form cannot flood an inbox."""
+    limiter: SlidingWindowLimiter = request.app.state.sign_in_emails
+    return limiter.hit(hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]) is None
 
 
 @router.get("/signin", response_class=HTMLResponse)
@@ -34,10 +43,11 @@ async def send_link(
     if not EMAIL.match(email) or len(email) > 320:
         error = "Enter your work email address, like name@company.com."
         return page(request, "signin.html", 422, next=next_path, error=error, email=email)
-    outbox_id = await auth.request_link(session, signer, settings, email, next_path, now(), mailer.name)
-    if outbox_id:
-        queue.deliver([outbox_id])
-    # The same answer for a known and an unknown address: the form does not reveal who has an account.
+    if emails_allowed(request, email):
+        outbox_id = await auth.request_link(session, signer, settings, email, next_path, now(), mailer.name)
+        if outbox_id:
+            queue.deliver([outbox_id])
+    # The same answer for a known and an unknown address, and over the limit: the form reveals nothing.
     return page(request, "signin_sent.html", email=email, inbox=settings.dev_tools_enabled)
 
 

@@ -195,3 +195,19 @@ class TestLinksAndSessions:
                 hashes = list(await session.scalars(select(UserSession.token_hash)))
             cookie = ann.cookies.get("cosell_session") or ""
             assert stored == 1 and hashes == [hash_token(cookie)] != [cookie]  # only the hash is stored
+
+
+class TestFlooding:
+    async def test_the_sign_in_form_sends_at_most_five_links_per_address(
+        self, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+    ) -> None:
+        await two_programs(sqlite_sessions)
+        settings = settings_for(sqlite_sessions)
+        async with dashboard_app(settings, dev_env.client) as app, browser(app) as client:
+            token = csrf_of((await client.get("/signin")).text)
+            for email in ["ann@a.example"] * 4 + ["ANN@a.example"] * 3 + ["bob@b.example"]:
+                sent = await client.post("/signin", data={"email": email, "csrf": token})
+                assert sent.status_code == 200 and "Check your email" in sent.text
+            messages = (await client.get("/dev/inbox/messages")).json()
+            to = [m["to"] for m in messages if m["kind"] == "pm_sign_in"]
+            assert sum("ann@a.example" in t for t in to) == 5 and sum("bob@b.example" in t for t in to) == 1
