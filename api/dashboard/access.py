@@ -80,8 +80,9 @@ async def checked_form(request: Request) -> FormData:
 async def _viewer(request: Request, session: SessionDep) -> Viewer:
     user = await auth.signed_in(session, request.cookies.get(auth.SESSION_COOKIE, ""), now())
     if user is None:
+        # Back to the page after sign-in; a form posted signed-out goes back to Today (its URL may take no GET).
         query = f"?{request.url.query}" if request.url.query else ""
-        raise SignInRequired(request.url.path + query)
+        raise SignInRequired(request.url.path + query if request.method == "GET" else "/")
     viewer = await users.viewer(session, user)
     request.state.viewer = viewer
     return viewer
