@@ -15,14 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deals.schemas import ImportResult
-from api.deals.service import program_of
+from api.deals.service import News, program_of, tell_partner
 from api.errors import AppError
 from db.models import AccountExecutive, AuditLog, Deal, DealAttribution, Partner
 from db.repositories import deals as repo
 from domain.accounts import name_key
 from domain.crm_deals import FORMATS, Row, detect, read_rows
 from domain.csv_import import CsvFileError, RowProblem
-from domain.deals import ACTIVE, CLOSED, IllegalMove, Role, SaidBy, account_key, path
+from domain.deals import ACTIVE, CLOSED, IllegalMove, Role, SaidBy, Stage, account_key, path
 
 
 class _Partners:
@@ -51,14 +51,16 @@ class _Partners:
 
 
 async def run(
-    session: AsyncSession,
+    news: News,
     stream: BinaryIO,
     filename: str,
     program_ref: str,
     fmt: str,
     mapping: dict[str, str] | None,
 ) -> tuple[ImportResult, list[Deal]]:
-    """Import the file; returns the answer and the closed deals whose AEs should be asked for feedback."""
+    """Import the file; returns the answer and the closed deals whose AEs should be asked for feedback.
+    A deal the file moves to accepted, rejected, won or lost is news to its partner (the final stage only)."""
+    session = news.session
     program = await program_of(session, program_ref)
     digest = hashlib.sha256()
     first = stream.readline()
@@ -79,7 +81,7 @@ async def run(
             {"file": filename, "problems": [p.as_dict() for p in problems]},
             status_code=422,
         )
-    counts, ids, closed = await _write(session, program.id, fmt, plan)
+    counts, ids, closed = await _write(news, program.id, fmt, plan)
     result = ImportResult(
         format=fmt,
         rows=len(plan) + len(skipped),
@@ -108,10 +110,10 @@ async def run(
 Plan = list[tuple[Row, Partner, Deal | None, str | None]]
 
 
-async def _write(
-    session: AsyncSession, program_id: str, fmt: str, plan: Plan
-) -> tuple[dict[str, int], list[str], list[Deal]]:
-    """Every checked row written: (counts by outcome, deal ids in file order, the closed deals)."""
+async def _write(news: News, program_id: str, fmt: str, plan: Plan) -> tuple[dict[str, int], list[str], list[Deal]]:
+    """Every checked row written: (counts by outcome, deal ids in file order, the closed deals).
+    A new deal tells its partner nothing: a first import of history must not email old outcomes."""
+    session = news.session
     counts = {"created": 0, "adopted": 0, "updated": 0, "unchanged": 0}
     ids, closed = [], []
     now = datetime.now(UTC)
@@ -123,7 +125,10 @@ async def _write(
         if existing is None:
             deal, outcome = await _create(session, program_id, fmt, row, partner, ae_id, now, cohorts.get(partner.id))
         else:
+            before = existing.stage
             deal, outcome = await _update(session, fmt, row, existing, ae_id, now)
+            if deal.stage != before:
+                await tell_partner(news, deal, [Stage(deal.stage)])
         counts[outcome] += 1
         ids.append(deal.id)
         if deal.stage in CLOSED:

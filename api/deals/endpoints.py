@@ -4,7 +4,16 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from api.deals import crm_import, service
 from api.deals.schemas import DealIn, DealList, DealOut, DealPatch, ImportResult, ResolveConflict
-from api.deps import AfterCommitDep, ColumnMapping, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
+from api.deps import (
+    AfterCommitDep,
+    ColumnMapping,
+    IdempotencyKey,
+    MailerDep,
+    PMAuth,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+)
 
 router = APIRouter(prefix="/api/v1/deals", tags=["deals"], dependencies=[PMAuth])
 
@@ -38,6 +47,7 @@ async def import_deals(
     key: IdempotencyKey,
     temporal: TemporalDep,
     settings: SettingsDep,
+    mailer: MailerDep,
     mapping: ColumnMapping,
     file: UploadFile = File(description="Salesforce or HubSpot opportunity export (CSV, UTF-8)"),
     program: str = Form(description="Program id or name the co-sell deals belong to"),
@@ -45,7 +55,8 @@ async def import_deals(
 ) -> ImportResult:
     """Create and update co-sell deals from a CRM export: the whole file or nothing. Any bad row
     answers 422 with every problem by line and column; importing the same file again changes nothing."""
-    result, closed = await crm_import.run(session, file.file, file.filename or "", program, export_format, mapping)
+    news = service.News(session, queue, mailer.name)
+    result, closed = await crm_import.run(news, file.file, file.filename or "", program, export_format, mapping)
     asked = await service.ask_for_feedback(queue, temporal, settings, closed)
     return await key.answer(result.model_copy(update={"feedback_requested": len(asked)}), 200)
 
@@ -65,17 +76,22 @@ async def change_deal(
     settings: SettingsDep,
     queue: AfterCommitDep,
     key: IdempotencyKey,
+    mailer: MailerDep,
 ) -> DealOut:
     """Move the stage, correct amount, close date or AE, or state the partner's contribution.
-    Closing won or lost asks the deal's AE for feedback (repeating the close repairs a missed request)."""
-    deal = await service.change(session, deal_id, body, key.key)
+    Closing won or lost asks the deal's AE for feedback (repeating the close repairs a missed request).
+    Accepted, rejected (a reason is required), won and lost are emailed to the partner's primary contact, once."""
+    deal = await service.change(service.News(session, queue, mailer.name), deal_id, body, key.key)
     asked = await service.ask_for_feedback(queue, temporal, settings, [deal])
     out = await service.out(session, deal, deal.id in asked if deal.ae_id and deal.closed_at else None)
     return await key.answer(out, 200)
 
 
 @router.post("/{deal_id}/resolve-conflict", response_model=DealOut)
-async def resolve_conflict(deal_id: str, body: ResolveConflict, session: SessionDep) -> DealOut:
-    """Keep this deal and reject the other partners' deals on the account, with a reason (audited)."""
-    deal = await service.resolve(session, deal_id, body)
+async def resolve_conflict(
+    deal_id: str, body: ResolveConflict, session: SessionDep, queue: AfterCommitDep, mailer: MailerDep
+) -> DealOut:
+    """Keep this deal and reject the other partners' deals on the account, with a reason (audited); each
+    rejected partner is told why."""
+    deal = await service.resolve(service.News(session, queue, mailer.name), deal_id, body)
     return await service.out(session, deal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -18,6 +19,7 @@ from db.models import AuditLog, Cohort, Deal, Partner, Program
 from db.repositories import deals as repo
 from db.repositories import partners, programs
 from domain.deals import CLOSED, IllegalMove, SaidBy, Stage, whole
+from mail import deal_news
 from settings import Settings
 
 
@@ -140,22 +142,47 @@ async def register(session: AsyncSession, body: DealIn, key: str | None) -> tupl
     return registered.deal, registered.created
 
 
+_WHY_REJECTED = "say why the deal is rejected: the partner is told"
+
+
+@dataclass(frozen=True)
+class News:
+    """Where a deal change is recorded and its news to the partner queued: the request's transaction,
+    its after-commit queue (delivery) and the sender's name (the outbox row's provider)."""
+
+    session: AsyncSession
+    queue: AfterCommit
+    provider: str
+
+
 def _illegal(exc: IllegalMove, deal: Deal) -> Conflict:
     return Conflict(str(exc), {"deal_id": deal.id, "from": exc.current, "to": exc.wanted, "allowed": exc.allowed})
 
 
-async def change(session: AsyncSession, deal_id: str, body: DealPatch, key: str | None) -> Deal:
+async def tell_partner(news: News, deal: Deal, stages: list[Stage], reason: str = "") -> None:
+    """Email the partner about each stage it hears of (accepted, rejected, won, lost), after the commit."""
+    for stage in stages:
+        outbox_id = await deal_news.queue_news(news.session, deal, stage.value, news.provider, reason)
+        if outbox_id is not None:
+            news.queue.deliver([outbox_id])
+
+
+async def change(news: News, deal_id: str, body: DealPatch, key: str | None) -> Deal:
     """Apply the PM's changes (each audited); closing is completed by `ask_for_feedback`."""
+    session = news.session
     deal = await deal_of(session, deal_id)
     now = datetime.now(UTC)
     changes: dict[str, list[Any]] = {}
     if body.stage is not None and body.stage != deal.stage:
+        if body.stage == Stage.rejected and not body.reason.strip():
+            raise AppError("invalid request", [{"path": "reason", "message": _WHY_REJECTED}], status_code=422)
         before = deal.stage
         try:
-            await repo.move(session, deal, body.stage, now)
+            moved = await repo.move(session, deal, body.stage, now)
         except IllegalMove as exc:
             raise _illegal(exc, deal) from exc
         changes["stage"] = [before, deal.stage]
+        await tell_partner(news, deal, moved, body.reason)
     for name, value in (
         ("amount", whole(body.amount)),
         ("currency", body.currency),
@@ -195,8 +222,9 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-async def resolve(session: AsyncSession, deal_id: str, body: ResolveConflict) -> Deal:
+async def resolve(news: News, deal_id: str, body: ResolveConflict) -> Deal:
     """Keep this deal; reject the other partners' active deals on the account (or keep them all)."""
+    session = news.session
     deal = await deal_of(session, deal_id)
     if deal.conflict != "flagged":
         raise Conflict(f"deal {deal.id} has no open conflict", {"deal_id": deal.id, "conflict": deal.conflict})
@@ -205,13 +233,14 @@ async def resolve(session: AsyncSession, deal_id: str, body: ResolveConflict) ->
     if body.reject_others:
         for other in others:
             try:
-                await repo.move(session, other, Stage.rejected, now)
+                moved = await repo.move(session, other, Stage.rejected, now)
             except IllegalMove as exc:
                 raise Conflict(
                     f"deal {other.id} of the other partner is already {other.stage} and cannot be rejected; "
                     "close it, or resolve with reject_others=false",
                     {"deal_id": other.id, "stage": other.stage},
                 ) from exc
+            await tell_partner(news, other, moved, body.reason)
     for each in (deal, *others):
         each.conflict, each.updated_at = "resolved", now
         await repo.timeline(
