@@ -5,10 +5,11 @@ agree on what is acceptable. What a step kind without fields accepts lives in it
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from playbooks.model import FormField, Step
+if TYPE_CHECKING:  # playbooks.model imports the kinds, which import this module: no import back at run time
+    from playbooks.model import FormField, Step
 
 Answers = dict[str, Any]
 EMAIL_MAX = 320

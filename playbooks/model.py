@@ -108,39 +108,6 @@ class EmailCopy(Strict):
         return self
 
 
-# What registering a co-sell deal needs from the partner's form (api/deals and the journey activity
-# read these keys): key -> (the field types that can carry it, whether the form must require it).
-DEAL_REGISTRATION_FIELDS: dict[str, tuple[tuple[str, ...], bool]] = {
-    "account_name": (("text",), True),
-    "account_domain": (("url", "text"), False),
-    "ae_email": (("email",), False),
-    "amount": (("number",), True),
-    "currency": (("select", "text"), False),
-    "expected_close": (("date",), True),
-    "partner_role": (("select",), True),
-    "description": (("text", "long_text"), False),
-}
-DEAL_ROLES = ("sourced", "influenced", "accelerated")
-
-
-def _check_registration_fields(fields: tuple[FormField, ...]) -> None:
-    by_key = {f.key: f for f in fields}
-    for key, (types, needed) in DEAL_REGISTRATION_FIELDS.items():
-        field = by_key.get(key)
-        if field is None:
-            if needed:
-                raise ValueError(f"a deal_registration step needs a field {key!r} ({' or '.join(types)})")
-            continue
-        if field.type not in types:
-            wanted = " or ".join(types)
-            raise ValueError(f"field {key!r} of a deal_registration step must be {wanted}, not {field.type}")
-        if needed and not field.required:
-            raise ValueError(f"field {key!r} of a deal_registration step must be required")
-    role = by_key["partner_role"]
-    if not set(role.options) <= set(DEAL_ROLES):
-        raise ValueError(f"partner_role options must be among {', '.join(DEAL_ROLES)}")
-
-
 class Step(Strict):
     key: KEY
     kind: StepKind
@@ -157,10 +124,9 @@ class Step(Strict):
         keys = [f.key for f in self.fields]
         if len(set(keys)) != len(keys):
             raise ValueError(f"field keys must be unique in step {self.key}")
-        if self.kind == StepKind.form and not self.fields:
-            raise ValueError("a form step needs at least one field")
-        if self.kind == StepKind.deal_registration:
-            _check_registration_fields(self.fields)
+        check = kinds.KINDS[self.kind].check
+        if check is not None:
+            check(self)
         for signal, points in self.signals.items():
             if not 0 < points <= 100:
                 raise ValueError(f"signal {signal.value} points must be between 1 and 100")
@@ -255,3 +221,8 @@ class PlaybookRef(BaseModel):
     playbook_id: str
     version: int
     sha256: str
+
+
+# Last, because every kind module imports this one; a step's kind-specific rules live in its kind module
+# (playbooks.kinds), which a Step validates against when it is built.
+from playbooks import kinds  # noqa: E402

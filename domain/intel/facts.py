@@ -34,6 +34,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.trust import Feedback
+from playbooks.kinds import KINDS
+from playbooks.model import StepKind
 
 
 class AnswerKind(StrEnum):
@@ -55,12 +57,12 @@ SIGNAL_KINDS = {
     "proof_points": AnswerKind.proof_point,
 }
 FIELD_KINDS = {"value_proposition": AnswerKind.value_proposition}
-ANSWERING_STEP_KINDS = ("form",)  # other step kinds (uploads, intros, deals) are judged as behavior
 
 
 def answer_kinds_of(step_kind: str, signals: list[str], field_keys: list[str]) -> tuple[AnswerKind, ...]:
-    """The answer kinds of a playbook step, from what the playbook already declares."""
-    if step_kind not in ANSWERING_STEP_KINDS:
+    """The answer kinds of a playbook step, from what the playbook already declares; none for a step kind
+    whose answers are not judged (playbooks.kinds: its completion counts as behavior)."""
+    if not KINDS[StepKind(step_kind)].judged_answers:
         return ()
     kinds = [SIGNAL_KINDS[s] for s in signals if s in SIGNAL_KINDS]
     kinds += [FIELD_KINDS[k] for k in field_keys if k in FIELD_KINDS]

@@ -1,9 +1,11 @@
-"""One home per step kind: each StepKind is one module here declaring its answer cleaning, its
-simulated answers (the dry run), its completion effect (run by the journey) and its link page.
+"""One home per step kind: each StepKind is one module here declaring what a playbook step of it must
+declare, its answer cleaning, its simulated answers (the dry run), its completion effect (run by the
+journey), whether the readiness rubric judges its answers, and its link page.
 
 Why the kinds live in playbooks/ (pure) and reach I/O through two seams:
 - The workflow sandbox imports this package (pass-through) to clean answers and run completion
   effects, and the API and the dry run import it too; playbooks/ is the room all three may import.
+  playbooks.model imports it last, so a Step is checked against its kind whenever it is built.
 - A completion effect needs activities, which a pure module may not call: it is written against
   `CompletionHost`, a Protocol the journey workflow implements with typed activity calls.
 - A link page needs FastAPI, the database and Temporal: the spec names its page module by dotted

@@ -33,6 +33,9 @@ class StepKindSpec:
     clean: Callable[[Step, Answers], Cleaned]
     # What a diligent simulated partner answers in the dry run (preview.py); must pass `clean`.
     simulate: Callable[[Step], Answers]
+    # What a playbook step of this kind must declare beyond the model's own rules (raises ValueError saying
+    # what; the loader says where). Runs whenever a Step is built, so no invalid step is ever published.
+    check: Callable[[Step], None] | None = None
     # Runs inside the journey's complete_step Update, after the completion is projected: the partner's
     # confirmation means the effect happened. Any effect added to a running kind goes behind a patch.
     on_completed: Effect | None = None
@@ -42,5 +45,8 @@ class StepKindSpec:
     # Dotted name of the module serving this kind's link page (show / submit / done), imported only by
     # the API; None means the generic step page (the step's fields, or one confirmation box).
     page: str | None = None
+    # The answers are the partner's own account of its business, which the readiness rubric judges
+    # (domain/intel); other kinds' completions count as behavior (uploads, intros, deals).
+    judged_answers: bool = False
     # The generic page's confirmation box, for a step without fields.
     confirm_label: str = "I have read this and I'm ready to work this way"

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from domain.intel.facts import AnswerKind, answer_kinds_of
 from playbooks.kinds import KINDS, clean_answers
 from playbooks.loader import shipped_playbooks
 from playbooks.model import Step, StepKind
@@ -35,6 +40,33 @@ class TestRegistry:
     def test_no_answer_at_all_is_refused(self, kind: StepKind) -> None:
         for step in steps_of(kind):
             assert clean_answers(step, {})[1] != {}, step.key
+
+    def test_a_kinds_own_rules_refuse_a_step_as_it_is_built(self) -> None:
+        step = steps_of(StepKind.form)[0].model_dump()
+        with pytest.raises(ValidationError, match="a form step needs at least one field"):
+            Step.model_validate({**step, "fields": []})
+        with pytest.raises(ValidationError, match="a deal_registration step needs a field 'account_name'"):
+            Step.model_validate({**step, "kind": "deal_registration"})
+        assert Step.model_validate({**step, "kind": "acknowledge", "fields": []}).fields == ()
+
+    @pytest.mark.parametrize("kind", list(StepKind), ids=[k.value for k in StepKind])
+    def test_only_a_kind_with_judged_answers_feeds_the_readiness_rubric(self, kind: StepKind) -> None:
+        found = answer_kinds_of(kind.value, ["icp_clarity"], ["value_proposition"])
+        judged = (AnswerKind.icp, AnswerKind.value_proposition)
+        assert found == (judged if kind == StepKind.form else ()), "uploads, intros, deals count as behavior"
+
+    def test_every_playbooks_module_can_be_imported_first(self) -> None:
+        """The model validates a step against its kind and the kinds import the model: the cycle must close
+        whichever module a process imports first."""
+        root = Path(__file__).resolve().parents[2]
+        modules = [
+            ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+            for path in sorted((root / "playbooks").rglob("*.py"))
+        ]
+        assert "playbooks.model" in modules and "playbooks.kinds.spec" in modules
+        for module in modules:
+            done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=root, capture_output=True, text=True)
+            assert done.returncode == 0, f"importing {module} first: {done.stderr[-800:]}"
 
 
 class TestKindsWithoutFields:
