@@ -23,6 +23,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _started_at(context: Any) -> Any:
+    return context.get_current_parameters()["started_at"]
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
@@ -30,6 +34,8 @@ class Base(DeclarativeBase):
 
 class Partner(Base):
     __tablename__ = "partners"
+    # A cohort's partner rows page in name order (db/views/progress).
+    __table_args__ = (Index("ix_partners_name_id", "name", "id"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -107,7 +113,14 @@ class CohortMember(Base):
 
 class Journey(Base):
     __tablename__ = "journeys"
-    __table_args__ = (UniqueConstraint("cohort_id", "partner_id"),)
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "partner_id"),
+        # Progress reads (db/views/progress, partner_rows): the median, who lags, pages in these orders,
+        # and the summary's counts.
+        Index("ix_journeys_cohort_last_progress", "cohort_id", "last_progress_at", "partner_id"),
+        Index("ix_journeys_cohort_readiness", "cohort_id", "readiness_score", "partner_id"),
+        Index("ix_journeys_cohort_stage_status", "cohort_id", "stage", "status", "last_progress_at"),
+    )
     id: Mapped[str] = mapped_column(String(120), primary_key=True)
     cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
@@ -121,12 +134,17 @@ class Journey(Base):
     started_at: Mapped[datetime] = mapped_column()
     completed_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
+    # The latest step completion, else the start: kept here (by journeys.mark_step) so a cohort's median
+    # and who lags are index reads, not an aggregate over every step row.
+    last_progress_at: Mapped[datetime] = mapped_column(default=_started_at)
 
 
 class JourneyStep(Base):
     """One row per (journey, step) the partner was invited to: the step's current state."""
 
     __tablename__ = "journey_steps"
+    # Covers the progress summary's step counts, so they never read the rows holding the answers.
+    __table_args__ = (Index("ix_journey_steps_journey_counts", "journey_id", "step_key", "stage", "status"),)
     journey_id: Mapped[str] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
     step_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     stage: Mapped[str] = mapped_column(String(20))

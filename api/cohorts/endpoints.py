@@ -7,9 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.cohorts import control, service
+from api.cohorts import progress as progress_service
 from api.cohorts.control import Accepted, AddPartners, Extend, Migrate, Reschedule
-from api.cohorts.schemas import CohortCreate, CohortFilter, CohortList, CohortOut, CohortProgress
+from api.cohorts.schemas import (
+    CohortCreate,
+    CohortFilter,
+    CohortList,
+    CohortOut,
+    CohortProgress,
+    CohortSummary,
+    PartnerPage,
+)
 from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
+from db.views.partner_rows import Filters
 from workflows.journey.messages import GateDecision
 
 router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"], dependencies=[PMAuth])
@@ -51,8 +61,33 @@ async def get_cohort(cohort_id: str, session: SessionDep) -> CohortOut:
 
 @router.get("/{cohort_id}/progress", response_model=CohortProgress)
 async def cohort_progress(cohort_id: str, session: SessionDep) -> CohortProgress:
-    """Where every partner is (stage, step, status, readiness) and how each step is going."""
-    return await service.progress(session, cohort_id)
+    """Where every partner is (stage, step, status, readiness) and how each step is going, in one answer.
+
+    Its size grows with the cohort; large cohorts read `/progress/summary` and page `/partners`."""
+    return await progress_service.progress(session, cohort_id)
+
+
+@router.get("/{cohort_id}/progress/summary", response_model=CohortSummary)
+async def cohort_progress_summary(cohort_id: str, session: SessionDep) -> CohortSummary:
+    """How many partners are at each stage, status and tier, how many lag, and how each step is going."""
+    return await progress_service.summary(session, cohort_id)
+
+
+@router.get("/{cohort_id}/partners", response_model=PartnerPage)
+async def cohort_partners(
+    cohort_id: str,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=progress_service.MAX_PAGE)] = 100,
+    after: Annotated[str | None, Query(max_length=1000, description="`next` of the previous page")] = None,
+    sort: Annotated[progress_service.Sort, Query(description="A column; `-` first for descending")] = "name",
+    stage: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[str | None, Query(max_length=20, description="A journey status or `not_started`")] = None,
+    tier: Annotated[int | None, Query(ge=1, le=3)] = None,
+    lagging: bool | None = None,
+) -> PartnerPage:
+    """The cohort's partners, one page at a time (keyset: pass `next` back as `after`), filtered and sorted."""
+    filters = Filters(stage=stage, status=status, tier=tier, lagging=lagging)
+    return await progress_service.page(session, cohort_id, filters, sort, after, limit)
 
 
 @router.post("/{cohort_id}/extend", status_code=202, response_model=Accepted)

@@ -101,6 +101,7 @@ class PartnerProgress(BaseModel):
     partner_id: str
     name: str
     type: str
+    tier: int
     stage: str | None
     current_play: str | None
     current_step: str | None
@@ -128,3 +129,22 @@ class CohortProgress(BaseModel):
     by_stage: dict[str, int]
     by_status: dict[str, int]
     steps: list[StepCounts]
+
+
+class CohortSummary(BaseModel):
+    """A cohort's progress as counts, computed in SQL; the rows are paged at `partners_url`."""
+
+    cohort: CohortOut
+    partners: int = Field(description="Active members")
+    by_stage: dict[str, int]
+    by_status: dict[str, int] = Field(description="Journey status; `not_started` for a partner without one")
+    by_tier: dict[int, int]
+    lagging: int = Field(description="Running journeys behind the cohort median by more than the stall threshold")
+    median_last_progress_at: datetime | None
+    steps: list[StepCounts]
+    partners_url: str
+
+
+class PartnerPage(BaseModel):
+    items: list[PartnerProgress]
+    next: str | None = Field(description="Pass as `after` for the next page; null on the last page")

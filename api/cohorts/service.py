@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -13,22 +12,20 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from api.cohorts.progress import progress
 from api.cohorts.schemas import (
     CohortCreate,
     CohortFilter,
     CohortOut,
-    CohortProgress,
     PartnerIn,
-    PartnerProgress,
     PlaybookPin,
-    StepCounts,
 )
 from api.errors import AppError, Conflict, NotFound, Unavailable
 from db.models import Cohort, CohortMember, Journey, Partner, PartnerContact, PlaybookSnapshot, Program
 
 __all__ = ["Journey", "create", "get", "launch", "listing", "progress", "upsert_partner"]
 from db.repositories import cohorts as cohort_repo
-from db.repositories import journeys, partners, programs
+from db.repositories import partners, programs
 from db.repositories import playbooks as playbook_repo
 from workflows.window.messages import WindowInput, window_id
 from workflows.window.workflow import ActivationWindowWorkflow
@@ -190,58 +187,3 @@ async def listing(session: AsyncSession, f: CohortFilter) -> list[CohortOut]:
             snapshots[pin] = snapshot
         out.append(_out(cohort, by_id[cohort.program_id], snapshots[pin], counts.get(cohort.id, 0)))
     return out
-
-
-async def progress(session: AsyncSession, cohort_id: str) -> CohortProgress:
-    cohort = await get(session, cohort_id)
-    snapshot = await playbook_repo.get(session, cohort.playbook.id, cohort.playbook.version)
-    assert snapshot is not None
-    playbook = playbook_repo.to_model(snapshot)
-    members = await cohort_repo.active_members(session, cohort_id)
-    by_partner = {j.partner_id: j for j in await journeys.cohort_journeys(session, cohort_id)}
-    step_rows = await journeys.cohort_steps(session, cohort_id)
-    last: dict[str, datetime] = {j.id: j.started_at for j in by_partner.values()}
-    for row in step_rows:
-        if row.completed_at and row.completed_at > last[row.journey_id]:
-            last[row.journey_id] = row.completed_at
-    median = statistics.median_low(last.values()) if last else None
-    partners = []
-    for partner in members:
-        j = by_partner.get(partner.id)
-        progress_at = last.get(j.id) if j else None
-        behind = (median - progress_at) / timedelta(days=1) if median and progress_at and median > progress_at else 0.0
-        partners.append(
-            PartnerProgress(
-                partner_id=partner.id,
-                name=partner.name,
-                type=partner.type,
-                stage=j.stage if j else None,
-                current_play=j.current_play if j else None,
-                current_step=j.current_step if j else None,
-                status=j.status if j else "not_started",
-                readiness_score=j.readiness_score if j else 0,
-                updated_at=j.updated_at if j else None,
-                last_progress_at=progress_at,
-                days_behind_cohort=round(behind, 1),
-                lagging=behind > playbook.stall_threshold_days
-                and j is not None
-                and j.status not in ("completed", "exited"),
-            )
-        )
-    steps = {s.key: StepCounts(step_key=s.key, stage=st.key.value, title=s.title) for st, _, s in playbook.iter_steps()}
-    for row in step_rows:  # a migrated journey can run steps the cohort's version does not have
-        counts = steps.setdefault(row.step_key, StepCounts(step_key=row.step_key, stage=row.stage, title=row.step_key))
-        counts.invited += 1
-        if row.status == "completed":
-            counts.completed += 1
-        elif row.status == "overdue":
-            counts.overdue += 1
-        else:
-            counts.open += 1
-    return CohortProgress(
-        cohort=cohort,
-        partners=partners,
-        by_stage=dict(Counter(p.stage for p in partners if p.stage)),
-        by_status=dict(Counter(p.status for p in partners)),
-        steps=list(steps.values()),
-    )

@@ -51,6 +51,13 @@ async def mark_step(session: AsyncSession, journey_id: str, step_key: str, **val
         .where(JourneyStep.journey_id == journey_id, JourneyStep.step_key == step_key)
         .values(**values)
     )
+    done = values.get("completed_at")
+    if done is not None:  # progress reads the latest completion from the journey row (db/views/progress)
+        await session.execute(
+            update(Journey)
+            .where(Journey.id == journey_id, Journey.last_progress_at < done)
+            .values(last_progress_at=done)
+        )
 
 
 async def get_step(session: AsyncSession, journey_id: str, step_key: str) -> JourneyStep | None:

@@ -1,0 +1,131 @@
+"""A cohort's progress for the PM: the summary (counts in SQL), keyset pages of partner rows, and the
+whole-list answer kept for existing clients (same shape as before, built from the same queries)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.cohorts.schemas import (
+    CohortOut,
+    CohortProgress,
+    CohortSummary,
+    PartnerPage,
+    PartnerProgress,
+    PlaybookPin,
+    StepCounts,
+)
+from api.errors import AppError, NotFound
+from db.views import partner_rows
+from db.views import progress as views
+from workflows.window.messages import window_id
+
+Sort = Literal["name", "-name", "readiness", "-readiness", "last_progress", "-last_progress", "updated", "-updated"]
+MAX_PAGE = 1000
+
+
+async def _head(session: AsyncSession, cohort_id: str) -> views.CohortHead:
+    head = await views.cohort_head(session, cohort_id)
+    if head is None:
+        raise NotFound(f"cohort {cohort_id} not found")
+    return head
+
+
+def _cohort_out(head: views.CohortHead, members: int) -> CohortOut:
+    c = head.cohort
+    return CohortOut(
+        id=c.id,
+        name=c.name,
+        program=head.program,
+        status=c.status,
+        playbook=PlaybookPin(id=c.playbook_id, version=c.playbook_version, sha256=head.sha256),
+        starts_at=c.starts_at,
+        ends_at=c.ends_at,
+        partners=members,
+        window_workflow_id=window_id(c.id),
+    )
+
+
+async def summary(session: AsyncSession, cohort_id: str) -> CohortSummary:
+    head = await _head(session, cohort_id)
+    at = await views.standing(session, cohort_id, head.playbook.stall_threshold_days)
+    counts = await views.member_counts(session, cohort_id, at)
+    steps = await views.step_counts(session, cohort_id, head.playbook)
+    return CohortSummary(
+        cohort=_cohort_out(head, counts.partners),
+        partners=counts.partners,
+        by_stage=counts.by_stage,
+        by_status=counts.by_status,
+        by_tier=counts.by_tier,
+        lagging=counts.lagging,
+        median_last_progress_at=at.median,
+        steps=[StepCounts(**vars(s)) for s in steps],
+        partners_url=f"/api/v1/cohorts/{cohort_id}/partners",
+    )
+
+
+def encode_cursor(after: tuple[Any, str]) -> str:
+    value, partner_id = after
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, partner_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
+    """The inverse of encode_cursor for this sort; anything else is the caller's error, named."""
+    try:
+        value, partner_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(partner_id, str):
+            raise ValueError("partner id")
+        if value is not None and sort == "last_progress":
+            value = datetime.fromisoformat(value)
+        elif value is not None and not isinstance(value, int if sort == "readiness" else str):
+            raise ValueError("sort value")
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise AppError(
+            "`after` is not a cursor of this list; pass the `next` of the previous page with the same sort",
+            {"after": cursor, "sort": sort},
+            status_code=422,
+        ) from exc
+    return value, partner_id
+
+
+async def page(
+    session: AsyncSession,
+    cohort_id: str,
+    filters: partner_rows.Filters,
+    sort: Sort = "name",
+    after: str | None = None,
+    limit: int = 100,
+) -> PartnerPage:
+    key: partner_rows.SortKey = sort.lstrip("-")  # type: ignore[assignment]
+    cursor = decode_cursor(after, key) if after else None
+    head = await _head(session, cohort_id)
+    at = await views.standing(session, cohort_id, head.playbook.stall_threshold_days)
+    found = await partner_rows.partner_page(
+        session, cohort_id, at, filters=filters, sort=key, descending=sort.startswith("-"), after=cursor, limit=limit
+    )
+    return PartnerPage(
+        items=[PartnerProgress(**vars(r)) for r in found.rows],
+        next=encode_cursor(found.next_after) if found.next_after else None,
+    )
+
+
+async def progress(session: AsyncSession, cohort_id: str) -> CohortProgress:
+    """Every partner in one answer, as before; for large cohorts read `summary` and `page` instead."""
+    head = await _head(session, cohort_id)
+    at = await views.standing(session, cohort_id, head.playbook.stall_threshold_days)
+    rows = (await partner_rows.partner_page(session, cohort_id, at, limit=None)).rows
+    counts = await views.member_counts(session, cohort_id, at)
+    steps = await views.step_counts(session, cohort_id, head.playbook)
+    return CohortProgress(
+        cohort=_cohort_out(head, counts.partners),
+        partners=[PartnerProgress(**vars(r)) for r in rows],
+        by_stage=counts.by_stage,
+        by_status=counts.by_status,
+        steps=[StepCounts(**vars(s)) for s in steps],
+    )
