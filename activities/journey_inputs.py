@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -36,6 +36,10 @@ class PartnerProfile(BaseModel):
     verticals: list[str] = Field(default_factory=list)
     tier: int = 3
     timezone: str = "UTC"
+    country: str | None = None
+    # The country's public holidays around now, recorded here so due dates replay identically even
+    # after the holiday package is upgraded.
+    holidays: list[date] = Field(default_factory=list)
 
 
 class JourneyContext(BaseModel):

@@ -26,6 +26,7 @@ from db.repositories import cohorts, journeys, partners
 from db.repositories import playbooks as playbook_repo
 from db.session import transaction
 from domain.links import StepClaims
+from domain.public_holidays import public_holidays
 from mail import Email
 from mail.render import local_time
 from playbooks.model import Playbook, StepKind
@@ -39,6 +40,13 @@ async def _who(session: AsyncSession, cohort_id: str, partner_id: str) -> tuple[
     if cohort is None or partner is None:
         raise ApplicationError("cohort or partner vanished", type="NotFound", non_retryable=True)
     return cohort, partner, await session.get(Program, cohort.program_id)
+
+
+def _years_ahead() -> range:
+    """This year and the next two by the workflow's clock (the schedule time, simulated in dry runs):
+    a stage reloads this context, and no stage outlasts a year."""
+    year = activity.info().scheduled_time.year
+    return range(year, year + 3)
 
 
 class JourneyActivities(ActivityFamily):
@@ -77,6 +85,8 @@ class JourneyActivities(ActivityFamily):
                     verticals=list(partner.verticals),
                     tier=partner.tier,
                     timezone=partner.timezone,
+                    country=partner.country,
+                    holidays=public_holidays(partner.country, _years_ahead()),
                 ),
             )
 

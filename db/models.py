@@ -42,6 +42,8 @@ class Partner(Base):
     type: Mapped[str] = mapped_column(String(20))
     verticals: Mapped[list[Any]] = mapped_column(default=list)
     region: Mapped[str] = mapped_column(String(60), default="")
+    # ISO 3166-1 alpha-2; whose public holidays move the partner's due dates and reminders. NULL = none.
+    country: Mapped[str | None] = mapped_column(String(2))
     timezone: Mapped[str] = mapped_column(String(60), default="UTC")
     tier: Mapped[int] = mapped_column(Integer, default=3)
     # NULL until the first AE feedback; the signals list explains the number (domain.trust).

@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,17 +111,30 @@ async def sqlite_sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
     await engine.dispose()
 
 
-@pytest_asyncio.fixture
-async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    """One time-skipping server per test: the server will not skip time past another test's
-    unfinished activity, and its clock jumps after each result, so tests must not share it."""
-    env = await WorkflowEnvironment.start_time_skipping(
+async def start_time_skipping() -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         interceptors=[StartedWorkflows()],
         test_server_existing_path=_binary("temporal-test-server"),
     )
+
+
+@pytest_asyncio.fixture
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per test: the server will not skip time past another test's
+    unfinished activity, and its clock jumps after each result, so tests must not share it."""
+    env = await start_time_skipping()
+    await _skip_to_monday_morning(env)
     yield env
     await env.shutdown()
+
+
+async def _skip_to_monday_morning(env: WorkflowEnvironment) -> None:
+    """Due dates and reminders fall on business days, so a journey's timing depends on the weekday it
+    starts on: every time-skipping test starts on a Monday at 09:00 UTC, whatever day the suite runs."""
+    now = await env.get_current_time()
+    monday = (now + timedelta(days=7 - now.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
+    await env.sleep(monday - now)
 
 
 @pytest_asyncio.fixture(scope="session")

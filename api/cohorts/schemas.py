@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from domain.public_holidays import normalize_country
 from domain.schedule import zone
 from playbooks.model import PartnerType
 
@@ -28,6 +29,15 @@ Email = Annotated[str, AfterValidator(_email)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 
 
+def _country(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    code = normalize_country(value)
+    if code is None:
+        raise ValueError(f"unknown country {value!r}; use an ISO 3166-1 alpha-2 code like DE or US")
+    return code
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -44,9 +54,15 @@ class PartnerIn(Input):
     type: PartnerType
     verticals: list[str] = Field(default_factory=list)
     region: str = Field(default="", max_length=60)
+    # Whose public holidays move due dates and reminders; omitted, a region that is a country code is used.
+    country: Annotated[str | None, AfterValidator(_country)] = None
     timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
     tier: int = Field(default=3, ge=1, le=3)
     contacts: list[ContactIn] = Field(min_length=1)
+
+    @property
+    def holiday_country(self) -> str | None:
+        return self.country or normalize_country(self.region)
 
 
 class CohortCreate(Input):

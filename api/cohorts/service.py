@@ -53,6 +53,7 @@ async def upsert_partner(session: AsyncSession, data: PartnerIn) -> Partner:
         session.add(partner)
     partner.name, partner.type, partner.verticals = data.name, data.type.value, data.verticals
     partner.region, partner.timezone, partner.tier = data.region, data.timezone, data.tier
+    partner.country = data.holiday_country
     await session.flush()
     existing = await partners.contacts_by_email(session, partner.id)
     for index, contact in enumerate(data.contacts):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
@@ -13,6 +13,8 @@ from db.models import EmailOutbox, utcnow
 from db.repositories import journeys, outbox, suppressions, visits
 from db.views.journeys import JourneyFacts, StepView, journey_facts, step_view
 from domain.links import DoneClaims, LinkSigner, StepClaims, UnsubscribeClaims
+from domain.public_holidays import public_holidays
+from domain.schedule import due_at
 from domain.visits import not_a_visit
 from mail import notices
 from workflows.journey.messages import StepReceipt, StepSubmission
@@ -52,8 +54,11 @@ async def next_up(session: AsyncSession, page: StepPage, done: DoneClaims) -> Ne
     if row is not None:
         return NextUp(step.title, row.due_at, estimated=False)
     completed_at = datetime.fromisoformat(done.completed_at)
-    # Same rule as the journey workflow: due_days after the invite, never past the window's end.
-    return NextUp(step.title, min(completed_at + timedelta(days=step.due_days), page.cohort.ends_at), estimated=True)
+    # Same rule as the journey workflow: due_days after the invite on a business day, never past the window's end.
+    partner = page.partner
+    days_off = public_holidays(partner.country, range(completed_at.year, completed_at.year + 2))
+    due = due_at(completed_at, step.due_days, partner.timezone, frozenset(days_off))
+    return NextUp(step.title, min(due, page.cohort.ends_at), estimated=True)
 
 
 def done_claims(claims: StepClaims, receipt: StepReceipt) -> DoneClaims:

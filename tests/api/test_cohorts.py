@@ -46,11 +46,16 @@ class TestCohortErrors:
             no_partners = await api.post("/api/v1/cohorts", json=cohort_body([]))
             assert no_partners.status_code == 422
             assert no_partners.json()["detail"][0]["path"] == "partners"
-            bad = partner("Gamma", "Reseller", timezone="Mars/Base")
+            bad = partner("Gamma", "Reseller", timezone="Mars/Base", country="Atlantis")
             bad["contacts"][0]["email"] = "not-an-email"
             wrong = await api.post("/api/v1/cohorts", json=cohort_body([bad]))
             paths = {d["path"] for d in wrong.json()["detail"]}
-            assert paths == {"partners.0.type", "partners.0.timezone", "partners.0.contacts.0.email"}
+            assert paths == {
+                "partners.0.type",
+                "partners.0.timezone",
+                "partners.0.country",
+                "partners.0.contacts.0.email",
+            }
             dup = await api.post(
                 "/api/v1/cohorts", json=cohort_body([partner("A", external_id="x"), partner("B", external_id="x")])
             )

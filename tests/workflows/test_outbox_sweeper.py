@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import update
 from temporalio.client import ScheduleIntervalSpec
 from temporalio.testing import WorkflowEnvironment
@@ -18,6 +20,7 @@ from db.models import EmailOutbox, utcnow
 from db.repositories import outbox
 from db.session import SessionFactory, transaction
 from settings import Settings
+from tests.conftest import start_time_skipping
 from tests.factories import settings_for
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
 from tests.mail.helpers import queue, row
@@ -25,6 +28,15 @@ from tests.workflows.helpers import running_worker
 from workflows.sweeper import OutboxSweepWorkflow, SweepResult
 
 HISTORIES = Path(__file__).parent / "histories"
+
+
+@pytest_asyncio.fixture
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Unlike the shared fixture, the clock stays at today: the sweeper compares its time with the
+    rows' real created_at."""
+    env = await start_time_skipping()
+    yield env
+    await env.shutdown()
 
 
 async def sweep(env: WorkflowEnvironment, settings: Settings) -> SweepResult:

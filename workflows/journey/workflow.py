@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.feedback_inputs import TrustProjection
     from activities.journey_inputs import JourneyContext, JourneyEventKind, LoadContext
     from activities.journeys import JourneyActivities
-    from domain.schedule import reminder_at
+    from domain.schedule import due_at, reminder_at
     from playbooks.kinds import kind_of
     from playbooks.model import Play, Playbook, PlaybookRef, Stage, Step
     from playbooks.plan import readiness, stage_steps
@@ -273,13 +273,17 @@ class PartnerJourneyWorkflow(JourneyEffects):
 
     async def _run_step(self, playbook: Playbook, play: Play, step: Step) -> None:
         assert self._ctx
-        now = workflow.now()
-        self._open = current = OpenStep(self._stage, play, step, now + timedelta(days=step.due_days))
+        now, tz, quiet = workflow.now(), self._ctx.partner.timezone, playbook.quiet_hours
+        if workflow.patched("business-day-due"):
+            days_off = frozenset(self._ctx.partner.holidays)
+            natural_due = due_at(now, step.due_days, tz, days_off)
+        else:  # journeys started before: due on whatever day the calendar gave, reminders skip weekends only
+            days_off, natural_due = frozenset(), now + timedelta(days=step.due_days)
+        self._open = current = OpenStep(self._stage, play, step, natural_due)
         self._status = "waiting"
         await self._notify(current, "invite", 0)
         cadence = step.reminders or playbook.reminders
-        tz, quiet = self._ctx.partner.timezone, playbook.quiet_hours
-        next_reminder = reminder_at(now, cadence.every_business_days, tz, quiet.start, quiet.end)
+        next_reminder = reminder_at(now, cadence.every_business_days, tz, quiet.start, quiet.end, days_off)
         while not (current.done or current.submitting or self._exit_reason):
             await self._hold_while_paused(current)
             now, due = workflow.now(), self._due(current)
@@ -296,7 +300,7 @@ class PartnerJourneyWorkflow(JourneyEffects):
             if remind and next_reminder <= now < self._due(current) and not (current.submitting or self._paused):
                 current.reminders_sent += 1
                 await self._notify(current, "reminder", current.reminders_sent)
-                next_reminder = reminder_at(now, cadence.every_business_days, tz, quiet.start, quiet.end)
+                next_reminder = reminder_at(now, cadence.every_business_days, tz, quiet.start, quiet.end, days_off)
         if current.submitting:
             await workflow.wait_condition(lambda: current.done)
         elif not self._exit_reason or workflow.now() >= self._due(current):
