@@ -10,11 +10,13 @@ from api.cohorts import control, service
 from api.cohorts import progress as progress_service
 from api.cohorts.control import Accepted, AddPartners, Extend, Migrate, Reschedule
 from api.cohorts.schemas import (
+    CohortClone,
     CohortCreate,
     CohortFilter,
     CohortList,
     CohortOut,
     CohortProgress,
+    CohortRename,
     CohortSummary,
     PartnerPage,
 )
@@ -44,6 +46,32 @@ async def list_cohorts(session: SessionDep, f: Annotated[CohortFilter, Query()])
     """Cohorts, newest window first; filter by program (id or name), status and start date."""
     cohorts = await service.listing(session, f)
     return CohortList(count=len(cohorts), cohorts=cohorts)
+
+
+@router.post("/{cohort_id}/clone", status_code=201, response_model=CohortOut)
+async def clone_cohort(
+    cohort_id: str,
+    body: CohortClone,
+    session: SessionDep,
+    queue: AfterCommitDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    key: IdempotencyKey,
+) -> CohortOut:
+    """The next window: same program, playbook version and active partners; launched (or scheduled) at once
+    unless launch is false."""
+    if body.starts_at is not None:
+        service.check_window(body.starts_at, body.ends_at, datetime.now(UTC))
+    cohort = await service.clone(session, cohort_id, body)
+    if body.launch:
+        queue.run(partial(service.launch, temporal, settings.task_queue, cohort))
+    return await key.answer(cohort, 201)
+
+
+@router.patch("/{cohort_id}", response_model=CohortOut)
+async def rename_cohort(cohort_id: str, body: CohortRename, session: SessionDep, key: IdempotencyKey) -> CohortOut:
+    """Rename a cohort (audited); its dates move with POST .../reschedule before the start, .../extend after."""
+    return await key.answer(await service.rename(session, cohort_id, body), 200)
 
 
 @router.post("/{cohort_id}/launch", response_model=CohortOut)

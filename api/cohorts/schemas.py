@@ -79,6 +79,17 @@ class CohortCreate(Input):
     partners: list[PartnerIn] = Field(min_length=1, max_length=50_000)
 
 
+class CohortClone(Input):
+    name: str = Field(min_length=1, max_length=200)
+    starts_at: datetime | None = Field(default=None, description="Default: now; later schedules the window")
+    ends_at: datetime | None = Field(default=None, description="Default: the source window's length after the start")
+    launch: bool = Field(default=True, description="false: create it only; launch later with POST .../launch")
+
+
+class CohortRename(Input):
+    name: str = Field(min_length=1, max_length=200)
+
+
 class PlaybookPin(BaseModel):
     id: str
     version: int

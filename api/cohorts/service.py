@@ -14,16 +14,18 @@ from temporalio.service import RPCError
 
 from api.cohorts.progress import progress
 from api.cohorts.schemas import (
+    CohortClone,
     CohortCreate,
     CohortFilter,
     CohortOut,
+    CohortRename,
     PartnerIn,
     PlaybookPin,
 )
 from api.errors import AppError, Conflict, NotFound, Unavailable
-from db.models import Cohort, CohortMember, Journey, Partner, PartnerContact, PlaybookSnapshot, Program
+from db.models import AuditLog, Cohort, CohortMember, Journey, Partner, PartnerContact, PlaybookSnapshot, Program
 
-__all__ = ["Journey", "create", "get", "launch", "listing", "progress", "upsert_partner"]
+__all__ = ["Journey", "clone", "create", "get", "launch", "listing", "progress", "rename", "upsert_partner"]
 from db.repositories import cohorts as cohort_repo
 from db.repositories import partners, programs
 from db.repositories import playbooks as playbook_repo
@@ -166,6 +168,51 @@ async def get(session: AsyncSession, cohort_id: str) -> CohortOut:
     snapshot = await playbook_repo.get(session, cohort.playbook_id, cohort.playbook_version)
     assert program is not None and snapshot is not None
     return _out(cohort, program, snapshot, await cohort_repo.member_count(session, cohort_id))
+
+
+async def clone(session: AsyncSession, cohort_id: str, body: CohortClone) -> CohortOut:
+    """The next window of a cohort: same program, playbook version and active partners, new dates."""
+    source = await session.get(Cohort, cohort_id)
+    if source is None:
+        raise NotFound(f"cohort {cohort_id} not found")
+    program = await session.get(Program, source.program_id)
+    snapshot = await playbook_repo.get(session, source.playbook_id, source.playbook_version)
+    assert program is not None and snapshot is not None
+    if program.archived_at is not None:
+        raise Conflict(f"program {program.name!r} is archived; it takes no new cohorts", {"program": program.name})
+    starts_at = (body.starts_at or datetime.now(UTC)).astimezone(UTC)
+    ends_at = (body.ends_at or starts_at + (source.ends_at - source.starts_at)).astimezone(UTC)
+    if ends_at <= starts_at:
+        raise invalid("ends_at", f"must be after starts_at ({starts_at.isoformat()})")
+    cohort = Cohort(
+        id=str(uuid.uuid4()),
+        program_id=program.id,
+        name=body.name,
+        playbook_id=source.playbook_id,
+        playbook_version=source.playbook_version,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status="launching",
+    )
+    session.add(cohort)
+    await session.flush()
+    members = await cohort_repo.active_members(session, cohort_id)
+    session.add_all([CohortMember(cohort_id=cohort.id, partner_id=p.id) for p in members])
+    detail = {"from": cohort_id, "to": cohort.id, "partners": len(members)}
+    session.add(AuditLog(actor="pm", action="cohort_cloned", cohort_id=cohort.id, detail=detail))
+    await session.flush()
+    return _out(cohort, program, snapshot, len(members))
+
+
+async def rename(session: AsyncSession, cohort_id: str, body: CohortRename) -> CohortOut:
+    cohort = await session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotFound(f"cohort {cohort_id} not found")
+    detail = {"from": cohort.name, "to": body.name}
+    cohort.name = body.name
+    session.add(AuditLog(actor="pm", action="cohort_renamed", cohort_id=cohort_id, detail=detail))
+    await session.flush()
+    return await get(session, cohort_id)
 
 
 async def listing(session: AsyncSession, f: CohortFilter) -> list[CohortOut]:

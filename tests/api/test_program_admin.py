@@ -1,4 +1,4 @@
-"""Programs created, renamed and archived; cohorts listed by program, status and start date."""
+"""Programs created, renamed and archived; cohorts listed by program, status and start date, cloned, renamed."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from db.repositories import cohorts as cohort_repo
 from db.session import SessionFactory, transaction
 from tests.api.helpers import api_client
 from tests.factories import cohort_body, create_cohort, partner, settings_for
+from tests.waiting import eventually
+from tests.workflows.helpers import running_worker
 
 
 async def actions(sessions: SessionFactory) -> list[str]:
@@ -80,3 +82,50 @@ class TestCohortList:
             assert (listed["partners"], listed["name"], listed["program"]) == (2, "Fall", "Test program")
             assert (await api.get("/api/v1/cohorts", params={"status": "sleeping"})).status_code == 422
             assert (await api.get("/api/v1/cohorts", params={"program": "Nope"})).status_code == 404
+
+
+class TestCloneAndRename:
+    async def test_the_next_window_keeps_playbook_and_active_partners(
+        self, dev_env: WorkflowEnvironment, sessions: SessionFactory
+    ) -> None:
+        settings = settings_for(sessions)
+        now = datetime.now(UTC)
+        source = await create_cohort(
+            sessions, [partner("A"), partner("B")], starts_at=now - timedelta(days=20), duration_days=30
+        )
+        async with transaction(sessions) as session:
+            [gone, _] = await cohort_repo.active_members(session, source.id)
+            await cohort_repo.remove_member(session, source.id, gone.id, now)
+        start = now + timedelta(days=10)
+        async with running_worker(dev_env.client, settings, sessions), api_client(settings, dev_env.client) as api:
+            bad = await api.post(
+                f"/api/v1/cohorts/{source.id}/clone",
+                json={"name": "Q2", "starts_at": start.isoformat(), "ends_at": (start - timedelta(days=1)).isoformat()},
+            )
+            assert bad.status_code == 422 and bad.json()["detail"][0]["path"] == "ends_at", bad.text
+            made = await api.post(
+                f"/api/v1/cohorts/{source.id}/clone", json={"name": "Q2", "starts_at": start.isoformat()}
+            )
+            assert made.status_code == 201, made.text
+            clone = made.json()
+            assert (clone["partners"], clone["playbook"], clone["program"]) == (
+                1,
+                source.playbook.model_dump(),
+                "Test program",
+            )
+            assert datetime.fromisoformat(clone["ends_at"]) - datetime.fromisoformat(clone["starts_at"]) == timedelta(
+                days=30
+            )
+
+            async def scheduled() -> bool:
+                status = (await api.get(f"/api/v1/cohorts/{clone['id']}")).json()["status"]
+                assert status == "scheduled", status
+                return True
+
+            await eventually(scheduled, what="the clone's window waits for its start")
+            members = (await api.get(f"/api/v1/cohorts/{clone['id']}/progress")).json()["partners"]
+            assert [p["name"] for p in members] == ["B"]
+            renamed = await api.patch(f"/api/v1/cohorts/{clone['id']}", json={"name": "Q2 (EMEA)"})
+            assert renamed.status_code == 200 and renamed.json()["name"] == "Q2 (EMEA)"
+            assert (await api.post(f"/api/v1/cohorts/{clone['id']}/cancel")).status_code == 202
+        assert (await actions(sessions))[-3:-1] == ["cohort_cloned", "cohort_renamed"]
