@@ -1,7 +1,7 @@
 """partners.country: the partner's country, whose public holidays move due dates and reminders
 
-Revision ID: l12country01
-Revises: k11progarch01
+Revision ID: m13country01
+Revises: l12progress01
 Create Date: 2026-12-03 08:10:00.000000
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = 'l12country01'
-down_revision: str | None = 'k11progarch01'
+revision: str = 'm13country01'
+down_revision: str | None = 'l12progress01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
