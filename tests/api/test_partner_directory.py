@@ -12,8 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 from db.models import AuditLog
 from db.repositories import suppressions
 from db.session import SessionFactory, transaction
+from mail import Email, Mailer
 from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
+from worker import make_sender
 
 PARTNERS = [
     partner("Adatum Consulting", "SI", external_id="P-1", verticals=["Healthcare"], region="EMEA", tier=1),
@@ -26,6 +28,28 @@ PARTNERS = [
 async def audit(sessions: SessionFactory, action: str) -> list[dict[str, Any]]:
     async with transaction(sessions) as session:
         return [a.detail for a in await session.scalars(select(AuditLog).where(AuditLog.action == action))]
+
+
+def reminder(to: str, key: str) -> Email:
+    """A step reminder (the kind an unsubscribe stops) through the real outbox and delivery path."""
+    context = {"contact_name": "Alliances", "partner_name": "Adatum", "program_name": "Test program"}
+    return Email(
+        "step_reminder",
+        f"restore-test/{key}",
+        to,
+        "",
+        "Reminder",
+        "deal_news",
+        context={
+            **context,
+            "account_name": "Contoso",
+            "headline": "was won",
+            "stage": "closed_won",
+            "reason": "",
+            "amount": "",
+            "pm_email": "",
+        },
+    )
 
 
 async def names(api: httpx.AsyncClient, **params: Any) -> list[str]:
@@ -142,10 +166,10 @@ class TestRestore:
                 f"/api/v1/partners/{unsubscribed}/contacts/{u['id']}/restore", json={"reason": "asked to rejoin"}
             )
             assert twice.status_code == 409
-        async with transaction(sessions) as session:
-            assert await suppressions.blocking(session, "lead@adatum.example", "step_invite") is None
-            assert await suppressions.blocking(session, b["email"], "step_invite") is not None  # still dead
-            assert await suppressions.blocking(session, u["email"], "step_reminder") is None
+        mailer = Mailer(sessions, make_sender(settings_for(sessions)))
+        assert await mailer.send(reminder(b["email"], "old")) == "suppressed"  # the dead address stays dead
+        assert await mailer.send(reminder("lead@adatum.example", "new")) == "sent"
+        assert await mailer.send(reminder(u["email"], "lifted")) == "sent"
         logged = await audit(sessions, "contact_restored")
         assert [(a["reason"], a["email_to"]) for a in logged] == [
             ("new alliance lead", "lead@adatum.example"),
