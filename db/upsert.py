@@ -39,3 +39,14 @@ async def upsert_many(
     stmt = stmt.on_conflict_do_update(index_elements=[key], set_={c: stmt.excluded[c] for c in update})
     for start in range(0, len(rows), chunk):
         await session.execute(stmt, rows[start : start + chunk])
+
+
+async def insert_ignore_many(
+    session: AsyncSession, model: type[DeclarativeBase], rows: list[dict[str, Any]], chunk: int = 500
+) -> int:
+    """Multi-row insert of the rows that do not exist yet, `chunk` per statement; how many it inserted."""
+    inserted = 0
+    for start in range(0, len(rows), chunk):
+        stmt = _insert(session, model).values(rows[start : start + chunk]).on_conflict_do_nothing()
+        inserted += getattr(await session.execute(stmt), "rowcount", 0) or 0
+    return inserted

@@ -46,10 +46,20 @@ from domain.intel.facts import (
     answer_kinds_of,
 )
 from domain.trust import Feedback
-from playbooks.model import Playbook, Step
+from playbooks.model import Step
 
 EVENT_KINDS = ("gate_held", "gate_decided", "journey_exited", "journey_completed")
 STEP_EMAILS = ("step_invite", "step_reminder")
+STEP_COLUMNS = (
+    JourneyStep.journey_id,
+    JourneyStep.step_key,
+    JourneyStep.stage,
+    JourneyStep.invited_at,
+    JourneyStep.due_at,
+    JourneyStep.reminders_sent,
+    JourneyStep.completed_at,
+    JourneyStep.submission,
+)
 
 
 async def load_one(session: AsyncSession, partner_id: str) -> PartnerFacts | None:
@@ -110,19 +120,22 @@ def _facts(p: Partner, joined_at: datetime, part: dict[str, Any]) -> PartnerFact
 
 
 async def _steps(session: AsyncSession, journeys: list[Any]) -> tuple[list[tuple[str, StepFact]], list[Any]]:
-    books: dict[tuple[str, int], Playbook | None] = {}
-    book_of: dict[str, Playbook | None] = {}
+    books: dict[tuple[str, int], dict[str, Step]] = {}
+    book_of: dict[str, dict[str, Step]] = {}  # journey -> its playbook's steps by key
     for journey, playbook_id, cohort_version in journeys:
         key = (playbook_id, playbook_repo.version_of(journey, cohort_version))
         if key not in books:
             snapshot = await playbook_repo.get(session, *key)
-            books[key] = playbook_repo.to_model(snapshot) if snapshot else None
+            book = playbook_repo.to_model(snapshot) if snapshot else None
+            books[key] = {step.key: step for _, _, step in book.iter_steps()} if book else {}
         book_of[journey.id] = books[key]
-    step_rows = await session.scalars(select(JourneyStep).where(JourneyStep.journey_id.in_(list(book_of))))
+    # Columns, not ORM objects: a tier review page reads thousands of steps, and building identity-mapped
+    # instances was most of the cost of reading them.
+    step_rows = await session.execute(select(*STEP_COLUMNS).where(JourneyStep.journey_id.in_(list(book_of))))
     clicks = await _first_seen(session, list(book_of))
     steps, subs = [], []
     for row in step_rows:
-        step = _step(book_of[row.journey_id], row.step_key)
+        step = book_of[row.journey_id].get(row.step_key)
         steps.append((row.journey_id, _step_fact(row, step, clicks.get((row.journey_id, row.step_key)))))
         if step is not None and row.completed_at and row.submission:
             kinds = answer_kinds_of(step.kind.value, [s.value for s in step.signals], [f.key for f in step.fields])
@@ -138,16 +151,11 @@ async def _steps(session: AsyncSession, journeys: list[Any]) -> tuple[list[tuple
     return steps, subs
 
 
-def _step(playbook: Playbook | None, key: str) -> Step | None:
-    try:
-        return playbook.step(key) if playbook else None
-    except KeyError:
-        return None
-
-
-def _step_fact(row: JourneyStep, step: Step | None, clicked: datetime | None) -> StepFact:
+def _step_fact(row: Any, step: Step | None, clicked: datetime | None) -> StepFact:
     cadence = step.reminders.max_reminders if step and step.reminders else 2
-    return StepFact(
+    # Built without validation: every value is a typed column or the validated playbook's, and a review
+    # builds tens of thousands of these.
+    return StepFact.model_construct(
         journey_id=row.journey_id,
         step_key=row.step_key,
         title=step.title if step else row.step_key,

@@ -16,9 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.intel_models import TierMovement, TierReview
-from db.models import AuditLog, Cohort, CohortMember, Journey, Partner, Program
-from db.repositories import journeys
-from db.upsert import insert_ignore
+from db.models import AuditLog, Cohort, CohortMember, Journey, JourneyEvent, Partner, Program
+from db.upsert import insert_ignore, insert_ignore_many
 
 ACTOR = "tier-review"
 
@@ -100,44 +99,57 @@ async def record(session: AsyncSession, review: TierReview, judged: Sequence[Jud
     )
     moved = [j for j in judged if j.tier != j.previous]
     latest = await _latest_journeys(session, review.program_id, [j.partner_id for j in moved])
-    count = 0
+    movements, audits, events = [], [], []
     for j in moved:
-        detail: dict[str, Any] = {
-            "review_id": review.id,
-            "partner_id": j.partner_id,
-            "previous_tier": j.previous,
-            "new_tier": j.tier,
-            "move": j.move,
-            "reasons": list(j.reasons),
-        }
-        movement = dict(
-            review_id=review.id,
-            partner_id=j.partner_id,
-            previous_tier=j.previous,
-            new_tier=j.tier,
-            move=j.move,
-            reasons=list(j.reasons),
-            signals=j.signals,
-            rubric=j.rubric,
-            at=review.as_of,
-        )
-        count += await insert_ignore(session, TierMovement, movement)
-        audit = dict(
-            at=review.as_of, actor=ACTOR, action="tier_changed", idempotency_key=f"tier/{review.id}/{j.partner_id}"
-        )
-        await insert_ignore(session, AuditLog, {**audit, "detail": detail, "cohort_id": None})
-        if (journey := latest.get(j.partner_id)) is not None:
-            await journeys.append_event(
-                session,
-                f"{journey.id}/tier/{review.id}",
-                journey.id,
-                "tier_changed",
-                journey.stage,
-                None,
-                review.as_of,
-                detail,
+        detail = _detail(review.id, j)
+        movements.append(
+            dict(
+                review_id=review.id,
+                partner_id=j.partner_id,
+                previous_tier=j.previous,
+                new_tier=j.tier,
+                move=j.move,
+                reasons=list(j.reasons),
+                signals=j.signals,
+                rubric=j.rubric,
+                at=review.as_of,
             )
+        )
+        key = f"tier/{review.id}/{j.partner_id}"
+        audits.append(
+            dict(
+                at=review.as_of, actor=ACTOR, action="tier_changed", idempotency_key=key, cohort_id=None, detail=detail
+            )
+        )
+        if (journey := latest.get(j.partner_id)) is not None:
+            event_id = f"{journey.id}/tier/{review.id}"
+            events.append(
+                dict(
+                    id=event_id,
+                    journey_id=journey.id,
+                    kind="tier_changed",
+                    stage=journey.stage,
+                    step_key=None,
+                    occurred_at=review.as_of,
+                    data=detail,
+                )
+            )
+    # One statement per table per page: a review of 10,000 partners is round trips, not row by row.
+    count = await insert_ignore_many(session, TierMovement, movements)
+    await insert_ignore_many(session, AuditLog, audits)
+    await insert_ignore_many(session, JourneyEvent, events)
     return count
+
+
+def _detail(rid: str, j: Judged) -> dict[str, Any]:
+    return {
+        "review_id": rid,
+        "partner_id": j.partner_id,
+        "previous_tier": j.previous,
+        "new_tier": j.tier,
+        "move": j.move,
+        "reasons": list(j.reasons),
+    }
 
 
 async def finish(session: AsyncSession, review_id: str, now: datetime) -> tuple[TierReview, bool]:
