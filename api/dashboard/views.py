@@ -108,16 +108,19 @@ class Partner360:
 
 
 async def partner(session: AsyncSession, partner_id: str, moment: datetime, viewer: Viewer) -> Partner360 | None:
-    """Journeys and their timeline only from the viewer's programs (a partner can be in several)."""
+    """Journeys, their timeline and deals only from the viewer's programs (a partner can be in several);
+    the signals judge the whole partner, as the API's signals do."""
     facts = await partner_facts.load_one(session, partner_id)
     if facts is None:
         return None
     journeys = [j for j in await dashboard.journeys_of_partner(session, partner_id) if viewer.sees(j.program_id)]
+    programs = await dashboard.deal_programs(session, [d.deal_id for d in facts.deals])
+    deals = [d for d in facts.deals if viewer.sees(programs.get(d.deal_id, ""))]
     return Partner360(
         partner_id=partner_id,
         name=facts.name,
         journeys=journeys,
         timeline=await dashboard.timeline(session, [j.journey.id for j in journeys], TIMELINE_LIMIT),
         signals=await intel_service.signals(session, partner_id, moment),
-        deals=sorted(facts.deals, key=lambda d: d.registered_at, reverse=True),
+        deals=sorted(deals, key=lambda d: d.registered_at, reverse=True),
     )

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Cohort, CohortMember, Journey, JourneyEvent, Program
+from db.models import Cohort, CohortMember, Deal, Journey, JourneyEvent, Program
 
 
 @dataclass
@@ -97,3 +97,9 @@ async def timeline(session: AsyncSession, journey_ids: list[str], limit: int) ->
         .limit(limit)
     )
     return list(rows)
+
+
+async def deal_programs(session: AsyncSession, deal_ids: list[str]) -> dict[str, str]:
+    """Each deal's program: a partner's page shows a manager only the deals of their programs."""
+    rows = await session.execute(select(Deal.id, Deal.program_id).where(Deal.id.in_(deal_ids)))
+    return {deal_id: program_id for deal_id, program_id in rows}

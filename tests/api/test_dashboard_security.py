@@ -3,7 +3,8 @@ CSRF, expired and reused sign-in links, and sessions ended by sign-out-everywher
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,10 +12,20 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.cohorts import service as cohort_service
 from api.dashboard.auth import hash_token
-from db.models import AuditLog
+from db.models import AuditLog, Deal
 from db.session import SessionFactory, transaction
 from db.user_models import SignInLink, UserSession
-from tests.dashboard_data import browser, csrf_of, dashboard_app, request_link, sign_in, two_programs, use_link
+from db.views import dashboard
+from tests.dashboard_data import (
+    Programs,
+    browser,
+    csrf_of,
+    dashboard_app,
+    request_link,
+    sign_in,
+    two_programs,
+    use_link,
+)
 from tests.factories import settings_for
 
 PAGES = ["/", "/cohorts", "/cohorts/{a}", "/partners/{pa}", "/cohorts/{a}/window/pause"]
@@ -30,6 +41,29 @@ async def shift(sessions: SessionFactory, model: type, column: str, by: timedelt
     async with transaction(sessions) as session:
         for row in await session.scalars(select(model)):
             setattr(row, column, getattr(row, column) + by)
+
+
+async def deal_in_each_program(sessions: SessionFactory, ids: Programs) -> None:
+    """Alpha registered one deal in its own program A and one in program B."""
+    async with transaction(sessions) as session:
+        for cohort_id, name in ((ids.cohort_a, "Visible Account A"), (ids.cohort_b, "Secret Account B")):
+            session.add(
+                Deal(
+                    id=str(uuid.uuid4()),
+                    program_id=await dashboard.program_of_cohort(session, cohort_id),
+                    partner_id=ids.partner_a,
+                    account_name=name,
+                    account_key=name.lower(),
+                    source="pm",
+                    partner_role="sourced",
+                    registered_at=datetime.now(UTC),
+                )
+            )
+
+
+def deals_section(html: str) -> str:
+    # Only the deals table: the signals judge the whole partner (as the API does) and may name any deal.
+    return html.split('id="deals"', 1)[1].split('id="timeline"', 1)[0]
 
 
 class TestSignedOut:
@@ -91,6 +125,12 @@ class TestPrograms:
             assert (await ann.get(f"/cohorts/{ids.cohort_a}")).status_code == 200
             assert (await ann.get(f"/partners/{ids.partner_a}")).status_code == 200
             assert "Cohort B" in (await root.get("/cohorts")).text
+
+            await deal_in_each_program(sessions, ids)
+            mine = deals_section((await ann.get(f"/partners/{ids.partner_a}")).text)
+            assert "Visible Account A" in mine and "Secret Account B" not in mine
+            everything = deals_section((await root.get(f"/partners/{ids.partner_a}")).text)
+            assert "Visible Account A" in everything and "Secret Account B" in everything
 
             token = csrf_of((await ann.get(f"/cohorts/{ids.cohort_a}")).text)
             foreign = await ann.post(f"/cohorts/{ids.cohort_b}/window/pause", data={"csrf": token})
