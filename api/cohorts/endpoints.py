@@ -21,8 +21,10 @@ from api.cohorts.schemas import (
     PartnerPage,
 )
 from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
+from db.repositories import programs
 from db.views.partner_rows import Filters
 from workflows.journey.messages import GateDecision
+from workflows.tier_review.schedule import ensure_review_schedule_quietly
 
 router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"], dependencies=[PMAuth])
 
@@ -38,6 +40,10 @@ async def create_cohort(
         service.check_window(body.starts_at, body.ends_at, datetime.now(UTC))
     cohort = await service.create(session, body)
     queue.run(partial(service.launch, temporal, settings.task_queue, cohort))
+    program = await programs.by_name(session, cohort.program)
+    if program is not None:  # a new program gets its tier review schedule now, not at the next worker start
+        review = (temporal, program.id, program.tier_review_cadence, settings.task_queue)
+        queue.run(partial(ensure_review_schedule_quietly, *review))
     return cohort
 
 

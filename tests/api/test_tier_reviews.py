@@ -10,7 +10,7 @@ from db.session import SessionFactory
 from domain.intel.review_period import period_of
 from tests.api.helpers import api_client
 from tests.deal_data import program_id
-from tests.factories import settings_for
+from tests.factories import cohort_body, partner, settings_for
 from tests.waiting import eventually
 from tests.workflows.helpers import running_worker
 from tests.workflows.test_tier_review import state, three_partners
@@ -67,3 +67,21 @@ async def test_start_now_then_the_schedule_records_nothing_again(
             assert (next_run.weekday(), next_run.hour) == (0, 6)  # Mondays, 06:00 UTC
     finally:
         await schedule.delete()
+
+
+async def test_a_new_programs_first_cohort_schedules_its_reviews(
+    dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+) -> None:
+    settings = settings_for(sqlite_sessions)
+    async with api_client(settings, dev_env.client) as client:
+        body = cohort_body([partner("Alpha Analytics")], program="Fresh program")
+        created = await client.post("/api/v1/cohorts", json=body)
+        assert created.status_code == 201, created.text
+    program = await program_id(sqlite_sessions, "Fresh program")
+    schedule = dev_env.client.get_schedule_handle(tier_schedule_id(program))
+    try:
+        [next_run] = (await schedule.describe()).info.next_action_times[:1]
+        assert (next_run.day, next_run.hour) == (1, 6)
+    finally:
+        await schedule.delete()
+        await dev_env.client.get_workflow_handle(created.json()["window_workflow_id"]).terminate("test over")

@@ -7,6 +7,8 @@ spec in line, so the worker's start and a PM's cadence change both converge on o
 
 from __future__ import annotations
 
+import logging
+
 from temporalio.client import (
     Client,
     Schedule,
@@ -20,6 +22,7 @@ from temporalio.client import (
     WorkflowHandle,
 )
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
 
 from domain.intel.review_period import CRON
 from workflows.tier_review.messages import (
@@ -29,6 +32,8 @@ from workflows.tier_review.messages import (
     tier_schedule_id,
 )
 from workflows.tier_review.workflow import TierReviewWorkflow
+
+log = logging.getLogger(__name__)
 
 
 def _schedule(program_id: str, cadence: str, task_queue: str) -> Schedule:
@@ -58,6 +63,15 @@ async def ensure_review_schedule(client: Client, program_id: str, cadence: str, 
         await client.get_schedule_handle(tier_schedule_id(program_id)).update(_update)
         return False
     return True
+
+
+async def ensure_review_schedule_quietly(client: Client, program_id: str, cadence: str, task_queue: str) -> None:
+    """For a program the API just created: a failure here must not fail the request that saved it (the next
+    worker start, a cadence change or a triggered review creates the schedule), so it is logged instead."""
+    try:
+        await ensure_review_schedule(client, program_id, cadence, task_queue)
+    except RPCError as exc:
+        log.warning("tier review schedule of program %s not created now: %s", program_id, exc)
 
 
 async def start_review(
