@@ -127,3 +127,24 @@ class TestScheduledStart:
             assert await window.result() == 0
         assert (await cohort_row(sqlite_sessions, cohort.id)).status == "cancelled"
         assert await sent_anything(sqlite_sessions) == 0
+
+    async def test_a_pause_and_a_new_end_before_the_start_carry_into_the_window(
+        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+    ) -> None:
+        settings = settings_for(sqlite_sessions)
+        async with running_worker(ts_env.client, settings, sqlite_sessions):
+            cohort = await scheduled(ts_env, sqlite_sessions, settings, in_days=2)
+            [pid] = await partner_ids(sqlite_sessions, cohort.id)
+            jid = journey_id(cohort.id, pid)
+            window = ts_env.client.get_workflow_handle(window_id(cohort.id))
+            await eventually(lambda: status_is(sqlite_sessions, cohort.id, "scheduled"), what="shown as scheduled")
+            new_end = cohort.ends_at + timedelta(days=7)
+            await window.signal(ActivationWindowWorkflow.change, WindowChange(key="e1", ends_at=new_end))
+            await window.signal(ActivationWindowWorkflow.change, WindowChange(key="p1", paused=True))
+            await ts_env.sleep(timedelta(days=2, hours=2))
+            await eventually(lambda: status_is(sqlite_sessions, cohort.id, "paused"), what="paused from the start")
+            assert (await cohort_row(sqlite_sessions, cohort.id)).ends_at == new_end
+            await ts_env.sleep(timedelta(days=1))
+            assert await sent_anything(sqlite_sessions) == 0  # paused: the first invite waits
+            await window.signal(ActivationWindowWorkflow.change, WindowChange(key="r1", paused=False))
+            await eventually(lambda: one_invite(sqlite_sessions, jid), what="the invite after the resume")
