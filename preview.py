@@ -1,6 +1,7 @@
 """Dry run of a playbook: a whole activation window on simulated time (the time-skipping test
 server) with simulated partners — prompt, late and silent — so a PM sees every email, reminder,
-escalation and gate outcome before launching, plus the history size of each journey run."""
+escalation and gate outcome before launching, each partner's final signals, tier and classification (as a
+tier review would judge it when the window ends), plus the history size of each journey run."""
 
 from __future__ import annotations
 
@@ -24,8 +25,11 @@ from api.cohorts import service
 from api.cohorts.schemas import CohortCreate
 from db.migrate import upgrade
 from db.models import CohortMember, EmailOutbox, Journey, JourneyEvent, Partner
+from db.repositories import partner_facts
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, make_engine, make_sessionmaker, transaction
+from domain.intel.assess import assess
+from domain.intel.rubric import default_rubric
 from playbooks.kinds import simulated_answers
 from playbooks.model import Playbook
 from settings import Settings
@@ -57,6 +61,16 @@ class PreviewReport:
     run_events: dict[str, int] = field(default_factory=dict)
     pm_emails: int = 0
     seconds: float = 0.0
+    # partner name -> its final signals and behavior, tier and classification (domain.intel), judged at the end
+    judged: dict[str, Judged] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Judged:
+    values: dict[str, int]
+    tier: int
+    tier_name: str
+    classification: str
 
 
 def _test_server() -> str:
@@ -110,6 +124,7 @@ async def run_preview(playbook: Playbook, partners: int) -> PreviewReport:
                 await service.launch(env.client, settings.task_queue, cohort)
                 await _simulate(env, cohort.id, playbook, report, sessions)
             await _collect(sessions, start, report)
+            await _judge(sessions, await env.get_current_time(), report)
         finally:
             await env.shutdown()
             await engine.dispose()
@@ -178,6 +193,27 @@ async def _collect(sessions: Any, start: datetime, report: PreviewReport) -> Non
     report.outcomes = [(name, status, stage, score) for name, status, stage, score in outcome_rows]
 
 
+async def _judge(sessions: SessionFactory, end: datetime, report: PreviewReport) -> None:
+    """Each simulated partner as a tier review would judge it when the window is over."""
+    rubric = default_rubric()
+    async with transaction(sessions) as session:
+        ids = list(await session.scalars(select(Partner.id)))
+        facts = await partner_facts.load_many(session, ids)
+    for f in facts.values():
+        a = assess(f, end, rubric)
+        report.judged[f.name] = Judged(a.values, a.tier.tier, rubric.name(a.tier.tier), a.classification.label)
+
+
+SHORT = {"gtm_readiness": "gtm", "proven_capability": "capability", "early_traction": "traction"}
+
+
+def _judged(j: Judged | None) -> str:
+    if j is None:
+        return ""
+    shown = " ".join(f"{SHORT.get(k, k.removeprefix('field_'))} {v}" for k, v in j.values.items())
+    return f" | Tier {j.tier} {j.tier_name}, {j.classification} | {shown}"
+
+
 def render(report: PreviewReport) -> str:
     pb = report.playbook
     lines = [
@@ -192,7 +228,8 @@ def render(report: PreviewReport) -> str:
         lines.append("  ".join(f"{v:>11}" for v in [day, *(counts.get(c, 0) for c in COLUMNS.values())]))
     lines += ["", "Outcomes:"]
     lines += [
-        f"  {name:<38} {status:<10} {stage:<13} readiness {score}" for name, status, stage, score in report.outcomes
+        f"  {name:<38} {status:<10} {stage:<13} readiness {score}{_judged(report.judged.get(name))}"
+        for name, status, stage, score in report.outcomes
     ]
     biggest = max(report.run_events.values(), default=0)
     lines += [

@@ -33,6 +33,14 @@ class TestPreview:
         assert 0 < max(report.run_events.values()) < 4096
         text = render(report)
         assert "Partner 3 (silent, MSP)" in text and "History per journey run" in text
+        judged = {name.split(" (")[1].split(",")[0]: j for name, j in report.judged.items()}
+        assert judged.keys() == {"prompt", "late", "silent"}
+        prompt, silent = judged["prompt"], judged["silent"]
+        assert prompt.values["behavior"] > silent.values["behavior"], report.judged
+        assert prompt.values["gtm_readiness"] > silent.values["gtm_readiness"] == 0, report.judged
+        assert silent.tier == 3 and silent.classification in ("at_risk", "not_now"), silent
+        line = next(x for x in text.splitlines() if "Partner 3 (silent, MSP)" in x)
+        assert f"| Tier 3 Baseline, {silent.classification} | gtm 0 " in line, line
 
     def test_cli_refuses_a_broken_playbook(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
         (tmp_path / "playbook.yaml").write_text("id: x\nversion: 0\n")

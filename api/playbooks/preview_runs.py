@@ -35,6 +35,9 @@ class PreviewOutcome(BaseModel):
     status: str
     stage: str
     readiness: int
+    signals: dict[str, int] = {}  # the four signals and behavior when the window ends
+    tier: int | None = None
+    classification: str | None = None
 
 
 class PreviewOut(BaseModel):
@@ -125,13 +128,26 @@ async def _run(sessions: SessionFactory, run_id: str) -> None:
         stored.finished_at = datetime.now(UTC)
 
 
+def _outcome(report: Any, name: str, status: str, stage: str, readiness: int) -> PreviewOutcome:
+    judged = report.judged.get(name)
+    return PreviewOutcome(
+        partner=name,
+        status=status,
+        stage=stage,
+        readiness=readiness,
+        signals=judged.values if judged else {},
+        tier=judged.tier if judged else None,
+        classification=judged.classification if judged else None,
+    )
+
+
 def _report(run: PreviewRun, report: Any) -> PreviewOut:
     return PreviewOut(
         playbook=run.playbook_id,
         version=run.version,
         partners=run.partners,
         days=[PreviewDay(day=d, counts=dict(report.days[d])) for d in sorted(report.days)],
-        outcomes=[PreviewOutcome(partner=n, status=s, stage=st, readiness=r) for n, s, st, r in report.outcomes],
+        outcomes=[_outcome(report, *row) for row in report.outcomes],
         pm_emails=report.pm_emails,
         max_history_events_per_run=max(report.run_events.values(), default=0),
         seconds=round(report.seconds, 2),

@@ -57,6 +57,9 @@ class TestPreviewApi:
             report = body["result"]
             statuses = {o["partner"].split(" (")[1].split(",")[0]: o["status"] for o in report["outcomes"]}
             assert statuses["prompt"] == "completed" and statuses["silent"] == "exited"
+            judged = {o["partner"].split(" (")[1].split(",")[0]: o for o in report["outcomes"]}
+            assert judged["silent"]["tier"] == 3 and judged["silent"]["signals"]["gtm_readiness"] == 0
+            assert judged["prompt"]["signals"]["behavior"] > judged["silent"]["signals"]["behavior"]
             assert report["days"][0]["day"] == 0 and report["days"][0]["counts"]["invites"] >= 3
             assert 0 < report["max_history_events_per_run"] < 4096
             assert (await api.post("/api/v1/playbooks/nope/preview")).status_code == 404
