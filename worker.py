@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
+from activities.conditions import ConditionActivities
 from activities.deals import DealActivities
 from activities.feedback import FeedbackActivities
 from activities.intros import IntroActivities
@@ -73,6 +74,7 @@ def build_worker(
     signer, renderer = make_signer(settings), EmailRenderer()
     activities = [
         *JourneyActivities(sessions, sender, signer, renderer, settings).all(),
+        *ConditionActivities(sessions, sender, signer, renderer, settings).all(),
         *IntroActivities(sessions, sender, signer, renderer, settings).all(),
         *DealActivities(sessions, sender, signer, renderer, settings).all(),
         *FeedbackActivities(sessions, sender, signer, renderer, settings).all(),

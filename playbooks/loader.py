@@ -6,10 +6,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from playbooks.conditions import ConditionError, check, conditions_of, fact_shape
 from playbooks.model import Playbook, PlaybookRef
 
 CONTENT_DIR = Path(__file__).parent / "content"
@@ -99,7 +101,7 @@ def load_playbook(path: str | Path) -> Playbook:
         raise PlaybookError(duplicates)
     data = _inline_content_files(file.parent, root, data)
     try:
-        return Playbook.model_validate(data)
+        playbook = Playbook.model_validate(data)
     except ValidationError as exc:
         issues = []
         errors = exc.errors()
@@ -111,6 +113,19 @@ def load_playbook(path: str | Path) -> Playbook:
             message = err["msg"].removeprefix("Value error, ")
             issues.append(PlaybookIssue(str(file), node.start_mark.line + 1, format_path(loc), message))
         raise PlaybookError(issues) from exc
+    if problems := _condition_issues(str(file), root, playbook):
+        raise PlaybookError(problems)
+    return playbook
+
+
+def _condition_issues(file: str, root: yaml.Node, playbook: Playbook) -> list[PlaybookIssue]:
+    issues = []
+    for loc, expression, step in conditions_of(playbook):
+        try:
+            check(expression, fact_shape(playbook, step.key))
+        except ConditionError as exc:
+            issues.append(PlaybookIssue(file, node_at(root, loc).start_mark.line + 1, format_path(loc), str(exc)))
+    return issues
 
 
 def _inline_content_files(base: Path, root: yaml.Node, data: dict) -> dict:
@@ -144,8 +159,18 @@ def _inline_content_files(base: Path, root: yaml.Node, data: dict) -> dict:
     return data
 
 
+def _without_absent_conditions(node: Any) -> Any:
+    """A playbook without conditions hashes as it did before `when:` existed (published snapshots keep their sha)."""
+    if isinstance(node, dict):
+        return {k: _without_absent_conditions(v) for k, v in node.items() if not (k == "when" and v is None)}
+    if isinstance(node, list):
+        return [_without_absent_conditions(v) for v in node]
+    return node
+
+
 def canonical_json(playbook: Playbook) -> str:
-    return json.dumps(playbook.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    document = _without_absent_conditions(playbook.model_dump(mode="json"))
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
 def reference(playbook: Playbook) -> PlaybookRef:

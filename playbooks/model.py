@@ -118,6 +118,7 @@ class Step(Strict):
     fields: tuple[FormField, ...] = ()
     signals: dict[ReadinessSignal, int] = Field(default_factory=dict)
     email: EmailCopy
+    when: str | None = Field(default=None, min_length=1)  # a CEL condition (playbooks.conditions)
 
     @model_validator(mode="after")
     def _consistent(self) -> Step:
@@ -149,6 +150,7 @@ class Play(Strict):
     content: str = ""
     content_file: str | None = None
     applies_to: AppliesTo = AppliesTo()
+    when: str | None = Field(default=None, min_length=1)  # checked before each of the play's steps
     steps: tuple[Step, ...] = Field(min_length=1)
 
 

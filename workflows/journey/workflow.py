@@ -15,6 +15,8 @@ from workflows.journey.effects import JourneyEffects, OpenStep
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
+    from activities.condition_inputs import ConditionCheck
+    from activities.conditions import ConditionActivities
     from activities.feedback import FeedbackActivities
     from activities.feedback_inputs import TrustProjection
     from activities.journey_inputs import JourneyContext, JourneyEventKind, LoadContext
@@ -250,9 +252,30 @@ class PartnerJourneyWorkflow(JourneyEffects):
                 self._skipped.append(step.key)
                 await self._project("step_skipped", step_key=step.key, data={"reason": "the stage time-box ended"})
                 continue
-            await self._run_step(playbook, play, step)
+            if await self._conditions_hold(play, step):
+                await self._run_step(playbook, play, step)
         self._upcoming = []
         return not self._window_over()
+
+    async def _conditions_hold(self, play: Play, step: Step) -> bool:
+        """The play's and the step's `when:`, on facts an activity reads and history keeps; false skips it."""
+        expressions = [c for c in (play.when, step.when) if c]
+        if not expressions or not workflow.patched("conditions"):
+            return True
+        assert self._inp
+        check = ConditionCheck(
+            journey_id=self._jid(), partner_id=self._inp.partner_id, step_key=step.key, expressions=expressions
+        )
+        outcome = await workflow.execute_activity_method(
+            ConditionActivities.evaluate_conditions, check, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
+        )
+        if outcome.holds:
+            return True
+        self._skipped.append(step.key)
+        failed = [e for e, ok in zip(expressions, outcome.results, strict=True) if not ok]
+        data = {"reason": f"condition not met: {failed[0]}", "conditions": failed, "facts": outcome.facts}
+        await self._project("step_skipped", step_key=step.key, data=data)
+        return False
 
     async def _hold_while_paused(self, current: OpenStep | None) -> None:
         """Timers stop while paused; deadlines move by the pause so the partner loses no time."""

@@ -1,0 +1,106 @@
+"""`when:` conditions on the time-skipping server: a copy of cosell-motion-21d whose intro-request step
+runs only `when: overlap.count > 0`. A partner with overlap is asked for introductions; one without
+skips the step (the facts the activity read are on the timeline) and goes on to register a deal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from db.repositories import playbooks as playbook_repo
+from db.session import SessionFactory, transaction
+from playbooks.loader import CONTENT_DIR, load_playbook
+from tests.factories import create_cohort, partner, settings_for
+from tests.intro_data import overlap, seed_crm
+from tests.waiting import eventually
+from tests.workflows.helpers import events, partner_ids, running_worker, start_journey
+from tests.workflows.test_intro_requests import open_step
+from tests.workflows.test_replay import save
+from workflows.journey.messages import StepSubmission, journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
+
+GATED = "overlap-gated-21d"
+CONDITION = "overlap.count > 0"
+
+
+async def publish_gated(sessions: SessionFactory, tmp_path: Path) -> None:
+    folder = tmp_path / GATED
+    shutil.copytree(CONTENT_DIR / "cosell-motion-21d", folder)
+    yaml = folder / "playbook.yaml"
+    text = yaml.read_text().replace("id: cosell-motion-21d", f"id: {GATED}", 1)
+    text = text.replace(
+        "            kind: ae_intro_request\n", f"            kind: ae_intro_request\n            when: {CONDITION}\n"
+    )
+    yaml.write_text(text)
+    playbook = load_playbook(folder)
+    assert playbook.step("ae-intro-request").when == CONDITION
+    async with transaction(sessions) as session:
+        await playbook_repo.publish(session, playbook)
+
+
+async def upload(env: WorkflowEnvironment, jid: str, overlapping: int) -> None:
+    await open_step(env, jid, "account-list-upload")
+    answers = {"accounts": 40, "overlapping": overlapping}
+    submission = StepSubmission(step_key="account-list-upload", answers=answers)
+    await env.client.get_workflow_handle(jid).execute_update(PartnerJourneyWorkflow.complete_step, submission)
+
+
+async def start(env: WorkflowEnvironment, sessions: SessionFactory, tmp_path: Path) -> tuple:
+    await publish_gated(sessions, tmp_path)
+    now = await env.get_current_time()
+    names = ("Alpha Analytics", "Beta Builders")
+    cohort = await create_cohort(sessions, [partner(n) for n in names], starts_at=now, playbook_id=GATED)
+    crm = await seed_crm(sessions)
+    alpha, beta = await partner_ids(sessions, cohort.id)
+    await overlap(sessions, crm, alpha, "Northwind Components")
+    return cohort, alpha, beta
+
+
+class TestConditions:
+    async def test_the_intro_step_runs_with_overlap_and_is_skipped_without(
+        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory, tmp_path: Path
+    ) -> None:
+        settings = settings_for(sqlite_sessions)
+        cohort, alpha, beta = await start(ts_env, sqlite_sessions, tmp_path)
+        async with running_worker(ts_env.client, settings, sqlite_sessions):
+            for pid, overlapping in ((alpha, 1), (beta, 0)):
+                await start_journey(ts_env.client, settings, cohort, pid)
+                await upload(ts_env, journey_id(cohort.id, pid), overlapping)
+            await open_step(ts_env, journey_id(cohort.id, alpha), "ae-intro-request")  # true: asked
+            await open_step(ts_env, journey_id(cohort.id, beta), "register-deal")  # false: skipped
+        alpha_events = await events(sqlite_sessions, journey_id(cohort.id, alpha))
+        beta_events = await events(sqlite_sessions, journey_id(cohort.id, beta))
+        assert ("step_invited", "ae-intro-request") in [(e.kind, e.step_key) for e in alpha_events]
+        assert not [e for e in alpha_events if e.kind == "step_skipped"]
+        [skipped] = [e for e in beta_events if e.kind == "step_skipped"]
+        assert skipped.step_key == "ae-intro-request"
+        assert skipped.data["conditions"] == [CONDITION] and skipped.data["facts"]["overlap"] == {"count": 0}
+        assert skipped.data["facts"]["partner"]["type"] == "ISV"
+        assert "account-list-upload" in skipped.data["facts"]["answers"]
+        assert "ae-intro-request" not in [e.step_key for e in beta_events if e.kind == "step_invited"]
+
+
+@pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
+async def test_record_condition_history(
+    ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory, tmp_path: Path
+) -> None:
+    """The activation stage of a partner without overlap: the condition is read, false, and the step skipped."""
+    settings = settings_for(sqlite_sessions)
+    cohort, _, beta = await start(ts_env, sqlite_sessions, tmp_path)
+    jid = journey_id(cohort.id, beta)
+    async with running_worker(ts_env.client, settings, sqlite_sessions):
+        await start_journey(ts_env.client, settings, cohort, beta)
+        await upload(ts_env, jid, 0)
+
+        async def activation_run() -> str | None:
+            description = await ts_env.client.get_workflow_handle(jid).describe()
+            return description.run_id if description.run_id != first else None
+
+        first = (await ts_env.client.get_workflow_handle(jid).describe()).run_id
+        run = await eventually(activation_run, what="the activation stage's run")
+        await open_step(ts_env, jid, "register-deal")
+        save("journey-condition-skipped", await ts_env.client.get_workflow_handle(jid, run_id=run).fetch_history())
