@@ -237,7 +237,7 @@ async def review_tiers(settings: Settings, program_ref: str, period: str | None,
     from db.repositories import programs, tier_reviews
     from db.session import make_engine, make_sessionmaker, transaction
     from domain.intel.review_period import period_of
-    from worker import connect
+    from wiring import connect
     from workflows.tier_review.schedule import ensure_review_schedule, start_review
 
     engine = make_engine(settings.database_url)

@@ -19,7 +19,6 @@ import uvicorn
 from sqlalchemy import func, select
 from temporalio.client import Client
 
-from activities.sweeper import ensure_sweep_schedule
 from api.accounts import service as accounts
 from api.accounts.formats import ExportFormat
 from api.app import create_app
@@ -32,7 +31,8 @@ from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, make_engine, make_sessionmaker, transaction
 from playbooks.loader import shipped_playbooks
 from settings import Settings
-from worker import build_worker, connect, ensure_review_schedules
+from wiring import connect
+from worker import build_worker, ensure_review_schedules, ensure_sweep_schedule
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 DEMO_PLAYBOOK = "cloud-cosell-90d"

@@ -1,4 +1,5 @@
-"""The Temporal worker: the one place that builds clients, sessions and senders and registers everything."""
+"""The Temporal worker: registers every workflow and activity, and the outbox sweeper's and tier reviews' schedules;
+the client, senders and signers it shares with the API come from wiring.py."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import Runtime
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
 from temporalio.worker import Worker
 
 from activities.conditions import ConditionActivities
@@ -16,18 +24,17 @@ from activities.deals import DealActivities
 from activities.feedback import FeedbackActivities
 from activities.intros import IntroActivities
 from activities.journeys import JourneyActivities
-from activities.sweeper import SweeperActivities, ensure_sweep_schedule
+from activities.sweeper import SweeperActivities
 from activities.tier_reviews import TierReviewActivities
 from db.repositories import programs
 from db.session import SessionFactory, make_engine, make_sessionmaker, transaction
-from domain.links import LinkSigner
 from mail import EmailSender
-from mail import make_sender as make_mail_sender
 from mail.render import EmailRenderer
 from observability.logs import configure_logging
-from observability.metrics import TimedSender, temporal_runtime
+from observability.metrics import temporal_runtime
 from observability.server import probe_app, serving
 from settings import Settings, get_settings
+from wiring import connect, make_sender, make_signer
 from workflows.ae_feedback.workflow import AeFeedbackWorkflow
 from workflows.intro_batch.workflow import IntroBatchWorkflow
 from workflows.journey.workflow import PartnerJourneyWorkflow
@@ -48,22 +55,28 @@ WORKFLOWS = [
 ]
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        runtime=runtime,
+def sweep_schedule_id(settings: Settings) -> str:
+    return f"outbox-sweep/{settings.task_queue}"
+
+
+async def ensure_sweep_schedule(client: Client, settings: Settings) -> bool:
+    """Create the sweeper's schedule unless it exists (every worker calls this at start); True if created."""
+    schedule_id = sweep_schedule_id(settings)
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            OutboxSweepWorkflow.run, id=f"{schedule_id}/run", task_queue=settings.task_queue
+        ),
+        spec=ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.outbox_sweep_every_seconds))]
+        ),
+        # A sweep still running when the next is due is enough: never two at once, no backlog.
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
-
-
-def make_signer(settings: Settings) -> LinkSigner:
-    return LinkSigner(settings.link_signing_keys, timedelta(days=settings.link_max_age_days))
-
-
-def make_sender(settings: Settings) -> EmailSender:
-    """The configured backend, timed per provider call for /metrics."""
-    return TimedSender(make_mail_sender(settings, make_signer(settings)))
+    try:
+        await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+        return False
+    return True
 
 
 def build_worker(

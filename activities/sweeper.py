@@ -1,4 +1,5 @@
-"""The outbox sweeper: sends what nobody sent and settles what nobody will, on a Temporal Schedule.
+"""The outbox sweeper: sends what nobody sent and settles what nobody will, on a Temporal Schedule
+(worker.ensure_sweep_schedule) that runs workflows/sweeper.py.
 
 A row is written `pending` and delivered by the activity that wrote it (or after the API's commit). If
 that worker died in between, or the API process did, the row would wait forever: past the pending
@@ -16,29 +17,23 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel
 from temporalio import activity
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-)
 
 from activities.family import ActivityFamily
 from db.repositories import outbox
 from db.session import transaction
 from mail import deliver_quietly
-from settings import Settings
-from workflows.sweeper import OutboxSweepWorkflow, SweepResult
 
 log = logging.getLogger(__name__)
 
 BATCH = 200  # rows per sweep: the next run (minutes later) takes the rest
 UNSETTLED_WHY = "no provider event settled this send within the settling window; check with the provider"
+
+
+class SweepResult(BaseModel):
+    delivered: dict[str, int] = {}  # outcome -> rows, for the stale rows this sweep attempted
+    unsettled: int = 0  # `unknown` rows moved to `unsettled`
 
 
 class SweeperActivities(ActivityFamily):
@@ -62,27 +57,3 @@ class SweeperActivities(ActivityFamily):
 
     def all(self) -> list:  # type: ignore[type-arg]
         return [self.sweep_outbox]
-
-
-def sweep_schedule_id(settings: Settings) -> str:
-    return f"outbox-sweep/{settings.task_queue}"
-
-
-async def ensure_sweep_schedule(client: Client, settings: Settings) -> bool:
-    """Create the sweeper's schedule unless it exists (every worker calls this at start); True if created."""
-    schedule_id = sweep_schedule_id(settings)
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            OutboxSweepWorkflow.run, id=f"{schedule_id}/run", task_queue=settings.task_queue
-        ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.outbox_sweep_every_seconds))]
-        ),
-        # A sweep still running when the next is due is enough: never two at once, no backlog.
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-    )
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
-        return False
-    return True

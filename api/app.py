@@ -38,7 +38,7 @@ from observability.logs import RequestIds, install_log_redaction
 from observability.metrics import measure_http
 from observability.metrics import router as prometheus_router
 from settings import Settings, get_settings
-from worker import connect, make_sender, make_signer
+from wiring import connect, make_sender, make_signer
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:

@@ -36,7 +36,7 @@ from mail.render import EmailRenderer
 from mail.sender import OutboxOnlySender
 from settings import Settings
 from tests.factories import create_cohort, partner
-from worker import make_signer
+from wiring import make_signer
 from workflows.journey.workflow import PartnerJourneyWorkflow
 from workflows.shard.workflow import CohortShardWorkflow
 from workflows.window.messages import WindowChange, window_id

@@ -1,12 +1,14 @@
-"""OutboxSweepWorkflow: one sweep of the email outbox, started by a Temporal Schedule (activities/sweeper.py)."""
+"""OutboxSweepWorkflow: one sweep of the email outbox, started by a Temporal Schedule (worker.ensure_sweep_schedule)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.sweeper import SweeperActivities, SweepResult
 
 # Each row is sent with the provider timeout; a stuck sweep is abandoned and the next run takes over.
 SWEEP_TIMEOUT = timedelta(minutes=30)
@@ -16,19 +18,13 @@ SWEEP_HEARTBEAT = timedelta(minutes=2)
 SWEEP_RETRY = RetryPolicy(maximum_attempts=1)
 
 
-class SweepResult(BaseModel):
-    delivered: dict[str, int] = {}  # outcome -> rows, for the stale rows this sweep attempted
-    unsettled: int = 0  # `unknown` rows moved to `unsettled`
-
-
 @workflow.defn
 class OutboxSweepWorkflow:
     @workflow.run
     async def run(self) -> SweepResult:
-        return await workflow.execute_activity(
-            "sweep_outbox",
+        return await workflow.execute_activity_method(
+            SweeperActivities.sweep_outbox,
             workflow.now(),
-            result_type=SweepResult,
             start_to_close_timeout=SWEEP_TIMEOUT,
             heartbeat_timeout=SWEEP_HEARTBEAT,
             retry_policy=SWEEP_RETRY,

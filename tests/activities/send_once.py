@@ -35,7 +35,7 @@ def build(client, settings, sessions):  # type: ignore[no-untyped-def]
 
     from activities.journeys import JourneyActivities
     from mail.render import EmailRenderer
-    from worker import make_sender, make_signer
+    from wiring import make_sender, make_signer
 
     acts = JourneyActivities(sessions, make_sender(settings), make_signer(settings), EmailRenderer(), settings)
     return Worker(
@@ -51,7 +51,7 @@ def build(client, settings, sessions):  # type: ignore[no-untyped-def]
 async def _main() -> None:
     from db.session import make_engine, make_sessionmaker
     from settings import get_settings
-    from worker import connect
+    from wiring import connect
 
     settings = get_settings()
     engine = make_engine(settings.database_url)

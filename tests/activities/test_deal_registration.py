@@ -24,7 +24,7 @@ from tests.deal_data import add_account, add_ae, registration
 from tests.factories import create_cohort, partner, settings_for
 from tests.mail.helpers import CountingSender
 from tests.workflows.helpers import partner_ids
-from worker import make_signer
+from wiring import make_signer
 from workflows.journey.messages import journey_id
 
 PLAYBOOK = "cosell-motion-21d"

@@ -15,7 +15,7 @@ from mail.render import EmailRenderer
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.feedback_helpers import add_ae, add_deal
 from tests.workflows.helpers import partner_ids
-from worker import make_sender, make_signer
+from wiring import make_sender, make_signer
 
 
 async def _outbox_count(sessions: SessionFactory) -> int:

@@ -17,7 +17,7 @@ from domain.links import StepClaims, UnsubscribeClaims
 from observability.logs import redact
 from tests.factories import settings_for
 from tests.waiting import eventually
-from worker import make_signer
+from wiring import make_signer
 
 pytestmark = pytest.mark.e2e
 

@@ -24,7 +24,7 @@ from tests.factories import create_cohort, partner, settings_for
 from tests.intro_data import EXPECTED_OVERLAP, HUBSPOT_PARTNER_EXPORT, Crm, seed_crm
 from tests.waiting import eventually
 from tests.workflows.helpers import partner_ids, running_worker, start_journey, steps
-from worker import make_signer
+from wiring import make_signer
 from workflows.journey.messages import journey_id
 
 pytestmark = pytest.mark.e2e

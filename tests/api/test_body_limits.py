@@ -14,7 +14,7 @@ from db.session import SessionFactory
 from domain.links import StepClaims
 from tests.api.helpers import api_client
 from tests.factories import settings_for
-from worker import make_signer
+from wiring import make_signer
 
 MB = 1 << 20
 JSON = {"content-type": "application/json"}

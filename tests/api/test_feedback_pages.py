@@ -23,7 +23,7 @@ from tests.factories import create_cohort, partner, settings_for
 from tests.waiting import eventually
 from tests.workflows.feedback_helpers import add_ae, add_deal, feedback_emails, feedback_row
 from tests.workflows.helpers import partner_ids, running_worker
-from worker import make_signer
+from wiring import make_signer
 
 FORM = {
     "contribution": "accelerated",

@@ -23,7 +23,7 @@ from tests.factories import create_cohort, partner, settings_for
 from tests.intro_data import Crm, overlap, seed_crm
 from tests.waiting import eventually
 from tests.workflows.helpers import partner_ids, running_worker, start_journey, steps
-from worker import make_signer
+from wiring import make_signer
 from workflows.intro_batch.workflow import IntroBatchWorkflow
 from workflows.journey.messages import StepSubmission, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow

@@ -19,7 +19,7 @@ from domain.links import StepClaims
 from observability.logs import JsonFormatter, configure_logging
 from tests.api.test_access_log import free_port
 from tests.factories import settings_for
-from worker import make_signer
+from wiring import make_signer
 
 pytestmark = pytest.mark.e2e
 

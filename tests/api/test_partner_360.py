@@ -18,7 +18,7 @@ from tests.api.helpers import api_client
 from tests.api.test_partner_signals import DAY, ICP, T0, recorded
 from tests.deal_data import program_id
 from tests.factories import settings_for
-from worker import make_sender, make_signer
+from wiring import make_sender, make_signer
 
 
 async def demoted_at_a_review(sessions: SessionFactory, pid: str) -> str:

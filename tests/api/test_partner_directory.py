@@ -15,7 +15,7 @@ from db.session import SessionFactory, transaction
 from mail import Email, Mailer
 from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
-from worker import make_sender
+from wiring import make_sender
 
 PARTNERS = [
     partner("Adatum Consulting", "SI", external_id="P-1", verticals=["Healthcare"], region="EMEA", tier=1),

@@ -23,7 +23,7 @@ from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
 from tests.waiting import eventually
 from tests.workflows.helpers import events, partner_ids, running_worker, start_journey, steps
-from worker import make_signer
+from wiring import make_signer
 from workflows.journey.messages import journey_id
 
 pytestmark = pytest.mark.e2e

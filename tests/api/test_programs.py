@@ -14,7 +14,7 @@ from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.feedback_helpers import add_ae, add_deal
 from tests.workflows.helpers import partner_ids
-from worker import make_sender, make_signer
+from wiring import make_sender, make_signer
 
 
 async def test_the_pm_changes_the_feedback_cadence_and_the_next_request_uses_it(

@@ -21,7 +21,7 @@ from tests.api.helpers import api_client
 from tests.factories import settings_for
 from tests.mail.helpers import CountingSender, queue
 from tests.workflows.helpers import running_worker
-from worker import make_signer
+from wiring import make_signer
 from workflows.sweeper import OutboxSweepWorkflow
 
 

@@ -17,7 +17,7 @@ from domain.visits import not_a_visit
 from tests.api.helpers import api_client
 from tests.api.test_partner_signals import DAY, T0, recorded_partner
 from tests.factories import settings_for
-from worker import make_signer
+from wiring import make_signer
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"

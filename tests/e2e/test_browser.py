@@ -22,7 +22,7 @@ from tests.api.helpers import PM
 from tests.e2e.test_walking_skeleton import free_port, serving, until
 from tests.factories import cohort_body, partner, settings_for
 from tests.workflows.helpers import running_worker
-from worker import make_signer
+from wiring import make_signer
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or ""

@@ -21,7 +21,7 @@ from tests.api.helpers import PM
 from tests.factories import cohort_body, partner, settings_for
 from tests.waiting import eventually
 from tests.workflows.helpers import running_worker
-from worker import make_signer
+from wiring import make_signer
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ from mail.render import EmailRenderer
 from mail.sender import OutboxOnlySender
 from tests.factories import create_cohort, partner, settings_for
 from tests.workflows.idle_journey import IdleJourney
-from worker import make_signer
+from wiring import make_signer
 from workflows.shard.messages import SHARD_SIZE
 from workflows.shard.workflow import CohortShardWorkflow
 from workflows.window.messages import WindowChange, window_id

@@ -17,7 +17,7 @@ from mail.sendgrid import OUTBOX_ARG, SendGridSender
 from settings import Settings
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
 from tests.mail.helpers import LINK, queue, row
-from worker import make_sender
+from wiring import make_sender
 
 TIMEOUT = 0.5
 

@@ -20,7 +20,7 @@ from mail.smtp import OUTBOX_HEADER, SmtpSender
 from mail.unsubscribe import ListUnsubscribe
 from settings import Settings
 from tests.mail.helpers import LINK, queue, row
-from worker import make_signer
+from wiring import make_signer
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from temporalio.client import ScheduleIntervalSpec
 from temporalio.testing import WorkflowEnvironment
 
-from activities.sweeper import UNSETTLED_WHY, ensure_sweep_schedule, sweep_schedule_id
+from activities.sweeper import UNSETTLED_WHY, SweepResult
 from db.models import EmailOutbox, utcnow
 from db.repositories import outbox
 from db.session import SessionFactory, transaction
@@ -25,7 +25,8 @@ from tests.factories import settings_for
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
 from tests.mail.helpers import queue, row
 from tests.workflows.helpers import running_worker
-from workflows.sweeper import OutboxSweepWorkflow, SweepResult
+from worker import ensure_sweep_schedule, sweep_schedule_id
+from workflows.sweeper import OutboxSweepWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 

@@ -23,7 +23,7 @@ from tests.factories import settings_for
 from tests.intel_data import DAY, START, THIN, Pace, deal, partner
 from tests.intel_db import store
 from tests.workflows.helpers import running_worker
-from worker import make_sender, make_signer
+from wiring import make_sender, make_signer
 from workflows.tier_review.messages import (
     TierReviewInput,
     TierReviewResult,
