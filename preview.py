@@ -80,6 +80,15 @@ def _test_server() -> str:
     return found
 
 
+async def _monday_morning(env: WorkflowEnvironment) -> datetime:
+    """The simulated cohort launches on the next Monday at 09:00 UTC: due dates and reminders fall on
+    business days, so a dry run that started on the real weekday would tell a different story each day."""
+    now = await env.get_current_time()
+    monday = (now + timedelta(days=7 - now.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
+    await env.sleep(monday - now)
+    return await env.get_current_time()
+
+
 async def run_preview(playbook: Playbook, partners: int) -> PreviewReport:
     started = time.monotonic()
     report = PreviewReport(playbook=playbook, partners=partners)
@@ -97,7 +106,7 @@ async def run_preview(playbook: Playbook, partners: int) -> PreviewReport:
         try:
             await upgrade(engine)
             sessions = make_sessionmaker(engine)
-            start = await env.get_current_time()
+            start = await _monday_morning(env)
             async with transaction(sessions) as session:
                 await playbook_repo.publish(session, playbook)
                 body = CohortCreate.model_validate(
