@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, null, or_, select, true
+from sqlalchemy import Select, and_, null, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CohortMember, Journey, Partner
@@ -122,9 +122,9 @@ def _keyset(columns: tuple[Any, Any], descending: bool, after: tuple[Any, str] |
     order = [column.desc(), pid.desc()] if descending else [column.asc(), pid.asc()]
     if after is None:
         return true(), order
-    value, last_id = after
-    later, later_id = (column < value, pid < last_id) if descending else (column > value, pid > last_id)
-    return or_(later, and_(column == value, later_id)), order
+    # A row-value comparison, so both databases seek the index to the cursor instead of walking to it.
+    key = tuple_(column, pid)
+    return (key < after) if descending else (key > after), order
 
 
 async def _by_name(
