@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     worker_http_port: int = Field(default=0, ge=0, lt=65536)
     # The Temporal SDK's own worker metrics for Prometheus, on worker_http_host (0: not exported).
     temporal_metrics_port: int = Field(default=0, ge=0, lt=65536)
+    # GET .../progress/summary answers counts at most this old (per API process); 0 counts at every request.
+    progress_summary_max_age_seconds: float = Field(default=2.0, ge=0, le=300)
     # `cosell api` / `cosell worker` logs: "auto" is one JSON object per line in production, text elsewhere.
     log_format: Literal["auto", "text", "json"] = "auto"
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from api.cohorts import control, service
 from api.cohorts import progress as progress_service
@@ -102,9 +102,15 @@ async def cohort_progress(cohort_id: str, session: SessionDep) -> CohortProgress
 
 
 @router.get("/{cohort_id}/progress/summary", response_model=CohortSummary)
-async def cohort_progress_summary(cohort_id: str, session: SessionDep) -> CohortSummary:
-    """How many partners are at each stage, status and tier, how many lag, and how each step is going."""
-    return await progress_service.summary(session, cohort_id)
+async def cohort_progress_summary(
+    cohort_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    summaries: Annotated[progress_service.Summaries, Depends(progress_service.summaries_of)],
+) -> CohortSummary:
+    """How many partners are at each stage, status and tier, how many lag, and how each step is going;
+    counts at most `progress_summary_max_age_seconds` old (`as_of` says when they were made)."""
+    return await summaries.get(session, cohort_id, settings.progress_summary_max_age_seconds)
 
 
 @router.get("/{cohort_id}/partners", response_model=PartnerPage)

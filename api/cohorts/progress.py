@@ -3,12 +3,15 @@ whole-list answer kept for existing clients (same shape as before, built from th
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
-from datetime import datetime
-from typing import Any, Literal
+import time
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
 
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cohorts.schemas import (
@@ -51,7 +54,41 @@ def _cohort_out(head: views.CohortHead, members: int) -> CohortOut:
     )
 
 
+class Summaries:
+    """The summaries this API process computed, by cohort. Counting a 10,000-partner window reads every
+    journey and step row of it (tens to hundreds of ms), so a summary younger than `max_age` seconds is
+    answered as it is, and while one request recounts a cohort, the others for it wait for that count."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[float, CohortSummary]] = {}
+        self._counting: dict[str, asyncio.Lock] = {}
+
+    def _young(self, cohort_id: str, max_age: float) -> CohortSummary | None:
+        kept = self._kept.get(cohort_id)
+        return kept[1] if kept and time.monotonic() - kept[0] < max_age else None
+
+    async def get(self, session: AsyncSession, cohort_id: str, max_age: float) -> CohortSummary:
+        if (young := self._young(cohort_id, max_age)) is not None:
+            return young
+        async with self._counting.setdefault(cohort_id, asyncio.Lock()):
+            if (young := self._young(cohort_id, max_age)) is not None:
+                return young
+            began = time.monotonic()
+            counted = await summary(session, cohort_id)
+            self._kept[cohort_id] = (began, counted)
+            return counted
+
+
+def summaries_of(request: Request) -> Summaries:
+    state = request.app.state
+    if getattr(state, "progress_summaries", None) is None:
+        state.progress_summaries = Summaries()
+    return cast(Summaries, state.progress_summaries)
+
+
 async def summary(session: AsyncSession, cohort_id: str) -> CohortSummary:
+    """Counted now, in SQL."""
+    as_of = datetime.now(UTC)
     head = await _head(session, cohort_id)
     at = await views.standing(session, cohort_id, head.playbook.stall_threshold_days)
     counts = await views.member_counts(session, cohort_id, at)
@@ -66,6 +103,7 @@ async def summary(session: AsyncSession, cohort_id: str) -> CohortSummary:
         median_last_progress_at=at.median,
         steps=[StepCounts(**vars(s)) for s in steps],
         partners_url=f"/api/v1/cohorts/{cohort_id}/partners",
+        as_of=as_of,
     )
 
 

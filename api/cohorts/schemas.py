@@ -170,6 +170,7 @@ class CohortSummary(BaseModel):
     median_last_progress_at: datetime | None
     steps: list[StepCounts]
     partners_url: str
+    as_of: datetime = Field(description="When these counts were made (at most progress_summary_max_age_seconds ago)")
 
 
 class PartnerPage(BaseModel):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from sqlalchemy import update
 from temporalio.client import Client
 
 from api.cohorts import progress as progress_service
+from db.models import Journey
 from db.repositories import cohorts as cohort_repo
 from db.repositories import journeys
 from db.session import SessionFactory, transaction
@@ -147,3 +150,25 @@ class TestOverHttp:
             assert sort.status_code == 422 and "sort" in sort.text
             assert (await api.get("/api/v1/cohorts/nope/progress/summary")).status_code == 404
             assert (await api.get("/api/v1/cohorts/nope/partners")).status_code == 404
+
+
+class TestSummaryAge:
+    async def test_counts_are_kept_for_their_max_age_and_one_request_counts_for_all(
+        self, sessions: SessionFactory
+    ) -> None:
+        cohort_id = await recorded(sessions)
+        url = f"/api/v1/cohorts/{cohort_id}/progress/summary"
+        async with api_client(settings_for(sessions, progress_summary_max_age_seconds=300), NO_TEMPORAL) as api:
+            first, second = await asyncio.gather(api.get(url), api.get(url))
+            assert first.json()["as_of"] == second.json()["as_of"]  # the second waited for the first's count
+            await exit_journeys(sessions, cohort_id)
+            kept = (await api.get(url)).json()
+            assert kept["as_of"] == first.json()["as_of"] and kept["by_status"]["waiting"] == 3
+        async with api_client(settings_for(sessions, progress_summary_max_age_seconds=0), NO_TEMPORAL) as api:
+            fresh = (await api.get(url)).json()
+            assert fresh["by_status"] == {"exited": 4, "not_started": 2} and fresh["lagging"] == 0
+
+
+async def exit_journeys(sessions: SessionFactory, cohort_id: str) -> None:
+    async with transaction(sessions) as session:
+        await session.execute(update(Journey).where(Journey.cohort_id == cohort_id).values(status="exited"))
