@@ -25,7 +25,7 @@ from db.repositories.tier_reviews import Judged
 from db.session import transaction
 from domain.intel.assess import assess
 from domain.intel.review_period import period_of, review_id
-from domain.intel.rubric import default_rubric
+from domain.intel.rubric import Rubric, program_rubric
 from mail import Email
 from mail.post import NOTHING_SENT
 
@@ -52,11 +52,12 @@ class TierReviewActivities(ActivityFamily):
 
     @activity.defn
     async def review_tier_page(self, inp: ReviewPage) -> ReviewPageResult:
-        rubric = default_rubric()
         async with transaction(self._sessions) as session:
             review = await tier_reviews.get_review(session, inp.review_id)
-            if review is None:
+            program = await tier_reviews.program(session, inp.program_id)
+            if review is None or program is None:
                 raise ApplicationError(f"tier review {inp.review_id} not found", non_retryable=True)
+            rubric = program_rubric(program.tier_rubric)
             ids = await tier_reviews.partner_page(session, inp.program_id, inp.after, inp.limit)
             done = await tier_reviews.judged_by(session, inp.review_id, ids)
             facts = await partner_facts.load_many(session, [i for i in ids if i not in done])
@@ -81,14 +82,16 @@ class TierReviewActivities(ActivityFamily):
             program = await tier_reviews.program(session, review.program_id)
             moves = await tier_reviews.movements(session, review.id)
             if moves and program is not None and program.pm_email:
-                await post.send(self._digest(review.id, review.period, program.name, program.pm_email, moves))
+                rubric = program_rubric(program.tier_rubric)
+                await post.send(self._digest(review.id, review.period, program.name, program.pm_email, moves, rubric))
         log.info("tier review %s: %d partners, %d movements", review.id, review.partners, review.movements)
         return ReviewFinished(
             partners=review.partners, movements=review.movements, digest=post.status if post.queued else NOTHING_SENT
         )
 
-    def _digest(self, rid: str, period: str, program: str, pm_email: str, moves: list) -> Email:  # type: ignore[type-arg]
-        rubric = default_rubric()
+    def _digest(  # type: ignore[type-arg]
+        self, rid: str, period: str, program: str, pm_email: str, moves: list, rubric: Rubric
+    ) -> Email:
         rows = [
             dict(
                 partner=name,

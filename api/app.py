@@ -29,6 +29,7 @@ from api.partner_pages.endpoints import router as partner_pages_router
 from api.partners.endpoints import router as partners_router
 from api.playbooks.endpoints import router as playbooks_router
 from api.programs.endpoints import router as programs_router
+from api.programs.rubric import router as rubric_router
 from api.programs.tier_reviews import router as tier_reviews_router
 from api.webhooks.endpoints import router as webhooks_router
 from api.webhooks.signature import WebhookVerifier
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(cohorts_router)
     app.include_router(programs_router)
     app.include_router(tier_reviews_router)
+    app.include_router(rubric_router)
     app.include_router(partners_router)
     app.include_router(accounts_router)
     app.include_router(playbooks_router)

@@ -86,8 +86,10 @@ class Program(Base):
     # How a closed deal's AE is asked for feedback: reminders after these business days, expiry in days.
     feedback_reminder_days: Mapped[list[Any]] = mapped_column(default=lambda: [2, 5], server_default="[2, 5]")
     feedback_expiry_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
-    # How often the tier review's Temporal Schedule runs: weekly | monthly | quarterly (domain.intel.review_period).
+    # How often the tier review's Schedule runs (domain.intel.review_period); the program's own tier rubric
+    # (YAML as the PM stored it, validated then; NULL: domain/rubrics/default-v1.yaml).
     tier_review_cadence: Mapped[str] = mapped_column(String(20), default="monthly", server_default="monthly")
+    tier_rubric: Mapped[str | None] = mapped_column(Text)
     archived_at: Mapped[datetime | None] = mapped_column()  # takes no new cohorts; its history stays
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

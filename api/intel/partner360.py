@@ -26,11 +26,11 @@ from api.intel.partner360_schemas import (
 )
 from api.intel.service import to_out
 from db.models import Partner
-from db.repositories import journeys, partner_facts, partners, tier_reviews
+from db.repositories import journeys, partner_facts, partners, programs, tier_reviews
 from db.views import dashboard
 from domain.intel.assess import assess
 from domain.intel.facts import PartnerFacts
-from domain.intel.rubric import default_rubric
+from domain.intel.rubric import program_rubric
 
 
 async def _journeys(session: AsyncSession, partner_id: str) -> list[JourneyOut]:
@@ -75,7 +75,8 @@ async def partner_360(session: AsyncSession, partner_id: str, as_of: datetime) -
     facts = await partner_facts.load_one(session, partner_id)
     if row is None or facts is None:
         return None
-    signals = to_out(assess(facts, as_of, default_rubric()))
+    rubric = program_rubric(await programs.rubric_of_partner(session, partner_id))
+    signals = to_out(assess(facts, as_of, rubric), rubric)
     contacts = sorted((await partners.contacts_by_email(session, partner_id)).values(), key=lambda c: c.id)
     step_journeys = {s.step_key: s.journey_id for s in facts.steps}
     return Partner360Out(

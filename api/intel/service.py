@@ -17,9 +17,9 @@ from api.intel.schemas import (
     TierOut,
     TodayItemOut,
 )
-from db.repositories import partner_facts
+from db.repositories import partner_facts, programs
 from domain.intel.assess import Assessment, assess
-from domain.intel.rubric import default_rubric
+from domain.intel.rubric import Rubric, program_rubric
 from domain.intel.today import candidates, rank
 
 TODAY_LIMIT = 50
@@ -29,11 +29,11 @@ async def signals(session: AsyncSession, partner_id: str, as_of: datetime) -> Si
     facts = await partner_facts.load_one(session, partner_id)
     if facts is None:
         return None
-    return to_out(assess(facts, as_of, default_rubric()))
+    rubric = program_rubric(await programs.rubric_of_partner(session, partner_id))
+    return to_out(assess(facts, as_of, rubric), rubric)
 
 
-def to_out(a: Assessment) -> SignalsOut:
-    rubric = default_rubric()
+def to_out(a: Assessment, rubric: Rubric) -> SignalsOut:
     needed = [
         GapOut(signal=g.signal, value=g.value, min=g.min, action=action.action)
         for g, action in zip(a.tier.needed, a.needed_next, strict=True)
@@ -65,7 +65,7 @@ async def cohort(session: AsyncSession, cohort_id: str, as_of: datetime) -> Coho
     if ids is None:
         return None
     facts = await partner_facts.load_many(session, ids)
-    rubric = default_rubric()
+    rubric = program_rubric(await programs.rubric_of_cohort(session, cohort_id))
     judged = [(facts[pid], assess(facts[pid], as_of, rubric)) for pid in ids if pid in facts]
     summaries = [
         PartnerSummaryOut(

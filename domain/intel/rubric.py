@@ -97,21 +97,31 @@ def load_rubric(path: str | Path) -> Rubric:
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise RubricError([PlaybookIssue(str(file), None, "", f"cannot read file: {exc}")]) from exc
+    return parse_rubric(text, str(file))
+
+
+def parse_rubric(text: str, source: str) -> Rubric:
+    """A rubric from its YAML text (a file's, or a program's override); every error names source:line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise RubricError(
-            [PlaybookIssue(str(file), mark.line + 1 if mark else None, "", f"invalid YAML: {exc}")]
-        ) from exc
+        raise RubricError([PlaybookIssue(source, mark.line + 1 if mark else None, "", f"invalid YAML: {exc}")]) from exc
     if root is None or not isinstance(data, dict):
-        raise RubricError([PlaybookIssue(str(file), 1, "", "a rubric must be a YAML mapping")])
+        raise RubricError([PlaybookIssue(source, 1, "", "a rubric must be a YAML mapping")])
     try:
         return Rubric.model_validate(data)
     except ValidationError as exc:
-        raise RubricError(_issues(file, root, exc)) from exc
+        raise RubricError(_issues(Path(source), root, exc)) from exc
+
+
+@cache
+def program_rubric(text: str | None) -> Rubric:
+    """A program's rubric: its override (validated when the PM stored it), else the default."""
+    return parse_rubric(text, "program rubric") if text else default_rubric()
 
 
 @cache
