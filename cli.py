@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+import cli_keys
 import cli_lists
 from playbooks.loader import PlaybookError, load_playbook
 from settings import Settings, get_settings
@@ -31,6 +32,7 @@ partners_app = typer.Typer(help="Partners: the directory and the 360 view", no_a
 app.add_typer(partners_app, name="partners")
 cohorts_app = typer.Typer(help="Cohorts and their windows", no_args_is_help=True)
 app.add_typer(cohorts_app, name="cohorts")
+app.add_typer(cli_keys.keys_app, name="keys")
 
 
 @app.command()

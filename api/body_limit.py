@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import _pm_auth
+from api.deps import key_actor
 from api.errors import Unauthorized
 from api.link_pages.pages import message, not_found
 from domain.links import LinkExpired, LinkInvalid
@@ -48,11 +48,13 @@ def limit_for(settings: Settings, path: str) -> int:
     return settings.max_body_bytes
 
 
-def _refusal(request: Request) -> Response | None:
+async def _refusal(request: Request) -> Response | None:
     path = request.url.path
     if path.startswith("/api/"):
         try:
-            _pm_auth(request)
+            # Its own short read: a revoked key is refused before its body is read; the request records the use.
+            async with request.app.state.sessions() as session:
+                await key_actor(request, session)
         except Unauthorized as exc:
             return JSONResponse({"error": exc.message, "detail": exc.detail}, status_code=401)
         return None
@@ -95,7 +97,7 @@ class BodyLimit:
         if not {"content-length", "transfer-encoding"} & set(request.headers):
             await self.app(scope, receive, send)
             return
-        if (refusal := _refusal(request)) is not None:
+        if (refusal := await _refusal(request)) is not None:
             await refusal(scope, receive, send)
             return
         limit = limit_for(request.app.state.settings, request.url.path)

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Form, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api import api_keys
 from api.after_commit import AfterCommit
 from api.errors import AppError, Unauthorized
 from api.idempotency import Idempotency, check, fingerprint, operation
@@ -41,6 +42,9 @@ async def _session(request: Request, background: BackgroundTasks) -> AsyncIterat
     await _after_commit(request).flush(request.app.state.sessions, request.app.state.mailer, background)
 
 
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
 def _sessions(request: Request) -> SessionFactory:
     """For work that outlives the request (a preview run) and opens its own transactions."""
     return request.app.state.sessions
@@ -63,16 +67,27 @@ def _mailer(request: Request) -> EmailSender:
     return request.app.state.mailer
 
 
-def _pm_auth(request: Request) -> str:
-    """The caller's principal. Every PM API key acts for the one program team, so all are "pm"."""
+def presented_key(request: Request) -> str:
     header = request.headers.get("authorization", "")
-    key = (
-        header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else request.headers.get("x-api-key", "")
-    )
-    for candidate in request.app.state.settings.api_keys:
-        if key and hmac.compare_digest(key.encode(), candidate.encode()):
-            return "pm"
-    raise Unauthorized("missing or invalid API key", "send `Authorization: Bearer <key>`")
+    if header.startswith("Bearer "):
+        return header.removeprefix("Bearer ").strip()
+    return request.headers.get("x-api-key", "")
+
+
+async def key_actor(request: Request, session: AsyncSession) -> str:
+    """Who the presented key acts as: `key:<prefix>` for a user's API key, `bootstrap-key` for COSELL_API_KEYS."""
+    settings: Settings = request.app.state.settings
+    actor = await api_keys.actor_for(session, presented_key(request), settings.api_keys, datetime.now(UTC))
+    if actor is None:
+        raise Unauthorized("missing or invalid API key", "send `Authorization: Bearer <key>`")
+    return actor
+
+
+async def _pm_auth(request: Request, session: SessionDep) -> str:
+    """The caller's principal, also the actor of the audit rows this request writes (kept on its session)."""
+    actor = await key_actor(request, session)
+    api_keys.set_actor(session, actor)
+    return actor
 
 
 def _column_mapping(
@@ -92,7 +107,6 @@ def _column_mapping(
     return value
 
 
-SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 SessionFactoryDep = Annotated[SessionFactory, Depends(_sessions)]
 AfterCommitDep = Annotated[AfterCommit, Depends(_after_commit)]
 TemporalDep = Annotated[Client, Depends(_temporal)]

@@ -55,3 +55,17 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()  # the absolute limit, whatever the activity
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class ApiKey(Base):
+    """A user's API key. Only the SHA-256 of the whole key is stored; `prefix` (also inside the key) names
+    it in lists, the CLI and the audit log. `last_used_at` is written at most once a minute."""
+
+    __tablename__ = "api_keys"
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()

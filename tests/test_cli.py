@@ -90,3 +90,44 @@ def test_cosell_lists_partners_and_cohorts(monkeypatch: pytest.MonkeyPatch, tmp_
     assert row.split("\t")[1:5] == ["Adatum Consulting", "SI", "3", "EMEA"]
     assert cohorts.exit_code == 0 and cohorts.stdout.split("\t")[0] == cohort_id, cohorts.output
     assert unknown.exit_code == 1 and "Nope" in unknown.output
+
+
+def test_keys_create_list_and_revoke(monkeypatch: pytest.MonkeyPatch, sqlite_sessions: Any) -> None:
+    url = sqlite_sessions.kw["bind"].url.render_as_string(hide_password=False)
+    monkeypatch.setenv("COSELL_DATABASE_URL", url)
+    get_settings.cache_clear()
+
+    def keys(*args: str) -> Any:
+        return CliRunner().invoke(cli.app, ["keys", *args])
+
+    def listed() -> list[list[str]]:
+        shown = keys("list")
+        assert shown.exit_code == 0, shown.output
+        return [line.split("\t") for line in shown.stdout.splitlines()]
+
+    try:
+        made = CliRunner().invoke(
+            cli.app, ["users", "create", "--email", "kim@v.example", "--name", "K", "--role", "admin"]
+        )
+        assert made.exit_code == 0, made.output
+        created = keys("create", "--user", "Kim@V.example", "--name", "crm sync")
+        assert created.exit_code == 0, created.output
+        key = created.stdout.strip()
+        assert key.startswith("csk_") and len(key) > 40
+        prefix = key.split("_")[1]
+        [row] = listed()
+        assert row[:3] == [prefix, "kim@v.example", "crm sync"] and row[5] == "-"
+        assert key not in keys("list").output  # listed by prefix, never in full
+
+        revoked = keys("revoke", prefix)
+        assert revoked.exit_code == 0 and f"revoked key {prefix}" in revoked.output
+        [row] = listed()
+        assert row[0] == prefix and row[5] != "-"
+        again = keys("revoke", prefix)
+        assert again.exit_code == 1 and f"no live API key with prefix '{prefix}'" in again.output
+        nobody = keys("create", "--user", "nobody@v.example", "--name", "x")
+        assert nobody.exit_code == 1 and "no user with email 'nobody@v.example'" in nobody.output
+        unnamed = keys("create", "--user", "kim@v.example", "--name", " ")
+        assert unnamed.exit_code == 1 and "name:" in unnamed.output
+    finally:
+        get_settings.cache_clear()

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.accounts.formats import ExportFormat, account_columns, ae_columns, detect_source, segment_for
+from api.api_keys import actor_of
 from api.errors import AppError, NotFound
 from db.models import AccountExecutive, AuditLog, Partner, VendorAccount, utcnow
 from db.repositories import accounts as repo
@@ -71,10 +72,10 @@ def _int(value: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-async def _audit(session: AsyncSession, actor: str, action: str, result: ImportResult, filename: str) -> None:
+async def _audit(session: AsyncSession, actor: str | None, action: str, result: ImportResult, filename: str) -> None:
     detail = {"file": filename, "source": result.source, "rows": result.rows, "created": result.created}
     detail |= {"updated": result.updated, "unchanged": result.unchanged}
-    session.add(AuditLog(actor=actor, action=action, detail=detail))
+    session.add(AuditLog(actor=actor or actor_of(session), action=action, detail=detail))
 
 
 # --- account executives --------------------------------------------------------------------------
@@ -86,7 +87,7 @@ async def import_account_executives(
     fmt: ExportFormat = ExportFormat.auto,
     mapping: Mapping[str, str] | None = None,
     *,
-    actor: str = "pm",
+    actor: str | None = None,
     filename: str = "",
 ) -> ImportResult:
     """AEs from a Salesforce User or HubSpot users export, keyed by email."""
@@ -154,7 +155,7 @@ async def import_vendor_accounts(
     fmt: ExportFormat = ExportFormat.auto,
     mapping: Mapping[str, str] | None = None,
     *,
-    actor: str = "pm",
+    actor: str | None = None,
     filename: str = "",
 ) -> ImportResult:
     """CRM accounts from a Salesforce Account or HubSpot company export, keyed by CRM id; then rematch."""

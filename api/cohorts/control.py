@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.after_commit import AfterCommit
+from api.api_keys import actor_of
 from api.cohorts import service
 from api.cohorts.schemas import PartnerIn
 from api.errors import AppError, Conflict, NotFound, Unavailable
@@ -61,9 +62,9 @@ async def _cohort(session: AsyncSession, cohort_id: str) -> Cohort:
 
 
 async def _audit(
-    session: AsyncSession, cohort_id: str, action: str, key: str, detail: dict[str, Any], actor: str = "pm"
+    session: AsyncSession, cohort_id: str, action: str, key: str, detail: dict[str, Any], actor: str | None = None
 ) -> Accepted:
-    session.add(AuditLog(actor=actor, action=action, cohort_id=cohort_id, detail=detail))
+    session.add(AuditLog(actor=actor or actor_of(session), action=action, cohort_id=cohort_id, detail=detail))
     await session.flush()
     return Accepted(cohort_id=cohort_id, action=action, key=key, detail=detail)
 
@@ -88,9 +89,9 @@ async def change_window(
     action: Action,
     key: str | None,
     ends_at: datetime | None,
-    actor: str = "pm",
+    actor: str | None = None,
 ) -> Accepted:
-    """`actor`: "pm" for an API key; a signed-in user's email from the dashboard."""
+    """`actor`: by default whoever the request's session says acts (`key:<prefix>`, `user:<email>`)."""
     cohort = await _cohort(session, cohort_id)
     key = key or str(uuid.uuid4())
     change = WindowChange(key=key)

@@ -12,6 +12,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from api.api_keys import actor_of
 from api.cohorts.progress import progress
 from api.cohorts.schemas import (
     CohortClone,
@@ -199,7 +200,7 @@ async def clone(session: AsyncSession, cohort_id: str, body: CohortClone) -> Coh
     members = await cohort_repo.active_members(session, cohort_id)
     session.add_all([CohortMember(cohort_id=cohort.id, partner_id=p.id) for p in members])
     detail = {"from": cohort_id, "to": cohort.id, "partners": len(members)}
-    session.add(AuditLog(actor="pm", action="cohort_cloned", cohort_id=cohort.id, detail=detail))
+    session.add(AuditLog(actor=actor_of(session), action="cohort_cloned", cohort_id=cohort.id, detail=detail))
     await session.flush()
     return _out(cohort, program, snapshot, len(members))
 
@@ -210,7 +211,7 @@ async def rename(session: AsyncSession, cohort_id: str, body: CohortRename) -> C
         raise NotFound(f"cohort {cohort_id} not found")
     detail = {"from": cohort.name, "to": body.name}
     cohort.name = body.name
-    session.add(AuditLog(actor="pm", action="cohort_renamed", cohort_id=cohort_id, detail=detail))
+    session.add(AuditLog(actor=actor_of(session), action="cohort_renamed", cohort_id=cohort_id, detail=detail))
     await session.flush()
     return await get(session, cohort_id)
 

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from api.api_keys import set_actor
 from api.dashboard import auth
 from api.deps import SessionDep, settings_of, signer_of
 from api.link_pages import csrf
@@ -85,6 +86,7 @@ async def _viewer(request: Request, session: SessionDep) -> Viewer:
         raise SignInRequired(request.url.path + query if request.method == "GET" else "/")
     viewer = await users.viewer(session, user)
     request.state.viewer = viewer
+    set_actor(session, f"user:{viewer.email}")
     return viewer
 
 

@@ -97,7 +97,7 @@ async def change_window(
     await _visible_cohort(session, viewer, cohort_id)
     key = str(form.get("key", "")) or None
     try:
-        await control.change_window(session, queue, temporal, cohort_id, action, key, None, actor=viewer.email)
+        await control.change_window(session, queue, temporal, cohort_id, action, key, None)
     except AppError as exc:
         return page(request, "message.html", exc.status_code, title="The window did not change", text=exc.message)
     return redirect(f"/cohorts/{cohort_id}?done={action}")

@@ -14,6 +14,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.api_keys import actor_of
 from api.deals.schemas import ImportResult
 from api.deals.service import News, program_of, tell_partner
 from api.errors import AppError
@@ -93,7 +94,7 @@ async def run(
     )
     session.add(
         AuditLog(
-            actor="pm",
+            actor=actor_of(session),
             action="deals_imported",
             detail={
                 "file": filename,

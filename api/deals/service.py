@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.after_commit import AfterCommit
+from api.api_keys import actor_of
 from api.deals.schemas import AttributionOut, DealIn, DealOut, DealPatch, ResolveConflict
 from api.errors import AppError, Conflict, NotFound, Unavailable
 from api.feedback.start import already_requested, request_feedback
@@ -132,7 +133,7 @@ async def register(session: AsyncSession, body: DealIn, key: str | None) -> tupl
     if registered.created:
         session.add(
             AuditLog(
-                actor="pm",
+                actor=actor_of(session),
                 action="deal_registered",
                 cohort_id=registered.deal.cohort_id,
                 detail={"deal_id": registered.deal.id, "partner_id": partner.id, "account": body.account_name},
@@ -208,7 +209,7 @@ async def change(news: News, deal_id: str, body: DealPatch, key: str | None) -> 
     if changes or key:
         session.add(
             AuditLog(
-                actor="pm",
+                actor=actor_of(session),
                 action="deal_updated",
                 cohort_id=deal.cohort_id,
                 detail={"deal_id": deal.id, "changes": changes, "reason": body.reason},
@@ -253,7 +254,7 @@ async def resolve(news: News, deal_id: str, body: ResolveConflict) -> Deal:
         )
     session.add(
         AuditLog(
-            actor="pm",
+            actor=actor_of(session),
             action="deal_conflict_resolved",
             cohort_id=deal.cohort_id,
             detail={

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.api_keys import actor_of
 from api.cohorts.service import invalid
 from api.errors import Conflict, NotFound
 from api.partners.schemas import (
@@ -49,7 +50,7 @@ async def _contact(session: AsyncSession, partner_id: str, contact_id: int) -> P
 
 
 async def _audit(session: AsyncSession, action: str, partner_id: str, detail: dict[str, Any]) -> None:
-    session.add(AuditLog(actor="pm", action=action, detail={"partner_id": partner_id, **detail}))
+    session.add(AuditLog(actor=actor_of(session), action=action, detail={"partner_id": partner_id, **detail}))
     await session.flush()
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.api_keys import actor_of
 from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
 from api.errors import Conflict, NotFound
 from db.models import AuditLog, Program
@@ -69,7 +70,11 @@ async def create_program(body: ProgramCreate, session: SessionDep, key: Idempote
         raise Conflict(f"a program named {body.name!r} exists", {"name": body.name})
     program = Program(id=str(uuid.uuid4()), name=body.name, pm_email=body.pm_email.lower())
     session.add(program)
-    session.add(AuditLog(actor="pm", action="program_created", detail={"program_id": program.id, "name": body.name}))
+    session.add(
+        AuditLog(
+            actor=actor_of(session), action="program_created", detail={"program_id": program.id, "name": body.name}
+        )
+    )
     await session.flush()
     return await key.answer(ProgramOut.model_validate(program), 201)
 
@@ -92,7 +97,7 @@ async def _archive(session: AsyncSession, program_id: str, archived: bool) -> Pr
     if (program.archived_at is not None) != archived:
         program.archived_at = datetime.now(UTC) if archived else None
         action = "program_archived" if archived else "program_unarchived"
-        session.add(AuditLog(actor="pm", action=action, detail={"program_id": program_id}))
+        session.add(AuditLog(actor=actor_of(session), action=action, detail={"program_id": program_id}))
         await session.flush()
     return ProgramOut.model_validate(program)
 
@@ -118,7 +123,11 @@ async def change_program(
     for key, value in values.items():
         setattr(program, key, value)
     session.add(
-        AuditLog(actor="pm", action="program_changed", detail={"program_id": program_id, "from": before, "to": values})
+        AuditLog(
+            actor=actor_of(session),
+            action="program_changed",
+            detail={"program_id": program_id, "from": before, "to": values},
+        )
     )
     await session.flush()
     if change.tier_review_cadence is not None:

@@ -163,7 +163,7 @@ class TestCsrf:
 
             done = await ann.post(pause, data={"csrf": token, "key": "k1"})  # the same form, genuine
             assert done.status_code == 303 and done.headers["location"] == f"/cohorts/{ids.cohort_a}?done=pause"
-            assert await audits(sqlite_sessions, "pause") == ["ann@a.example"]
+            assert await audits(sqlite_sessions, "pause") == ["user:ann@a.example"]
         await dev_env.client.get_workflow_handle(cohort.window_workflow_id).terminate("test over")
 
 
