@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from api.api_keys import actor_of
 from api.deps import PMAuth, SessionDep
 from api.errors import AppError, NotFound
 from db.models import AuditLog, Program
@@ -61,7 +62,7 @@ async def put_rubric(program_id: str, request: Request, session: SessionDep) -> 
         raise AppError(f"the rubric has {len(problems)} problem(s)", problems, status_code=422) from exc
     program.tier_rubric = text
     detail = {"program_id": program_id, "rubric": f"{rubric.id} v{rubric.version}"}
-    session.add(AuditLog(actor="pm", action="tier_rubric_set", detail=detail))
+    session.add(AuditLog(actor=actor_of(session), action="tier_rubric_set", detail=detail))
     await session.flush()
     return _out(program)
 
@@ -71,6 +72,6 @@ async def reset_rubric(program_id: str, session: SessionDep) -> RubricOut:
     """Back to the default rubric."""
     program = await _program(session, program_id)
     program.tier_rubric = None
-    session.add(AuditLog(actor="pm", action="tier_rubric_reset", detail={"program_id": program_id}))
+    session.add(AuditLog(actor=actor_of(session), action="tier_rubric_reset", detail={"program_id": program_id}))
     await session.flush()
     return _out(program)

@@ -1,7 +1,7 @@
 """api_keys: per-user API keys, stored hashed, listed by prefix, revocable
 
-Revision ID: n14apikeys01
-Revises: m13country01
+Revision ID: o15apikeys01
+Revises: n14rubric01
 Create Date: 2026-12-03 08:40:00.000000
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = 'n14apikeys01'
-down_revision: str | None = 'm13country01'
+revision: str = 'o15apikeys01'
+down_revision: str | None = 'n14rubric01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
