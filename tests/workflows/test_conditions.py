@@ -1,19 +1,16 @@
-"""`when:` conditions on the time-skipping server: a copy of cosell-motion-21d whose intro-request step
-runs only `when: overlap.count > 0`. A partner with overlap is asked for introductions; one without
-skips the step (the facts the activity read are on the timeline) and goes on to register a deal."""
+"""`when:` conditions on the time-skipping server with the shipped overlap-first-21d playbook: its
+intro-request step runs only `when: overlap.count > 0`, its list-refresh step only `when: overlap.count == 0`.
+A partner with overlap is asked for introductions; one without skips that step (the facts the activity
+read are on the timeline) and is asked to widen its account list instead."""
 
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from db.repositories import playbooks as playbook_repo
-from db.session import SessionFactory, transaction
-from playbooks.loader import CONTENT_DIR, load_playbook
+from db.session import SessionFactory
 from tests.factories import create_cohort, partner, settings_for
 from tests.intro_data import overlap, seed_crm
 from tests.waiting import eventually
@@ -23,23 +20,8 @@ from tests.workflows.test_replay import save
 from workflows.journey.messages import StepSubmission, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
 
-GATED = "overlap-gated-21d"
+GATED = "overlap-first-21d"
 CONDITION = "overlap.count > 0"
-
-
-async def publish_gated(sessions: SessionFactory, tmp_path: Path) -> None:
-    folder = tmp_path / GATED
-    shutil.copytree(CONTENT_DIR / "cosell-motion-21d", folder)
-    yaml = folder / "playbook.yaml"
-    text = yaml.read_text().replace("id: cosell-motion-21d", f"id: {GATED}", 1)
-    text = text.replace(
-        "            kind: ae_intro_request\n", f"            kind: ae_intro_request\n            when: {CONDITION}\n"
-    )
-    yaml.write_text(text)
-    playbook = load_playbook(folder)
-    assert playbook.step("ae-intro-request").when == CONDITION
-    async with transaction(sessions) as session:
-        await playbook_repo.publish(session, playbook)
 
 
 async def upload(env: WorkflowEnvironment, jid: str, overlapping: int) -> None:
@@ -49,8 +31,7 @@ async def upload(env: WorkflowEnvironment, jid: str, overlapping: int) -> None:
     await env.client.get_workflow_handle(jid).execute_update(PartnerJourneyWorkflow.complete_step, submission)
 
 
-async def start(env: WorkflowEnvironment, sessions: SessionFactory, tmp_path: Path) -> tuple:
-    await publish_gated(sessions, tmp_path)
+async def start(env: WorkflowEnvironment, sessions: SessionFactory) -> tuple:
     now = await env.get_current_time()
     names = ("Alpha Analytics", "Beta Builders")
     cohort = await create_cohort(sessions, [partner(n) for n in names], starts_at=now, playbook_id=GATED)
@@ -62,16 +43,16 @@ async def start(env: WorkflowEnvironment, sessions: SessionFactory, tmp_path: Pa
 
 class TestConditions:
     async def test_the_intro_step_runs_with_overlap_and_is_skipped_without(
-        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory, tmp_path: Path
+        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
     ) -> None:
         settings = settings_for(sqlite_sessions)
-        cohort, alpha, beta = await start(ts_env, sqlite_sessions, tmp_path)
+        cohort, alpha, beta = await start(ts_env, sqlite_sessions)
         async with running_worker(ts_env.client, settings, sqlite_sessions):
             for pid, overlapping in ((alpha, 1), (beta, 0)):
                 await start_journey(ts_env.client, settings, cohort, pid)
                 await upload(ts_env, journey_id(cohort.id, pid), overlapping)
             await open_step(ts_env, journey_id(cohort.id, alpha), "ae-intro-request")  # true: asked
-            await open_step(ts_env, journey_id(cohort.id, beta), "register-deal")  # false: skipped
+            await open_step(ts_env, journey_id(cohort.id, beta), "account-list-refresh")  # false: skipped
         alpha_events = await events(sqlite_sessions, journey_id(cohort.id, alpha))
         beta_events = await events(sqlite_sessions, journey_id(cohort.id, beta))
         assert ("step_invited", "ae-intro-request") in [(e.kind, e.step_key) for e in alpha_events]
@@ -81,16 +62,17 @@ class TestConditions:
         assert skipped.data["conditions"] == [CONDITION] and skipped.data["facts"]["overlap"] == {"count": 0}
         assert skipped.data["facts"]["partner"]["type"] == "ISV"
         assert "account-list-upload" in skipped.data["facts"]["answers"]
-        assert "ae-intro-request" not in [e.step_key for e in beta_events if e.kind == "step_invited"]
+        assert [e.step_key for e in beta_events if e.kind == "step_invited"] == [
+            "account-list-upload",
+            "account-list-refresh",
+        ]
 
 
 @pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
-async def test_record_condition_history(
-    ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory, tmp_path: Path
-) -> None:
+async def test_record_condition_history(ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory) -> None:
     """The activation stage of a partner without overlap: the condition is read, false, and the step skipped."""
     settings = settings_for(sqlite_sessions)
-    cohort, _, beta = await start(ts_env, sqlite_sessions, tmp_path)
+    cohort, _, beta = await start(ts_env, sqlite_sessions)
     jid = journey_id(cohort.id, beta)
     async with running_worker(ts_env.client, settings, sqlite_sessions):
         await start_journey(ts_env.client, settings, cohort, beta)
@@ -102,5 +84,5 @@ async def test_record_condition_history(
 
         first = (await ts_env.client.get_workflow_handle(jid).describe()).run_id
         run = await eventually(activation_run, what="the activation stage's run")
-        await open_step(ts_env, jid, "register-deal")
+        await open_step(ts_env, jid, "account-list-refresh")
         save("journey-condition-skipped", await ts_env.client.get_workflow_handle(jid, run_id=run).fetch_history())
