@@ -10,6 +10,7 @@ import os
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from db.models import JourneyEvent
 from db.session import SessionFactory
 from tests.factories import create_cohort, partner, settings_for
 from tests.intro_data import overlap, seed_crm
@@ -24,8 +25,9 @@ GATED = "overlap-first-21d"
 CONDITION = "overlap.count > 0"
 
 
-async def upload(env: WorkflowEnvironment, jid: str, overlapping: int) -> None:
-    await open_step(env, jid, "account-list-upload")
+async def upload(env: WorkflowEnvironment, sessions: SessionFactory, jid: str, overlapping: int) -> None:
+    # As a partner would: after the invite (its step row, where the answers are then recorded) exists.
+    await invited(sessions, jid, "account-list-upload")
     answers = {"accounts": 40, "overlapping": overlapping}
     submission = StepSubmission(step_key="account-list-upload", answers=answers)
     await env.client.get_workflow_handle(jid).execute_update(PartnerJourneyWorkflow.complete_step, submission)
@@ -50,14 +52,12 @@ class TestConditions:
         async with running_worker(ts_env.client, settings, sqlite_sessions):
             for pid, overlapping in ((alpha, 1), (beta, 0)):
                 await start_journey(ts_env.client, settings, cohort, pid)
-                await upload(ts_env, journey_id(cohort.id, pid), overlapping)
-            await open_step(ts_env, journey_id(cohort.id, alpha), "ae-intro-request")  # true: asked
-            await open_step(ts_env, journey_id(cohort.id, beta), "account-list-refresh")  # false: skipped
-        alpha_events = await events(sqlite_sessions, journey_id(cohort.id, alpha))
-        beta_events = await events(sqlite_sessions, journey_id(cohort.id, beta))
-        assert ("step_invited", "ae-intro-request") in [(e.kind, e.step_key) for e in alpha_events]
-        assert not [e for e in alpha_events if e.kind == "step_skipped"]
-        [skipped] = [e for e in beta_events if e.kind == "step_skipped"]
+                await upload(ts_env, sqlite_sessions, journey_id(cohort.id, pid), overlapping)
+            # The query sees a step open before its invite is on the timeline: wait for the invites.
+            alpha_events = await invited(sqlite_sessions, journey_id(cohort.id, alpha), "ae-intro-request")
+            beta_events = await invited(sqlite_sessions, journey_id(cohort.id, beta), "account-list-refresh")
+        assert not [e for e in alpha_events if e.kind == "step_skipped"]  # true: asked for introductions
+        [skipped] = [e for e in beta_events if e.kind == "step_skipped"]  # false: skipped, list refresh instead
         assert skipped.step_key == "ae-intro-request"
         assert skipped.data["conditions"] == [CONDITION] and skipped.data["facts"]["overlap"] == {"count": 0}
         assert skipped.data["facts"]["partner"]["type"] == "ISV"
@@ -68,6 +68,14 @@ class TestConditions:
         ]
 
 
+async def invited(sessions: SessionFactory, jid: str, step_key: str) -> list[JourneyEvent]:
+    async def timeline() -> list[JourneyEvent] | None:
+        found = await events(sessions, jid)
+        return found if ("step_invited", step_key) in [(e.kind, e.step_key) for e in found] else None
+
+    return await eventually(timeline, what=f"{jid} invited to {step_key}")
+
+
 @pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
 async def test_record_condition_history(ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory) -> None:
     """The activation stage of a partner without overlap: the condition is read, false, and the step skipped."""
@@ -76,7 +84,7 @@ async def test_record_condition_history(ts_env: WorkflowEnvironment, sqlite_sess
     jid = journey_id(cohort.id, beta)
     async with running_worker(ts_env.client, settings, sqlite_sessions):
         await start_journey(ts_env.client, settings, cohort, beta)
-        await upload(ts_env, jid, 0)
+        await upload(ts_env, sqlite_sessions, jid, 0)
 
         async def activation_run() -> str | None:
             description = await ts_env.client.get_workflow_handle(jid).describe()
