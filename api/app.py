@@ -15,6 +15,7 @@ from api.ae_pages.intros import router as ae_intros_router
 from api.body_limit import BodyLimit
 from api.cohorts.endpoints import router as cohorts_router
 from api.dashboard import access as dashboard_access
+from api.dashboard.gate_pages import router as dashboard_gates
 from api.dashboard.key_pages import router as dashboard_keys
 from api.dashboard.pages import router as dashboard_pages
 from api.dashboard.signin import router as dashboard_signin
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(dashboard_signin)
     app.include_router(dashboard_pages)
     app.include_router(dashboard_keys)
+    app.include_router(dashboard_gates)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from api.api_keys import set_actor
@@ -19,6 +20,7 @@ from api.link_pages.pages import PRIVATE_HEADERS
 from api.link_pages.rate_limit import SlidingWindowLimiter
 from db.repositories import users
 from db.repositories.users import Viewer
+from db.views import dashboard
 from settings import Settings
 
 # The link pages' private headers, except that the dashboard's stylesheet is a file we serve (no inline CSS).
@@ -48,6 +50,13 @@ class PageRefused(Exception):
 def not_found() -> PageRefused:
     # Another manager's program answers exactly like a program that does not exist.
     return PageRefused(404, "Not found", "There is nothing here, or it belongs to a program you do not run.")
+
+
+async def visible_cohort(session: AsyncSession, viewer: Viewer, cohort_id: str) -> None:
+    """Refuse a cohort outside the viewer's programs exactly as one that does not exist."""
+    program_id = await dashboard.program_of_cohort(session, cohort_id)
+    if program_id is None or not viewer.sees(program_id):
+        raise not_found()
 
 
 def now() -> datetime:

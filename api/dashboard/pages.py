@@ -7,15 +7,14 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cohorts import control
 from api.cohorts import service as cohort_service
 from api.dashboard import views
-from api.dashboard.access import ViewerDep, checked_form, not_found, now, page, redirect
+from api.dashboard.access import ViewerDep, checked_form, not_found, now, page, redirect, visible_cohort
 from api.deps import AfterCommitDep, SessionDep, TemporalDep
 from api.errors import AppError
-from db.repositories.users import Viewer, visible_programs
+from db.repositories.users import visible_programs
 from db.views import dashboard
 
 router = APIRouter(include_in_schema=False)
@@ -26,13 +25,11 @@ CONFIRM = {
     "resume": "Reminders and deadlines start again. Every due date moves by the length of the pause, and a reminder "
     "that fell due during the pause is sent once.",
 }
-DONE = {"pause": "Pause sent: the window stops its reminders within seconds.", "resume": "Resume sent."}
-
-
-async def _visible_cohort(session: AsyncSession, viewer: Viewer, cohort_id: str) -> None:
-    program_id = await dashboard.program_of_cohort(session, cohort_id)
-    if program_id is None or not viewer.sees(program_id):
-        raise not_found()
+DONE = {
+    "pause": "Pause sent: the window stops its reminders within seconds.",
+    "resume": "Resume sent.",
+    "gate": "Gate decision sent: the partner's journey takes it within seconds.",
+}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -59,7 +56,7 @@ async def cohort_board(
     classification: str = "",
     done: str = "",
 ) -> HTMLResponse:
-    await _visible_cohort(session, viewer, cohort_id)
+    await visible_cohort(session, viewer, cohort_id)
     filters = views.Filters(stage=stage, status=status, classification=classification)
     board = await views.board(session, cohort_id, now(), filters)
     return page(
@@ -77,7 +74,7 @@ async def cohort_board(
 async def confirm_window(
     cohort_id: str, action: WindowAction, request: Request, session: SessionDep, viewer: ViewerDep
 ) -> HTMLResponse:
-    await _visible_cohort(session, viewer, cohort_id)
+    await visible_cohort(session, viewer, cohort_id)
     cohort = await cohort_service.get(session, cohort_id)
     # One key per confirmation page: a double-submitted form is one change for the window workflow.
     return page(request, "confirm.html", cohort=cohort, action=action, text=CONFIRM[action], key=str(uuid.uuid4()))
@@ -94,7 +91,7 @@ async def change_window(
     queue: AfterCommitDep,
 ) -> Response:
     form = await checked_form(request)
-    await _visible_cohort(session, viewer, cohort_id)
+    await visible_cohort(session, viewer, cohort_id)
     key = str(form.get("key", "")) or None
     try:
         await control.change_window(session, queue, temporal, cohort_id, action, key, None)
