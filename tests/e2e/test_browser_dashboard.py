@@ -140,6 +140,20 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
             await reload_until(page, status)
         await shot(page, "07-resumed")
 
+        await page.get_by_role("navigation").get_by_role("link", name="API keys").click()
+        await page.get_by_label("Name (what uses it)").fill("browser walk")
+        await page.get_by_role("button", name="Create key").click()
+        key = await page.get_by_label(re.compile(r"^Key ")).input_value()
+        prefix, bearer = key.split("_")[1], {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(base_url=base) as api:
+            assert (await api.get("/api/v1/programs", headers=bearer)).status_code == 200
+            await page.get_by_role("link", name="Back to your keys").click()
+            await page.get_by_role("link", name=f"Revoke {prefix}").click()
+            await page.get_by_role("button", name=f"Yes, revoke {prefix}").click()
+            await expect(page.get_by_role("status").first).to_contain_text(f"Key {prefix} revoked")
+            await shot(page, "07-api-key-revoked")
+            assert (await api.get("/api/v1/programs", headers=bearer)).status_code == 401
+
         await page.get_by_role("button", name="Sign out", exact=True).click()
         await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
         await page.goto(f"{base}/cohorts/{cohort_id}")
