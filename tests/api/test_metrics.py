@@ -21,7 +21,9 @@ from workflows.journey.messages import journey_id
 
 async def move(api: httpx.AsyncClient, deal_id: str, *stages: str) -> None:
     for stage in stages:
-        response = await api.patch(f"/api/v1/deals/{deal_id}", json={"stage": stage})
+        # a rejection must say why: the partner is emailed the reason
+        body = {"stage": stage} | ({"reason": "outside the program's segments"} if stage == "rejected" else {})
+        response = await api.patch(f"/api/v1/deals/{deal_id}", json=body)
         assert response.status_code == 200, response.text
 
 
