@@ -35,6 +35,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import insert
 
+from api.app import create_app
+from api.cohorts.progress import summary
+from api.cohorts.schemas import CohortSummary
+from api.deps import PMAuth, SessionDep
 from db.migrate import upgrade
 from db.models import CohortMember, Partner, PartnerContact
 from db.repositories import journeys
@@ -122,11 +126,6 @@ async def seed(sessions: SessionFactory, count: int, seed_value: int = 7) -> str
 
 def bench_app() -> FastAPI:
     """The API as `cosell up` serves it, plus the constant-JSON baseline route (uvicorn --factory)."""
-    from api.app import create_app
-    from api.cohorts.progress import summary
-    from api.cohorts.schemas import CohortSummary
-    from api.deps import PMAuth, SessionDep
-
     settings = Settings(
         environment="test",
         database_url=os.environ["COSELL_BENCH_DB"],
