@@ -57,7 +57,8 @@ def _cohort_out(head: views.CohortHead, members: int) -> CohortOut:
 class Summaries:
     """The summaries this API process computed, by cohort. Counting a 10,000-partner window reads every
     journey and step row of it (tens to hundreds of ms), so a summary younger than `max_age` seconds is
-    answered as it is, and while one request recounts a cohort, the others for it wait for that count."""
+    answered as it is; while one request recounts a cohort, the others get its last count (or, when
+    there is none yet, wait for this one)."""
 
     def __init__(self) -> None:
         self._kept: dict[str, tuple[float, CohortSummary]] = {}
@@ -70,7 +71,10 @@ class Summaries:
     async def get(self, session: AsyncSession, cohort_id: str, max_age: float) -> CohortSummary:
         if (young := self._young(cohort_id, max_age)) is not None:
             return young
-        async with self._counting.setdefault(cohort_id, asyncio.Lock()):
+        counting = self._counting.setdefault(cohort_id, asyncio.Lock())
+        if counting.locked() and cohort_id in self._kept:  # another request is recounting: the last count will do
+            return self._kept[cohort_id][1]
+        async with counting:
             if (young := self._young(cohort_id, max_age)) is not None:
                 return young
             began = time.monotonic()

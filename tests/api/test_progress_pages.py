@@ -168,6 +168,24 @@ class TestSummaryAge:
             fresh = (await api.get(url)).json()
             assert fresh["by_status"] == {"exited": 4, "not_started": 2} and fresh["lagging"] == 0
 
+    async def test_while_one_request_recounts_the_others_get_the_last_count(self, sessions: SessionFactory) -> None:
+        cohort_id = await recorded(sessions)
+        summaries = progress_service.Summaries()
+        async with transaction(sessions) as session:
+            first = await summaries.get(session, cohort_id, max_age=0)
+        await exit_journeys(sessions, cohort_id)
+        recount = summaries._counting[cohort_id]
+        await recount.acquire()  # as if another request were counting now
+        try:
+            async with transaction(sessions) as session:
+                during = await summaries.get(session, cohort_id, max_age=0)
+        finally:
+            recount.release()
+        async with transaction(sessions) as session:
+            after = await summaries.get(session, cohort_id, max_age=0)
+        assert during is first and first.by_status["waiting"] == 3
+        assert after.by_status == {"exited": 4, "not_started": 2} and after.as_of > first.as_of
+
 
 async def exit_journeys(sessions: SessionFactory, cohort_id: str) -> None:
     async with transaction(sessions) as session:
