@@ -57,3 +57,21 @@ class TierMovement(Base):
     signals: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the values the decision read
     rubric: Mapped[str] = mapped_column(String(60))
     at: Mapped[datetime] = mapped_column()
+
+
+class SubmissionReview(Base):
+    """The PM's latest review of a step's answer: approved, or graded 0-100 (the grade overrides the rules).
+
+    `submitted_at` is the answer's completion time when it was reviewed: a review applies to that answer
+    only, so a later revision of the step reads as not reviewed yet.
+    """
+
+    __tablename__ = "submission_reviews"
+    journey_id: Mapped[str] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
+    step_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(20))  # approve | grade
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(String(2000), default="")
+    reviewed_by: Mapped[str] = mapped_column(String(120))
+    reviewed_at: Mapped[datetime] = mapped_column()
+    submitted_at: Mapped[datetime] = mapped_column()

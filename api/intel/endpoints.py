@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 
-from api.deps import PMAuth, SessionDep
+from api.deps import IdempotencyKey, PMAuth, SessionDep
 from api.errors import NotFound
-from api.intel import service
+from api.intel import reviews, service
 from api.intel.partner360 import partner_360
 from api.intel.partner360_schemas import Partner360Out
+from api.intel.review_schemas import ReviewIn, ReviewOut
 from api.intel.schemas import CohortIntelligenceOut, SignalsOut
 
 router = APIRouter(prefix="/api/v1", tags=["intelligence"], dependencies=[PMAuth])
@@ -47,3 +49,21 @@ async def cohort_intelligence(
     if found is None:
         raise NotFound("cohort not found", {"cohort_id": cohort_id})
     return found
+
+
+# A journey id holds slashes (journey/<cohort>/<partner>): the path converter takes it whole.
+@router.post("/partners/{partner_id}/submissions/{journey_id:path}/{step_id}/review")
+async def review_submission(
+    partner_id: str,
+    journey_id: str,
+    step_id: str,
+    body: Annotated[ReviewIn, Body()],
+    session: SessionDep,
+    key: IdempotencyKey,
+) -> ReviewOut:
+    """Approve (full points) or grade 0-100 (points x score / 100) the answer of a submitted step: it
+    overrides the readiness rules for that answer and the explanation says so. The latest review wins; a
+    revision of the answer reads as not reviewed yet. 422 names the field for an unknown or unsubmitted
+    step or a bad score."""
+    out = await reviews.review(session, partner_id, journey_id, step_id, body, datetime.now(UTC))
+    return await key.answer(out, 200)

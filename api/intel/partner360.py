@@ -58,13 +58,17 @@ async def _journeys(session: AsyncSession, partner_id: str) -> list[JourneyOut]:
 def _submissions(facts: PartnerFacts, steps: dict[str, str]) -> list[SubmissionOut]:
     return [
         SubmissionOut(
-            journey_id=steps.get(s.step_key, ""),
+            journey_id=s.journey_id or steps.get(s.step_key, ""),
             step_key=s.step_key,
             title=s.title,
             answer_kinds=[k.value for k in s.answer_kinds],
             answers=s.answers,
             submitted_at=s.submitted_at,
-            review=s.review.state,
+            review="graded" if s.review.grade is not None else s.review.state,
+            score=s.review.grade,
+            review_comment=s.review.comment,
+            reviewed_by=s.review.by or None,
+            reviewed_at=s.review.at,
         )
         for s in sorted(facts.submissions, key=lambda s: s.submitted_at)
     ]

@@ -49,7 +49,11 @@ class SubmissionOut(BaseModel):
     answer_kinds: list[str]
     answers: dict[str, Any]
     submitted_at: datetime
-    review: str  # pending | approved | sent_back (PM review is not recorded yet: pending)
+    review: str  # pending | approved | graded | sent_back
+    score: int | None = None  # the PM's grade, which replaced the rule score for this answer
+    review_comment: str = ""
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
 
 
 class TierMoveOut(Out):

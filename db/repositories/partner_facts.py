@@ -3,8 +3,9 @@
 One query per table for the whole batch, so a cohort page or a tier-review page costs the same
 handful of round trips whatever its size. A step's first sight is the earlier of its first link-page
 visit (`step_visits`) and the first click in its invite or reminder email. Facts the database does
-not record yet are left empty: PM reviews of submissions (every answer reads as pending). The tier
-reviews' hysteresis state is the partner's `missed_reviews`.
+not record yet are left empty. A PM review (`submission_reviews`) applies to the answer it reviewed: a
+revision submitted since reads as pending. The tier reviews' hysteresis state is the partner's
+`missed_reviews`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.intel_models import SubmissionReview
 from db.models import (
     AccountExecutive,
     AccountMatch,
@@ -34,13 +36,14 @@ from db.models import (
     VendorAccount,
 )
 from db.repositories import playbooks as playbook_repo
-from db.repositories import visits
+from db.repositories import reviews, visits
 from domain.intel.facts import (
     DealFact,
     EventFact,
     FeedbackAsk,
     IntroFact,
     PartnerFacts,
+    Review,
     StepFact,
     Submission,
     answer_kinds_of,
@@ -133,6 +136,7 @@ async def _steps(session: AsyncSession, journeys: list[Any]) -> tuple[list[tuple
     # instances was most of the cost of reading them.
     step_rows = await session.execute(select(*STEP_COLUMNS).where(JourneyStep.journey_id.in_(list(book_of))))
     clicks = await _first_seen(session, list(book_of))
+    reviewed = await reviews.of_journeys(session, list(book_of))
     steps, subs = [], []
     for row in step_rows:
         step = book_of[row.journey_id].get(row.step_key)
@@ -140,15 +144,24 @@ async def _steps(session: AsyncSession, journeys: list[Any]) -> tuple[list[tuple
         if step is not None and row.completed_at and row.submission:
             kinds = answer_kinds_of(step.kind.value, [s.value for s in step.signals], [f.key for f in step.fields])
             if kinds:
+                review = reviewed.get((row.journey_id, row.step_key))
                 sub = Submission(
+                    journey_id=row.journey_id,
                     step_key=row.step_key,
                     title=step.title,
                     answer_kinds=kinds,
                     answers=row.submission,
                     submitted_at=row.completed_at,
+                    review=_review_of(review, row.completed_at),
                 )
                 subs.append((row.journey_id, sub))
     return steps, subs
+
+
+def _review_of(row: SubmissionReview | None, completed_at: datetime) -> Review:
+    if row is None or row.submitted_at != completed_at:
+        return Review(state="pending")
+    return reviews.to_review(row)
 
 
 def _step_fact(row: Any, step: Step | None, clicked: datetime | None) -> StepFact:

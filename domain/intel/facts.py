@@ -12,8 +12,8 @@ from the database at any time. Facts dated after `as_of` are the caller's to lea
 |                     | day, not from known mail-scanner prefetches: domain.visits), the step      |
 |                     | email's `email_outbox.clicked_at`, the completion                          |
 | `Submission`        | `journey_steps.submission` + `answer_kinds_of(playbook step)`; the review  |
-|                     | (**no table yet**: `step_reviews` journey/step/revision, state, grade,     |
-|                     | comment, at, by)                                                           |
+|                     | from `submission_reviews` (journey/step, decision, score, comment, by, at) |
+|                     | when it reviewed this answer (its `submitted_at` is the completion)        |
 | `EventFact`         | `journey_events` (kind, step_key, occurred_at, data): gate_held etc.       |
 | `IntroFact`         | `intro_requests` + `vendor_accounts.name` + `account_executives.name`      |
 | `DealFact`          | `deals`                                                                    |
@@ -96,6 +96,7 @@ class Review(Fact):
 
 
 class Submission(Fact):
+    journey_id: str = ""
     step_key: str
     title: str
     answer_kinds: tuple[AnswerKind, ...] = ()
