@@ -22,6 +22,7 @@ from api.dashboard.signin import router as dashboard_signin
 from api.deals.endpoints import router as deals_router
 from api.dev.endpoints import router as dev_router
 from api.emails.endpoints import router as emails_router
+from api.exports.endpoints import router as exports_router
 from api.feedback.endpoints import router as trust_router
 from api.intel.endpoints import router as intel_router
 from api.link_pages import rate_limit
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(ae_intros_router)
     app.include_router(trust_router)
     app.include_router(intel_router)
+    app.include_router(exports_router)
     app.include_router(webhooks_router)
     app.include_router(health_router)
     app.include_router(prometheus_router)

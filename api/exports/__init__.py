@@ -1,0 +1,1 @@
+"""Streaming CSV exports for the PM: cohort progress, deals, AE feedback, a partner's timeline."""
