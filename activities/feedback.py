@@ -19,7 +19,8 @@ from activities.feedback_inputs import (
     FeedbackRecord,
     TrustProjection,
 )
-from db.models import AccountExecutive, Deal, Program
+from db.cosell_models import AccountExecutive, Deal
+from db.models import Program
 from db.repositories import deals, feedback, journeys
 from db.repositories.trust import recompute_trust
 from db.session import transaction

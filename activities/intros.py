@@ -17,7 +17,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from activities.family import ActivityFamily
 from activities.intro_inputs import INTRO_ANSWER_STATUS, IntroMail, IntrosRequested, RecordIntroAnswer, RequestIntros
-from db.models import AccountExecutive, Cohort, IntroRequest, Program, VendorAccount
+from db.cosell_models import AccountExecutive, IntroRequest, VendorAccount
+from db.models import Cohort, Program
 from db.repositories import intros, journeys, partners
 from db.repositories.intros import OPEN
 from db.repositories.trust import recompute_trust

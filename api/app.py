@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from temporalio.client import Client
@@ -45,8 +45,8 @@ from settings import Settings, get_settings
 from wiring import connect, make_sender, make_signer
 
 
-def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def connected(settings: Settings, temporal: Client | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the database engine and (unless a test passed one) the Temporal client."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,12 +57,11 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         yield
         await engine.dispose()
 
-    app = FastAPI(
-        title="cosell",
-        version="0.1.0",
-        lifespan=lifespan,
-        description="Co-sell activation engine: cohorts, activation windows, playbooks, partner pages.",
-    )
+    return lifespan
+
+
+def attach_services(app: FastAPI, settings: Settings) -> None:
+    """What request handlers reach through api/deps: settings, link signer, mailer, webhook verifier."""
     app.state.settings = settings
     app.state.signer = make_signer(settings)
     # The API sends a few emails itself (fresh links, PM alerts) through the same outbox and backend.
@@ -78,6 +77,17 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             settings.link_rate_limit_per_token, settings.link_rate_limit_per_ip, settings.link_rate_limit_window_seconds
         ),
     )
+
+
+def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="cosell",
+        version="0.1.0",
+        lifespan=connected(settings, temporal),
+        description="Co-sell activation engine: cohorts, activation windows, playbooks, partner pages.",
+    )
+    attach_services(app, settings)
     install_log_redaction()
     errors.install(app)
     app.include_router(cohorts_router)

@@ -110,8 +110,9 @@ async def time_database(vendors: list[AccountRef], partners: list[ParsedAccount]
     """replace_partner_accounts for the whole partner list against the vendor rows, in SQLite."""
     from sqlalchemy import insert
 
+    from db.cosell_models import VendorAccount
     from db.migrate import upgrade
-    from db.models import Partner, VendorAccount
+    from db.models import Partner
     from db.repositories.accounts import replace_partner_accounts
     from db.session import make_engine, make_sessionmaker, transaction
 

@@ -14,19 +14,8 @@ from sqlalchemy import insert
 from sqlalchemy.orm import DeclarativeBase
 
 from bench.scoring import AS_OF, make
-from db.models import (
-    AccountExecutive,
-    AeFeedback,
-    Cohort,
-    CohortMember,
-    Deal,
-    IntroRequest,
-    Journey,
-    JourneyStep,
-    Partner,
-    Program,
-    VendorAccount,
-)
+from db.cosell_models import AccountExecutive, AeFeedback, Deal, IntroRequest, VendorAccount
+from db.models import Cohort, CohortMember, Journey, JourneyStep, Partner, Program
 from db.session import SessionFactory, transaction
 from domain.intel.facts import PartnerFacts
 from playbooks.loader import CONTENT_DIR, load_playbook

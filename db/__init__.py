@@ -1,2 +1,5 @@
-# Registers the accounts tables on Base.metadata whichever db module is imported first (see db.user_models).
+# Registers every table on Base.metadata whichever db module is imported first: the core tables are in
+# db.models, the rest beside it (db.models is at its size limit).
+from db import cosell_models as cosell_models
+from db import intel_models as intel_models
 from db import user_models as user_models

@@ -1,4 +1,4 @@
-"""The partner-intelligence tables: link-page visits and tier reviews (re-exported by db.models)."""
+"""The partner-intelligence tables: link-page visits and tier reviews (beside db.models; db/__init__ registers them)."""
 
 from __future__ import annotations
 

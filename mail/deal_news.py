@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Deal, Partner, Program
+from db.cosell_models import Deal
+from db.models import Partner, Program
 from db.repositories import partners
 from mail.queue import Email, queue
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from db.models import AccountExecutive, Program, VendorAccount
+from db.cosell_models import AccountExecutive, VendorAccount
+from db.models import Program
 from db.session import SessionFactory, transaction
 from domain.accounts import name_key, normalize_domain
 

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
-from db.models import Deal, Journey, JourneyStep, Partner
+from db.cosell_models import Deal
+from db.models import Journey, JourneyStep, Partner
 from db.session import SessionFactory, transaction
 from domain.intel.facts import PartnerFacts
 from tests.deal_data import program_id

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from db.models import AccountExecutive, AccountMatch, PartnerAccount, VendorAccount
+from db.cosell_models import AccountExecutive, AccountMatch, PartnerAccount, VendorAccount
 from db.session import SessionFactory, transaction
 from domain.accounts import name_key
 

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.accounts.formats import ExportFormat, account_columns, ae_columns, detect_source, segment_for
 from api.api_keys import actor_of
 from api.errors import AppError, NotFound
-from db.models import AccountExecutive, AuditLog, Partner, VendorAccount, utcnow
+from db.cosell_models import AccountExecutive, VendorAccount
+from db.models import AuditLog, Partner, utcnow
 from db.repositories import accounts as repo
 from domain.accounts import name_key, normalize_domain
 from domain.csv_import import CsvFileError, RowProblem, read_csv

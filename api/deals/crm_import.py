@@ -18,7 +18,8 @@ from api.api_keys import actor_of
 from api.deals.schemas import ImportResult
 from api.deals.service import News, program_of, tell_partner
 from api.errors import AppError
-from db.models import AccountExecutive, AuditLog, Deal, DealAttribution, Partner
+from db.cosell_models import AccountExecutive, Deal, DealAttribution
+from db.models import AuditLog, Partner
 from db.repositories import deals as repo
 from domain.accounts import name_key
 from domain.crm_deals import FORMATS, Row, detect, read_rows

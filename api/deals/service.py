@@ -16,7 +16,8 @@ from api.api_keys import actor_of
 from api.deals.schemas import AttributionOut, DealIn, DealOut, DealPatch, ResolveConflict
 from api.errors import AppError, Conflict, NotFound, Unavailable
 from api.feedback.start import already_requested, request_feedback
-from db.models import AuditLog, Cohort, Deal, Partner, Program
+from db.cosell_models import Deal
+from db.models import AuditLog, Cohort, Partner, Program
 from db.repositories import deals as repo
 from db.repositories import partners, programs
 from domain.deals import CLOSED, IllegalMove, SaidBy, Stage, whole

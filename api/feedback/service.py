@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.link_pages.updates import UpdateOutcome, submit_update
-from db.models import AeFeedback, Partner, utcnow
+from db.cosell_models import AeFeedback
+from db.models import Partner, utcnow
 from db.repositories import feedback as feedback_repo
 from db.views.feedback import FeedbackFacts, feedback_facts, outcome_of
 from domain.links import FeedbackClaims

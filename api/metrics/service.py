@@ -29,7 +29,8 @@ from api.metrics.schemas import (
     PartnerLine,
     Rate,
 )
-from db.models import Cohort, Deal, Partner
+from db.cosell_models import Deal
+from db.models import Cohort, Partner
 from db.repositories import cohorts, feedback
 from db.repositories import deals as deal_repo
 from db.repositories import deals as repo

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AccountExecutive, AccountMatch, Partner, PartnerAccount, VendorAccount, utcnow
+from db.cosell_models import AccountExecutive, AccountMatch, PartnerAccount, VendorAccount
+from db.models import Partner, utcnow
 from db.upsert import upsert_many
 from domain.account_lists import ParsedAccount
 from domain.accounts import AccountRef, Match, VendorIndex, name_key

@@ -12,17 +12,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import (
-    AccountExecutive,
-    AuditLog,
-    Cohort,
-    CohortMember,
-    Deal,
-    DealAttribution,
-    Journey,
-    Program,
-    VendorAccount,
-)
+from db.cosell_models import AccountExecutive, Deal, DealAttribution, VendorAccount
+from db.models import AuditLog, Cohort, CohortMember, Journey, Program
 from db.repositories import journeys
 from db.upsert import insert_ignore, upsert
 from domain.accounts import name_key, normalize_domain

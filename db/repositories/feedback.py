@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AccountExecutive, AeFeedback, Deal
+from db.cosell_models import AccountExecutive, AeFeedback, Deal
 from db.upsert import insert_ignore
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AccountMatch, IntroRequest, VendorAccount
+from db.cosell_models import AccountMatch, IntroRequest, VendorAccount
 from db.upsert import insert_ignore
 
 OPEN = ("pending", "sent", "escalated")  # not yet answered

@@ -18,23 +18,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.intel_models import SubmissionReview
-from db.models import (
+from db.cosell_models import (
     AccountExecutive,
     AccountMatch,
     AeFeedback,
-    Cohort,
-    CohortMember,
     Deal,
-    EmailOutbox,
     IntroRequest,
-    Journey,
-    JourneyEvent,
-    JourneyStep,
-    Partner,
     PartnerAccount,
     VendorAccount,
 )
+from db.intel_models import SubmissionReview
+from db.models import Cohort, CohortMember, EmailOutbox, Journey, JourneyEvent, JourneyStep, Partner
 from db.repositories import playbooks as playbook_repo
 from db.repositories import reviews, visits
 from domain.intel.facts import (

@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AccountExecutive, AeFeedback, Deal, IntroRequest, Partner, VendorAccount
+from db.cosell_models import AccountExecutive, AeFeedback, Deal, IntroRequest, VendorAccount
+from db.models import Partner
 from domain.trust import Feedback, IntroAnswer, TrustScore, score
 
 ANSWERED_INTROS = ("accepted", "declined", "not_now")

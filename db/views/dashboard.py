@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Cohort, CohortMember, Deal, Journey, JourneyEvent, Program
+from db.cosell_models import Deal
+from db.models import Cohort, CohortMember, Journey, JourneyEvent, Program
 
 
 @dataclass

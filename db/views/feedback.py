@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AccountExecutive, AeFeedback, Deal, Partner, Program
+from db.cosell_models import AccountExecutive, AeFeedback, Deal
+from db.models import Partner, Program
 
 
 def outcome_of(deal: Deal) -> str:

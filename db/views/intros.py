@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AccountExecutive, IntroRequest, Partner, VendorAccount
+from db.cosell_models import AccountExecutive, IntroRequest, VendorAccount
+from db.models import Partner
 from db.repositories import journeys
 from db.views.journeys import journey_facts
 from playbooks.model import Playbook

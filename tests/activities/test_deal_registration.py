@@ -13,7 +13,8 @@ from activities.deal_inputs import RegisterDeal
 from activities.deals import DealActivities
 from activities.journey_inputs import JourneyUpdate
 from activities.journeys import JourneyActivities
-from db.models import AuditLog, Deal, DealAttribution, JourneyEvent
+from db.cosell_models import Deal, DealAttribution
+from db.models import AuditLog, JourneyEvent
 from db.repositories import journeys
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction

@@ -9,7 +9,8 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.feedback import FeedbackActivities
 from activities.feedback_inputs import FeedbackEmail, FeedbackOpen
-from db.models import AeFeedback, EmailOutbox
+from db.cosell_models import AeFeedback
+from db.models import EmailOutbox
 from db.session import SessionFactory, transaction
 from mail.render import EmailRenderer
 from tests.factories import create_cohort, partner, settings_for

@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.journey_inputs import StepNotice
 from db.models import utcnow
 from db.session import SessionFactory
+from settings import Settings
 from tests.activities.send_once import SendStepEmail, build
 from tests.factories import create_cohort, partner, settings_for
 from tests.fakes.sendgrid import API_KEY, FakeSendGrid
@@ -27,15 +28,11 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_worker_killed_after_the_provider_accepted_sends_exactly_once(
-    dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
-) -> None:
-    cohort = await create_cohort(sqlite_sessions, [partner("Contoso Health")], pm_email="pm@vendor.example")
-    [pid] = await partner_ids(sqlite_sessions, cohort.id)
+def invite(cohort_id: str, pid: str) -> StepNotice:
     now = utcnow()
-    notice = StepNotice(
-        journey_id=journey_id(cohort.id, pid),
-        cohort_id=cohort.id,
+    return StepNotice(
+        journey_id=journey_id(cohort_id, pid),
+        cohort_id=cohort_id,
         partner_id=pid,
         stage="awareness",
         play_key="icp-basics",
@@ -45,6 +42,28 @@ async def test_worker_killed_after_the_provider_accepted_sends_exactly_once(
         due_at=now + timedelta(days=3),
         occurred_at=now,
     )
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """The doomed worker runs in its own process (so it can be killed), configured like this test."""
+    return {
+        **os.environ,
+        "COSELL_ENVIRONMENT": "test",
+        "COSELL_DATABASE_URL": settings.database_url,
+        "COSELL_TASK_QUEUE": settings.task_queue,
+        "COSELL_TEMPORAL_ADDRESS": settings.temporal_address,
+        "COSELL_EMAIL_BACKEND": "sendgrid",
+        "COSELL_SENDGRID_API_KEY": API_KEY,
+        "COSELL_SENDGRID_HOST": settings.sendgrid_host,
+    }
+
+
+async def test_worker_killed_after_the_provider_accepted_sends_exactly_once(
+    dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+) -> None:
+    cohort = await create_cohort(sqlite_sessions, [partner("Contoso Health")], pm_email="pm@vendor.example")
+    [pid] = await partner_ids(sqlite_sessions, cohort.id)
+    notice = invite(cohort.id, pid)
     with FakeSendGrid() as fake:
         settings = settings_for(
             sqlite_sessions,
@@ -53,19 +72,9 @@ async def test_worker_killed_after_the_provider_accepted_sends_exactly_once(
             sendgrid_host=fake.url,
             temporal_address=dev_env.client.service_client.config.target_host,
         )
-        env = {
-            **os.environ,
-            "COSELL_ENVIRONMENT": "test",
-            "COSELL_DATABASE_URL": settings.database_url,
-            "COSELL_TASK_QUEUE": settings.task_queue,
-            "COSELL_TEMPORAL_ADDRESS": settings.temporal_address,
-            "COSELL_EMAIL_BACKEND": "sendgrid",
-            "COSELL_SENDGRID_API_KEY": API_KEY,
-            "COSELL_SENDGRID_HOST": fake.url,
-        }
         fake.hold()  # SendGrid has the request; its answer never reaches the worker
         doomed = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.activities.send_once", cwd=ROOT, env=env
+            sys.executable, "-m", "tests.activities.send_once", cwd=ROOT, env=worker_environment(settings)
         )
         started = time.monotonic()
         try:

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.client import Client
 
-from db.models import Partner, VendorAccount
+from db.cosell_models import VendorAccount
+from db.models import Partner
 from db.repositories import accounts as repo
 from db.session import SessionFactory, transaction
 from domain.account_lists import parse_partner_list

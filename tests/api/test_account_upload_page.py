@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.link_pages.pages import PRIVATE_HEADERS
 from api.partner_pages.account_upload import pack
-from db.models import AccountMatch, PartnerAccount
+from db.cosell_models import AccountMatch, PartnerAccount
 from db.session import SessionFactory, transaction
 from domain.account_lists import ParsedAccount
 from domain.links import StepClaims

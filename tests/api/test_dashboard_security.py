@@ -12,7 +12,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.cohorts import service as cohort_service
 from api.dashboard.auth import hash_token
-from db.models import AuditLog, Deal
+from db.cosell_models import Deal
+from db.models import AuditLog
 from db.session import SessionFactory, transaction
 from db.user_models import SignInLink, UserSession
 from db.views import dashboard

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
-from db.models import Deal
+from db.cosell_models import Deal
 from db.session import SessionFactory, transaction
 from tests.api.helpers import api_client
 from tests.api.test_deals import deal, post, seed

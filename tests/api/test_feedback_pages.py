@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.feedback.start import request_feedback
 from api.link_pages.csrf import CSRF_COOKIE
-from db.models import AeFeedback
+from db.cosell_models import AeFeedback
 from db.session import SessionFactory, transaction
 from domain.links import FeedbackClaims, StepClaims
 from settings import Settings

@@ -9,7 +9,8 @@ import httpx
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
-from db.models import AuditLog, Deal, IdempotencyRecord
+from db.cosell_models import Deal
+from db.models import AuditLog, IdempotencyRecord
 from db.session import SessionFactory, transaction
 from tests.api.helpers import api_client
 from tests.api.test_deal_import import CRM

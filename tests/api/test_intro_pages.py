@@ -14,7 +14,8 @@ import pytest_asyncio
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from db.models import EmailOutbox, IntroRequest, JourneyEvent
+from db.cosell_models import IntroRequest
+from db.models import EmailOutbox, JourneyEvent
 from db.session import SessionFactory, transaction
 from domain.links import IntroClaims, LinkSigner, StepClaims
 from tests.api.helpers import api_client

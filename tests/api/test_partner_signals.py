@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from db.models import Deal, EmailOutbox, IntroRequest, Journey, JourneyStep
+from db.cosell_models import Deal, IntroRequest
+from db.models import EmailOutbox, Journey, JourneyStep
 from db.repositories import partner_facts
 from db.session import SessionFactory, transaction
 from domain.intel.assess import assess

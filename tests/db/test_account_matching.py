@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from api.accounts import service
 from api.accounts.formats import ExportFormat
-from db.models import AccountExecutive, AccountMatch, AuditLog, Partner, PartnerAccount, VendorAccount
+from db.cosell_models import AccountExecutive, AccountMatch, PartnerAccount, VendorAccount
+from db.models import AuditLog, Partner
 from db.repositories import accounts as repo
 from db.session import SessionFactory, transaction
 from domain.account_lists import parse_partner_list, parse_pasted_list

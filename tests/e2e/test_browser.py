@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
 from db.session import SessionFactory
-from domain.links import StepClaims
+from domain.links import LinkSigner, StepClaims
 from tests.api.helpers import PM
 from tests.e2e.test_walking_skeleton import free_port, serving, until
 from tests.factories import cohort_body, partner, settings_for
@@ -54,6 +54,28 @@ async def browser() -> AsyncIterator[Browser]:
 async def shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+async def double_submission_and_foreign_link(
+    page: Page, second: Page, base: str, signer: LinkSigner, cohort_id: str, beta_id: str
+) -> None:
+    """The second tab's submission is answered "already completed" with the first answer; another
+    partner's link is refused."""
+    await second.get_by_label("Industry you win most in").select_option("Retail")
+    await second.get_by_label("Typical customer size (employees)").fill("900")
+    await second.get_by_label("What event makes them buy?").fill("A different answer, submitted twice")
+    await second.get_by_role("button", name="Submit").click()
+    await expect(second.get_by_role("heading", name=re.compile("already completed"))).to_be_visible()
+    await expect(second.locator("table")).to_contain_text("800")
+    await expect(second.locator("table")).not_to_contain_text("800.0")
+    await expect(second.locator("table")).not_to_contain_text("900")
+    await shot(second, "04-already-completed")
+
+    foreign = signer.sign_step(StepClaims(journey_id=f"journey/{cohort_id}/{beta_id}", step_key="rules"))
+    response = await page.goto(f"{base}/p/{foreign}")
+    assert response is not None and response.status == 404
+    await expect(page.get_by_role("heading", name="We couldn't find that page")).to_be_visible()
+    await shot(page, "05-foreign-link-refused")
 
 
 async def test_partner_completes_a_step_in_a_real_browser(
@@ -109,21 +131,5 @@ async def test_partner_completes_a_step_in_a_real_browser(
         await expect(page.get_by_text("Next up is Read the co-sell rules of engagement")).to_be_visible()
         await shot(page, "03-confirmation")
 
-        await second.get_by_label("Industry you win most in").select_option("Retail")
-        await second.get_by_label("Typical customer size (employees)").fill("900")
-        await second.get_by_label("What event makes them buy?").fill("A different answer, submitted twice")
-        await second.get_by_role("button", name="Submit").click()
-        await expect(second.get_by_role("heading", name=re.compile("already completed"))).to_be_visible()
-        await expect(second.locator("table")).to_contain_text("800")
-        await expect(second.locator("table")).not_to_contain_text("800.0")
-        await expect(second.locator("table")).not_to_contain_text("900")
-        await shot(second, "04-already-completed")
-
-        foreign = make_signer(settings).sign_step(
-            StepClaims(journey_id=f"journey/{cohort['id']}/{beta_id}", step_key="rules")
-        )
-        response = await page.goto(f"{base}/p/{foreign}")
-        assert response is not None and response.status == 404
-        await expect(page.get_by_role("heading", name="We couldn't find that page")).to_be_visible()
-        await shot(page, "05-foreign-link-refused")
+        await double_submission_and_foreign_link(page, second, base, make_signer(settings), cohort["id"], beta_id)
         await context.close()

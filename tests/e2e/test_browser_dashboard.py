@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
 from api.dashboard.users import create as create_user
@@ -84,6 +84,43 @@ async def sign_in(page: Page, base: str) -> None:
     await page.get_by_role("button", name="Sign in").click()
 
 
+async def board_filtered_by_keyboard(page: Page, base: str, cohort_id: str) -> Locator:
+    """Cohorts -> the board -> filtered to the partner who answered; the "Who is where" table it shows."""
+    await page.get_by_role("navigation").get_by_role("link", name="Cohorts").click()
+    await page.get_by_role("link", name="Test cohort").click()
+    assert page.url == f"{base}/cohorts/{cohort_id}"
+    await expect(page.get_by_text("2 of 2 partners")).to_be_visible()
+    await shot(page, "03-board")
+
+    await page.get_by_label("Status").select_option("waiting")
+    await page.get_by_label("Classification").select_option("on_track")  # Alpha answered; Beta has not
+    await page.get_by_role("button", name="Filter").press("Enter")  # the keyboard works the form
+    await expect(page.get_by_text("1 of 2 partners")).to_be_visible()
+    who = page.locator("section", has=page.get_by_role("heading", name="Who is where"))
+    await expect(who.locator("tbody")).to_contain_text("Alpha Analytics")
+    await expect(who.locator("tbody")).not_to_contain_text("Beta Builders")
+    assert "status=waiting" in page.url and "classification=on_track" in page.url
+    await shot(page, "04-board-filtered")
+    return who
+
+
+async def create_use_and_revoke_a_key(page: Page, base: str) -> None:
+    """A key made at /account/keys works on the API until it is revoked there."""
+    await page.get_by_role("navigation").get_by_role("link", name="API keys").click()
+    await page.get_by_label("Name (what uses it)").fill("browser walk")
+    await page.get_by_role("button", name="Create key").click()
+    key = await page.get_by_label(re.compile(r"^Key ")).input_value()
+    prefix, bearer = key.split("_")[1], {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=base) as api:
+        assert (await api.get("/api/v1/programs", headers=bearer)).status_code == 200
+        await page.get_by_role("link", name="Back to your keys").click()
+        await page.get_by_role("link", name=f"Revoke {prefix}").click()
+        await page.get_by_role("button", name=f"Yes, revoke {prefix}").click()
+        await expect(page.get_by_role("status").first).to_contain_text(f"Key {prefix} revoked")
+        await shot(page, "07-api-key-revoked")
+        assert (await api.get("/api/v1/programs", headers=bearer)).status_code == 401
+
+
 async def test_a_manager_walks_the_dashboard_in_a_real_browser(
     chromium: Browser, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
 ) -> None:
@@ -105,21 +142,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
         await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
         await shot(page, "02-today")
 
-        await page.get_by_role("navigation").get_by_role("link", name="Cohorts").click()
-        await page.get_by_role("link", name="Test cohort").click()
-        assert page.url == f"{base}/cohorts/{cohort_id}"
-        await expect(page.get_by_text("2 of 2 partners")).to_be_visible()
-        await shot(page, "03-board")
-
-        await page.get_by_label("Status").select_option("waiting")
-        await page.get_by_label("Classification").select_option("on_track")  # Alpha answered; Beta has not
-        await page.get_by_role("button", name="Filter").press("Enter")  # the keyboard works the form
-        await expect(page.get_by_text("1 of 2 partners")).to_be_visible()
-        who = page.locator("section", has=page.get_by_role("heading", name="Who is where"))
-        await expect(who.locator("tbody")).to_contain_text("Alpha Analytics")
-        await expect(who.locator("tbody")).not_to_contain_text("Beta Builders")
-        assert "status=waiting" in page.url and "classification=on_track" in page.url
-        await shot(page, "04-board-filtered")
+        who = await board_filtered_by_keyboard(page, base, cohort_id)
 
         await who.get_by_role("link", name="Alpha Analytics").click()
         await expect(page.get_by_role("heading", name="Alpha Analytics")).to_be_visible()
@@ -140,19 +163,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
             await reload_until(page, status)
         await shot(page, "07-resumed")
 
-        await page.get_by_role("navigation").get_by_role("link", name="API keys").click()
-        await page.get_by_label("Name (what uses it)").fill("browser walk")
-        await page.get_by_role("button", name="Create key").click()
-        key = await page.get_by_label(re.compile(r"^Key ")).input_value()
-        prefix, bearer = key.split("_")[1], {"Authorization": f"Bearer {key}"}
-        async with httpx.AsyncClient(base_url=base) as api:
-            assert (await api.get("/api/v1/programs", headers=bearer)).status_code == 200
-            await page.get_by_role("link", name="Back to your keys").click()
-            await page.get_by_role("link", name=f"Revoke {prefix}").click()
-            await page.get_by_role("button", name=f"Yes, revoke {prefix}").click()
-            await expect(page.get_by_role("status").first).to_contain_text(f"Key {prefix} revoked")
-            await shot(page, "07-api-key-revoked")
-            assert (await api.get("/api/v1/programs", headers=bearer)).status_code == 401
+        await create_use_and_revoke_a_key(page, base)
 
         await page.get_by_role("button", name="Sign out", exact=True).click()
         await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

@@ -21,6 +21,39 @@ from tests.workflows.helpers import partner_ids, running_worker
 LINK = re.compile(r"https?://\S+/ae/feedback/[A-Za-z0-9_.\-]+")
 
 
+async def answer_on_a_phone(chromium: Browser, base: str) -> None:
+    """From the dev inbox to the thank-you page on a phone-sized screen, with one incomplete try first."""
+    context = await chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = await context.new_page()
+    await page.goto(f"{base}/dev/inbox")
+    await page.get_by_role("link", name="How did Litware Data Partners do on Tailspin Hospitals?").click()
+    match = LINK.search(await page.locator("pre").inner_text())
+    assert match is not None, "the feedback email carries its link"
+    await page.goto(match.group(0))
+    await expect(page.get_by_role("heading", name="How did Litware Data Partners do?")).to_be_visible()
+    await expect(page.get_by_text("USD 240,000")).to_be_visible()
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await shot(page, "feedback-01-form")
+
+    await page.get_by_label("Sourced it").check()
+    await page.locator("#f-role_clarity").get_by_label("5").check()
+    await page.get_by_label("Anything the program manager should know?").fill(
+        "Their clinical data team found the opportunity and ran the pilot."
+    )
+    await page.get_by_role("button", name="Send feedback").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Responsiveness: choose a rating from 1 to 5")
+    await expect(page.get_by_role("alert")).to_contain_text("Invite again: answer yes or no")
+    await expect(page.get_by_label("Sourced it")).to_be_checked()
+    await shot(page, "feedback-02-missing-answers")
+
+    await page.locator("#f-responsiveness").get_by_label("4").check()
+    await page.locator("#f-invite_again").get_by_label("Yes").check()
+    await page.get_by_role("button", name="Send feedback").click()
+    await expect(page.get_by_role("heading", name=re.compile("is recorded"))).to_be_visible()
+    assert page.url == f"{base}/ae/feedback/done"  # no token left in the address bar
+    await shot(page, "feedback-03-thank-you")
+
+
 async def test_ae_gives_feedback_from_the_inbox_link(
     browser: Browser,  # noqa: F811
     dev_env: WorkflowEnvironment,
@@ -42,35 +75,7 @@ async def test_ae_gives_feedback_from_the_inbox_link(
             return [m for m in await feedback_emails(sqlite_sessions, deal) if m.status == "sent"]
 
         await eventually(sent, what="the feedback request sent")
-        context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-        page = await context.new_page()
-        await page.goto(f"{base}/dev/inbox")
-        await page.get_by_role("link", name="How did Litware Data Partners do on Tailspin Hospitals?").click()
-        match = LINK.search(await page.locator("pre").inner_text())
-        assert match is not None, "the feedback email carries its link"
-        await page.goto(match.group(0))
-        await expect(page.get_by_role("heading", name="How did Litware Data Partners do?")).to_be_visible()
-        await expect(page.get_by_text("USD 240,000")).to_be_visible()
-        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        await shot(page, "feedback-01-form")
-
-        await page.get_by_label("Sourced it").check()
-        await page.locator("#f-role_clarity").get_by_label("5").check()
-        await page.get_by_label("Anything the program manager should know?").fill(
-            "Their clinical data team found the opportunity and ran the pilot."
-        )
-        await page.get_by_role("button", name="Send feedback").click()
-        await expect(page.get_by_role("alert")).to_contain_text("Responsiveness: choose a rating from 1 to 5")
-        await expect(page.get_by_role("alert")).to_contain_text("Invite again: answer yes or no")
-        await expect(page.get_by_label("Sourced it")).to_be_checked()
-        await shot(page, "feedback-02-missing-answers")
-
-        await page.locator("#f-responsiveness").get_by_label("4").check()
-        await page.locator("#f-invite_again").get_by_label("Yes").check()
-        await page.get_by_role("button", name="Send feedback").click()
-        await expect(page.get_by_role("heading", name=re.compile("is recorded"))).to_be_visible()
-        assert page.url == f"{base}/ae/feedback/done"  # no token left in the address bar
-        await shot(page, "feedback-03-thank-you")
+        await answer_on_a_phone(browser, base)
 
     row = await feedback_row(sqlite_sessions, deal, ae)
     assert row is not None

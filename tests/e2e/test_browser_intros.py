@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from db.models import IntroRequest
+from db.cosell_models import IntroRequest
 from db.session import SessionFactory, transaction
 from tests.api.helpers import PM
 from tests.e2e.test_browser import ARGS, CHROMIUM, shot
@@ -47,6 +47,59 @@ async def intro_rows(sessions: SessionFactory) -> list[IntroRequest]:
         return list(await session.scalars(select(IntroRequest)))
 
 
+async def upload_and_see_the_overlap(page: Page, base: str, export: Path) -> None:
+    """The partner: invite -> upload -> check -> confirm -> overlap."""
+    await page.goto(f"{base}/dev/inbox")
+    await page.locator("tr", has_text="Share your account list").get_by_role("link", name="open step").click()
+    await expect(page.get_by_role("heading", name="Upload your customer and target account list")).to_be_visible()
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await shot(page, "intro-01-upload-page")
+    await page.get_by_label("A CSV file").set_input_files(str(export))
+    await page.get_by_role("button", name="Check my list").click()
+    await expect(
+        page.get_by_role("heading", name=re.compile("We read 4 accounts; 3 rows had problems"))
+    ).to_be_visible()
+    await expect(page.get_by_text("line 6: same account as line 2")).to_be_visible()
+    await shot(page, "intro-02-preview-with-problems")
+    await page.get_by_role("button", name="Confirm 4 accounts").click()
+    await expect(page.get_by_role("heading", name="Where we overlap: 3 accounts")).to_be_visible()
+    assert page.url == f"{base}/p/done"
+    rows = page.locator("table tbody tr td:first-child")
+    assert await rows.all_inner_texts() == EXPECTED_OVERLAP
+    await expect(page.locator("table")).to_contain_text("Dana Whitfield")
+    await expect(page.locator("body")).not_to_contain_text("Tailspin Wind")
+    await shot(page, "intro-03-overlap")
+
+
+async def request_an_intro(page: Page, link: str) -> None:
+    """The intro request step, from its own invite."""
+    await page.goto(link)
+    await expect(page.get_by_role("heading", name="Request an introduction on an overlapping account")).to_be_visible()
+    await page.get_by_label(re.compile("Northwind Components")).check()
+    await page.get_by_label("Why is this relevant now?").fill(WHY)
+    await shot(page, "intro-04-request-form")
+    await page.get_by_role("button", name="Send my request").click()
+    await expect(page.get_by_role("heading", name=re.compile("your intro request is on its way"))).to_be_visible()
+    await shot(page, "intro-05-request-sent")
+
+
+async def accept_as_the_ae(context: BrowserContext, accept: str, base: str, sessions: SessionFactory) -> None:
+    """The AE opens the digest's accept link (which preselects, records nothing) and answers."""
+    ae_page = await context.new_page()
+    await ae_page.goto(accept)
+    await expect(
+        ae_page.get_by_role("heading", name="Alpha Analytics asks for an introduction at Northwind Components")
+    ).to_be_visible()
+    await expect(ae_page.get_by_role("radio", name=re.compile("^Accept"))).to_be_checked()
+    assert (await intro_rows(sessions))[0].status == "sent"  # opening the link recorded nothing
+    await ae_page.get_by_label(re.compile("A note for Alpha Analytics")).fill("Meeting their CIO on the 14th.")
+    await shot(ae_page, "intro-06-ae-answer-page")
+    await ae_page.get_by_role("button", name="Send my answer").click()
+    await expect(ae_page.get_by_role("heading", name=re.compile("your answer is recorded"))).to_be_visible()
+    assert ae_page.url == f"{base}/ae/intro/done"
+    await shot(ae_page, "intro-07-ae-answered")
+
+
 async def test_partner_maps_accounts_and_an_ae_accepts_the_intro_in_a_real_browser(
     chromium: Browser, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory, tmp_path: Path
 ) -> None:
@@ -71,42 +124,13 @@ async def test_partner_maps_accounts_and_an_ae_accepts_the_intro_in_a_real_brows
         context = await chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         page = await context.new_page()
 
-        # The partner: invite -> upload -> check -> confirm -> overlap.
-        await page.goto(f"{base}/dev/inbox")
-        await page.locator("tr", has_text="Share your account list").get_by_role("link", name="open step").click()
-        await expect(page.get_by_role("heading", name="Upload your customer and target account list")).to_be_visible()
-        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        await shot(page, "intro-01-upload-page")
-        await page.get_by_label("A CSV file").set_input_files(str(export))
-        await page.get_by_role("button", name="Check my list").click()
-        await expect(
-            page.get_by_role("heading", name=re.compile("We read 4 accounts; 3 rows had problems"))
-        ).to_be_visible()
-        await expect(page.get_by_text("line 6: same account as line 2")).to_be_visible()
-        await shot(page, "intro-02-preview-with-problems")
-        await page.get_by_role("button", name="Confirm 4 accounts").click()
-        await expect(page.get_by_role("heading", name="Where we overlap: 3 accounts")).to_be_visible()
-        assert page.url == f"{base}/p/done"
-        rows = page.locator("table tbody tr td:first-child")
-        assert await rows.all_inner_texts() == EXPECTED_OVERLAP
-        await expect(page.locator("table")).to_contain_text("Dana Whitfield")
-        await expect(page.locator("body")).not_to_contain_text("Tailspin Wind")
-        await shot(page, "intro-03-overlap")
+        await upload_and_see_the_overlap(page, base, export)
 
         # The intro request step, from its own invite.
         [invite] = await until(
             lambda: _subject(inbox("step_invite"), "Ask for an AE introduction where you already overlap")
         )
-        await page.goto(invite["links"][0])
-        await expect(
-            page.get_by_role("heading", name="Request an introduction on an overlapping account")
-        ).to_be_visible()
-        await page.get_by_label(re.compile("Northwind Components")).check()
-        await page.get_by_label("Why is this relevant now?").fill(WHY)
-        await shot(page, "intro-04-request-form")
-        await page.get_by_role("button", name="Send my request").click()
-        await expect(page.get_by_role("heading", name=re.compile("your intro request is on its way"))).to_be_visible()
-        await shot(page, "intro-05-request-sent")
+        await request_an_intro(page, invite["links"][0])
 
         # The AE: the day's digest (sent now rather than at 16:00 UTC) -> the accept link -> answer.
         [request] = await intro_rows(sqlite_sessions)
@@ -115,19 +139,7 @@ async def test_partner_maps_accounts_and_an_ae_accepts_the_intro_in_a_real_brows
         [digest] = await until(lambda: inbox("intro_digest"))
         assert digest["to"].endswith("<dana.whitfield@vendor.example>") or "dana.whitfield" in digest["to"]
         accept = next(link for link in digest["links"] if link.endswith("?answer=accept"))
-        ae_page = await context.new_page()
-        await ae_page.goto(accept)
-        await expect(
-            ae_page.get_by_role("heading", name="Alpha Analytics asks for an introduction at Northwind Components")
-        ).to_be_visible()
-        await expect(ae_page.get_by_role("radio", name=re.compile("^Accept"))).to_be_checked()
-        assert (await intro_rows(sqlite_sessions))[0].status == "sent"  # opening the link recorded nothing
-        await ae_page.get_by_label(re.compile("A note for Alpha Analytics")).fill("Meeting their CIO on the 14th.")
-        await shot(ae_page, "intro-06-ae-answer-page")
-        await ae_page.get_by_role("button", name="Send my answer").click()
-        await expect(ae_page.get_by_role("heading", name=re.compile("your answer is recorded"))).to_be_visible()
-        assert ae_page.url == f"{base}/ae/intro/done"
-        await shot(ae_page, "intro-07-ae-answered")
+        await accept_as_the_ae(context, accept, base, sqlite_sessions)
         await context.close()
 
         [request] = await intro_rows(sqlite_sessions)

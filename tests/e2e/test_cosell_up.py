@@ -64,6 +64,38 @@ def poll(fetch, seconds: float = 60):  # type: ignore[no-untyped-def]
     raise AssertionError("timed out")
 
 
+def complete_one_step(pm: httpx.Client, cohort_id: str) -> tuple[list[dict], int]:
+    """One partner acknowledges its invite: its journey moves on; what the partners show and how many
+    emails were sent, for the restart to keep."""
+
+    def four_invites() -> list[dict] | None:
+        invites = [m for m in pm.get("/dev/inbox/messages").json() if m["kind"] == "step_invite"]
+        return invites if len(invites) == 4 else None
+
+    invites = poll(four_invites)
+    first = invites[-1]
+    browser = httpx.Client(follow_redirects=True)
+    page = browser.get(first["links"][0])
+    assert page.status_code == 200
+    done = browser.post(first["links"][0], data={**form_fields(page.text), "acknowledged": "yes"})
+    assert done.status_code == 200 and "is complete" in done.text and done.url.path == "/p/done"
+
+    def moved() -> dict | None:
+        partners = pm.get(f"/api/v1/cohorts/{cohort_id}/progress").json()["partners"]
+        on_next = [p for p in partners if p["current_step"] not in (None, "kickoff-call")]
+        return partners if on_next else None
+
+    partners = poll(moved)
+    assert sum(p["current_step"] == "kickoff-call" for p in partners) == len(partners) - 1
+
+    def five_invites() -> list[dict] | None:  # the moved partner's next-step invite has landed
+        messages = pm.get("/dev/inbox/messages").json()
+        return messages if sum(m["kind"] == "step_invite" for m in messages) == 5 else None
+
+    sent_before = len(poll(five_invites))
+    return partners, sent_before
+
+
 def test_cosell_up_demo_end_to_end_and_restart(tmp_path: Path) -> None:
     api, temporal, ui = fixed_port(), fixed_port(), fixed_port()
     base = f"http://127.0.0.1:{api}"
@@ -84,31 +116,7 @@ def test_cosell_up_demo_end_to_end_and_restart(tmp_path: Path) -> None:
         cohort_id = re.search(r"cohorts/([0-9a-f-]+)/progress", banner).group(1)  # type: ignore[union-attr]
         pm = httpx.Client(base_url=base, headers={"Authorization": "Bearer dev-pm-key"})
 
-        def four_invites() -> list[dict] | None:
-            invites = [m for m in pm.get("/dev/inbox/messages").json() if m["kind"] == "step_invite"]
-            return invites if len(invites) == 4 else None
-
-        invites = poll(four_invites)
-        first = invites[-1]
-        browser = httpx.Client(follow_redirects=True)
-        page = browser.get(first["links"][0])
-        assert page.status_code == 200
-        done = browser.post(first["links"][0], data={**form_fields(page.text), "acknowledged": "yes"})
-        assert done.status_code == 200 and "is complete" in done.text and done.url.path == "/p/done"
-
-        def moved() -> dict | None:
-            partners = pm.get(f"/api/v1/cohorts/{cohort_id}/progress").json()["partners"]
-            on_next = [p for p in partners if p["current_step"] not in (None, "kickoff-call")]
-            return partners if on_next else None
-
-        partners = poll(moved)
-        assert sum(p["current_step"] == "kickoff-call" for p in partners) == len(partners) - 1
-
-        def five_invites() -> list[dict] | None:  # the moved partner's next-step invite has landed
-            messages = pm.get("/dev/inbox/messages").json()
-            return messages if sum(m["kind"] == "step_invite" for m in messages) == 5 else None
-
-        sent_before = len(poll(five_invites))
+        partners, sent_before = complete_one_step(pm, cohort_id)
         assert stop(process) == 0
         assert "stopped." in log.read_text()
 

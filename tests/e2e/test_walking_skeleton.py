@@ -64,6 +64,42 @@ async def until(fetch):  # type: ignore[no-untyped-def]
     return await eventually(fetch, what=fetch.__name__)
 
 
+async def only_its_own_link_opens(
+    browser: httpx.AsyncClient, base: str, settings: Settings, cohort_id: str, link: str, other_link: str
+) -> None:
+    """A tampered link, another partner's step and a made-up journey are all the same 404; the other
+    partner's own link still opens."""
+    tampered = await browser.get(link[:-3] + ("xyz" if not link.endswith("xyz") else "abc"))
+    assert tampered.status_code == 404 and "couldn" in tampered.text
+    signer = make_signer(settings)
+    ids = {
+        p["name"]: p["partner_id"] for p in (await pm_get(base, f"/api/v1/cohorts/{cohort_id}/progress"))["partners"]
+    }
+    beta_rules = StepClaims(journey_id=f"journey/{cohort_id}/{ids['Beta Builders']}", step_key="rules")
+    assert (await browser.get(f"{base}/p/{signer.sign_step(beta_rules)}")).status_code == 404
+    made_up = StepClaims(journey_id=f"journey/{cohort_id}/not-a-partner", step_key="icp")
+    assert (await browser.get(f"{base}/p/{signer.sign_step(made_up)}")).status_code == 404
+    assert (await browser.get(other_link)).status_code == 200
+
+
+async def only_alpha_moved_on(base: str, cohort_id: str) -> None:
+    """Alpha's journey takes the next step; Beta, who answered nothing, is still on the first."""
+    async with httpx.AsyncClient(base_url=base, headers=PM) as pm:
+
+        async def alpha_on_next_step():  # type: ignore[no-untyped-def]
+            progress = (await pm.get(f"/api/v1/cohorts/{cohort_id}/progress")).json()
+            alpha = next(p for p in progress["partners"] if p["name"] == "Alpha Analytics")
+            return progress if alpha["current_step"] == "rules" and alpha["status"] == "waiting" else None
+
+        progress = await until(alpha_on_next_step)
+        beta = next(p for p in progress["partners"] if p["name"] == "Beta Builders")
+        assert beta["current_step"] == "icp"
+        alpha = next(p for p in progress["partners"] if p["name"] == "Alpha Analytics")
+        assert alpha["readiness_score"] == 25
+        icp = next(s for s in progress["steps"] if s["step_key"] == "icp")
+        assert (icp["completed"], icp["open"]) == (1, 1)
+
+
 async def test_partner_completes_a_step_from_the_emailed_link(
     dev_env: WorkflowEnvironment, sessions: SessionFactory
 ) -> None:
@@ -108,30 +144,6 @@ async def test_partner_completes_a_step_from_the_emailed_link(
             revisit = await browser.get(link)
             assert "already completed" in revisit.text
 
-            tampered = await browser.get(link[:-3] + ("xyz" if not link.endswith("xyz") else "abc"))
-            assert tampered.status_code == 404 and "couldn" in tampered.text
-            signer = make_signer(settings)
-            ids = {
-                p["name"]: p["partner_id"]
-                for p in (await pm_get(base, f"/api/v1/cohorts/{cohort['id']}/progress"))["partners"]
-            }
-            beta_rules = StepClaims(journey_id=f"journey/{cohort['id']}/{ids['Beta Builders']}", step_key="rules")
-            assert (await browser.get(f"{base}/p/{signer.sign_step(beta_rules)}")).status_code == 404
-            made_up = StepClaims(journey_id=f"journey/{cohort['id']}/not-a-partner", step_key="icp")
-            assert (await browser.get(f"{base}/p/{signer.sign_step(made_up)}")).status_code == 404
-            assert (await browser.get(other_link)).status_code == 200
+            await only_its_own_link_opens(browser, base, settings, cohort["id"], link, other_link)
 
-        async with httpx.AsyncClient(base_url=base, headers=PM) as pm:
-
-            async def alpha_on_next_step():  # type: ignore[no-untyped-def]
-                progress = (await pm.get(f"/api/v1/cohorts/{cohort['id']}/progress")).json()
-                alpha = next(p for p in progress["partners"] if p["name"] == "Alpha Analytics")
-                return progress if alpha["current_step"] == "rules" and alpha["status"] == "waiting" else None
-
-            progress = await until(alpha_on_next_step)
-            beta = next(p for p in progress["partners"] if p["name"] == "Beta Builders")
-            assert beta["current_step"] == "icp"
-            alpha = next(p for p in progress["partners"] if p["name"] == "Alpha Analytics")
-            assert alpha["readiness_score"] == 25
-            icp = next(s for s in progress["steps"] if s["step_key"] == "icp")
-            assert (icp["completed"], icp["open"]) == (1, 1)
+        await only_alpha_moved_on(base, cohort["id"])

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.models import AeFeedback, Cohort, Deal, EmailOutbox, JourneyEvent, Partner
+from db.cosell_models import AeFeedback, Deal
+from db.models import Cohort, EmailOutbox, JourneyEvent, Partner
 from db.session import SessionFactory, transaction
 from tests import deal_data
 

@@ -12,7 +12,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.feedback.start import request_feedback
-from db.models import DealAttribution
+from db.cosell_models import DealAttribution
 from db.session import SessionFactory, transaction
 from tests.factories import create_cohort, partner, settings_for
 from tests.waiting import eventually

@@ -14,7 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.intros import digest_slot
 from api.cohorts.schemas import CohortOut
-from db.models import EmailOutbox, IntroRequest, JourneyEvent
+from db.cosell_models import IntroRequest
+from db.models import EmailOutbox, JourneyEvent
 from db.session import SessionFactory, transaction
 from tests.factories import create_cohort, partner, settings_for
 from tests.intro_data import Crm, overlap, seed_crm
@@ -104,6 +105,37 @@ async def setup(env: WorkflowEnvironment, sessions: SessionFactory, *names: str)
     return await seed_crm(sessions), pids, cohort
 
 
+async def check_the_digests(
+    sessions: SessionFactory, digests: list[EmailOutbox], crm: Crm, day: str, next_day: str
+) -> None:
+    """Each AE got one digest a day with only their accounts; every request was sent in its day's batch."""
+    by_to: dict[str, list[EmailOutbox]] = {}
+    for mail in digests:
+        by_to.setdefault(mail.to_email, []).append(mail)
+    dana, marcus = by_to["dana.whitfield@vendor.example"], by_to["marcus.oyelaran@vendor.example"]
+    assert [m.dedupe_key for m in dana] == [
+        f"intro-digest/{crm.ae_ids['dana']}/{day}",
+        f"intro-digest/{crm.ae_ids['dana']}/{next_day}",
+    ]
+    first_dana = dana[0]
+    # One email for both partners and all three of Dana's accounts, with reasons and one-click links.
+    assert first_dana.subject == "3 co-sell intro requests from Alpha Analytics and Beta Builders"
+    for text in ("Northwind Components", "Contoso Pharmaceuticals", WHY["Alpha Analytics"], WHY["Beta Builders"]):
+        assert text in first_dana.text
+    assert first_dana.text.count("/ae/intro/") == 9  # accept / not now / decline per request
+    assert "Fabrikam" not in first_dana.text and "Tailspin" not in first_dana.text
+    assert "Fabrikam Logistics" in marcus[0].text and "Northwind" not in marcus[0].text
+    assert "Gamma Grid" in dana[1].text and "Alpha Analytics" not in dana[1].text
+    assert all(m.status == "sent" for m in digests)
+    rows = await intro_rows(sessions)
+    assert len(rows) == 6 and {r.status for r in rows} == {"sent"}
+    assert {r.batch_id for r in rows if r.ae_id == crm.ae_ids["dana"]} == {
+        intro_batch_id(crm.ae_ids["dana"], day),
+        intro_batch_id(crm.ae_ids["dana"], next_day),
+    }
+    assert len([e for e in await intro_events(sessions) if e.kind == "intro_requested"]) == 6
+
+
 class TestDailyDigest:
     async def test_two_partners_same_day_make_one_digest_per_ae_and_the_next_day_a_second(
         self, ts_env: WorkflowEnvironment, sessions: SessionFactory
@@ -151,31 +183,7 @@ class TestDailyDigest:
             await sleep_until(ts_env, next_send_at + timedelta(minutes=5))
             digests = await _until(lambda: _n_rows(sessions, "intro_digest", 4))
 
-        by_to = {}
-        for mail in digests:
-            by_to.setdefault(mail.to_email, []).append(mail)
-        dana, marcus = by_to["dana.whitfield@vendor.example"], by_to["marcus.oyelaran@vendor.example"]
-        assert [m.dedupe_key for m in dana] == [
-            f"intro-digest/{crm.ae_ids['dana']}/{day}",
-            f"intro-digest/{crm.ae_ids['dana']}/{next_day}",
-        ]
-        first_dana = dana[0]
-        # One email for both partners and all three of Dana's accounts, with reasons and one-click links.
-        assert first_dana.subject == "3 co-sell intro requests from Alpha Analytics and Beta Builders"
-        for text in ("Northwind Components", "Contoso Pharmaceuticals", WHY["Alpha Analytics"], WHY["Beta Builders"]):
-            assert text in first_dana.text
-        assert first_dana.text.count("/ae/intro/") == 9  # accept / not now / decline per request
-        assert "Fabrikam" not in first_dana.text and "Tailspin" not in first_dana.text
-        assert "Fabrikam Logistics" in marcus[0].text and "Northwind" not in marcus[0].text
-        assert "Gamma Grid" in dana[1].text and "Alpha Analytics" not in dana[1].text
-        assert all(m.status == "sent" for m in digests)
-        rows = await intro_rows(sessions)
-        assert len(rows) == 6 and {r.status for r in rows} == {"sent"}
-        assert {r.batch_id for r in rows if r.ae_id == crm.ae_ids["dana"]} == {
-            intro_batch_id(crm.ae_ids["dana"], day),
-            intro_batch_id(crm.ae_ids["dana"], next_day),
-        }
-        assert len([e for e in await intro_events(sessions) if e.kind == "intro_requested"]) == 6
+        await check_the_digests(sessions, digests, crm, day, next_day)
 
 
 class TestReminderAndEscalation:

@@ -17,7 +17,7 @@ from api.link_pages import csrf
 from api.link_pages.pages import busy, render_page
 from api.partner_pages import account_upload, service
 from api.partner_pages.kind_pages import Redirect
-from db.models import IntroRequest
+from db.cosell_models import IntroRequest
 from db.repositories import intros, journeys
 from domain.links import StepClaims
 from playbooks.kinds import ae_intro_request as kind
