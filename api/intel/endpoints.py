@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from api.deps import IdempotencyKey, PMAuth, SessionDep
 from api.errors import NotFound
@@ -57,7 +56,7 @@ async def review_submission(
     partner_id: str,
     journey_id: str,
     step_id: str,
-    body: Annotated[ReviewIn, Body()],
+    body: ReviewIn,
     session: SessionDep,
     key: IdempotencyKey,
 ) -> ReviewOut:

@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-COMMENT = Field("", max_length=2000, description="Shown with the review in the readiness explanation")
 
+class ReviewIn(BaseModel):
+    """One model, not a union tagged by `decision`: an unknown decision is then a 422 at `decision`, and a
+    grade without a score one at `score` (a tagged union names neither)."""
 
-class ApproveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"decision": "approve"}]})
-    decision: Literal["approve"]
-    comment: str = COMMENT
-
-
-class GradeIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"decision": "grade", "score": 70, "comment": "Name the outcome's unit"}]},
+        json_schema_extra={
+            "examples": [{"decision": "approve"}, {"decision": "grade", "score": 70, "comment": "Name the unit"}]
+        },
     )
-    decision: Literal["grade"]
-    score: int = Field(ge=0, le=100, description="Replaces the rule score for this answer: points x score / 100")
-    comment: str = COMMENT
-
-
-ReviewIn = Annotated[ApproveIn | GradeIn, Field(discriminator="decision")]
+    decision: Literal["approve", "grade"]
+    score: int | None = Field(
+        None, ge=0, le=100, description="A grade's score: replaces the rule score (points x score / 100)"
+    )
+    comment: str = Field("", max_length=2000, description="Shown with the review on the Partner 360")
 
 
 class ReviewOut(BaseModel):

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.api_keys import actor_of
 from api.cohorts.service import invalid
 from api.errors import NotFound
-from api.intel.review_schemas import GradeIn, ReviewIn, ReviewOut
+from api.intel.review_schemas import ReviewIn, ReviewOut
 from db.models import AuditLog, Journey, Partner
 from db.repositories import partner_facts, reviews
 from domain.intel.facts import Submission
@@ -35,8 +35,12 @@ async def _submission(session: AsyncSession, partner_id: str, journey_id: str, s
 async def review(
     session: AsyncSession, partner_id: str, journey_id: str, step_key: str, body: ReviewIn, now: datetime
 ) -> ReviewOut:
+    if body.decision == "grade" and body.score is None:
+        raise invalid("score", "a grade needs a score from 0 to 100")
+    if body.decision == "approve" and body.score is not None:
+        raise invalid("score", "only a grade takes a score; an approval earns the full points")
     sub = await _submission(session, partner_id, journey_id, step_key)
-    score = body.score if isinstance(body, GradeIn) else None
+    score = body.score
     actor = actor_of(session)
     await reviews.record(
         session, journey_id, step_key, body.decision, score, body.comment, actor, now, sub.submitted_at

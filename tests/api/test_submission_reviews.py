@@ -76,6 +76,8 @@ async def test_approve_then_bad_requests_name_the_field(dev_env: WorkflowEnviron
         whole = (await api.get(f"/api/v1/partners/{pid}/360", params={"as_of": AS_OF})).json()
         too_high = await api.post(review_url(pid, jid, "icp"), json={"decision": "grade", "score": 101})
         no_score = await api.post(review_url(pid, jid, "icp"), json={"decision": "grade"})
+        scored_approval = await api.post(review_url(pid, jid, "icp"), json={"decision": "approve", "score": 90})
+        send_back = await api.post(review_url(pid, jid, "icp"), json={"decision": "send_back", "comment": "redo"})
         unknown = await api.post(review_url(pid, jid, "no-such-step"), json={"decision": "approve"})
         unanswered = await api.post(review_url(pid, jid, "target-account"), json={"decision": "approve"})
         not_judged = await api.post(review_url(pid, jid, "rules"), json={"decision": "approve"})
@@ -84,10 +86,10 @@ async def test_approve_then_bad_requests_name_the_field(dev_env: WorkflowEnviron
     assert item["points"] == 20.0 and "approved by the PM on" in item["reason"]
     assert [(s["step_key"], s["review"], s["score"]) for s in whole["submissions"]] == [("icp", "approved", None)]
 
-    for bad in (too_high, no_score, unknown, unanswered, not_judged):
+    for bad in (too_high, no_score, scored_approval, send_back, unknown, unanswered, not_judged):
         assert bad.status_code == 422, bad.text
-    assert too_high.json()["detail"][0]["path"].endswith("score")
-    assert no_score.json()["detail"][0]["path"].endswith("score")
+    for bad, path in ((too_high, "score"), (no_score, "score"), (scored_approval, "score"), (send_back, "decision")):
+        assert [e["path"] for e in bad.json()["detail"]] == [path], bad.text
     for bad, says in ((unknown, "no step 'no-such-step'"), (unanswered, "no submitted answer"), (not_judged, "not")):
         [error] = bad.json()["detail"]
         assert error["path"] == "step_id" and says in error["message"], error
