@@ -11,10 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError, _Definition
 
 from activities.intros import digest_slot
@@ -37,6 +38,7 @@ from workflows.journey.messages import GateDecision, StepSubmission, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
 from workflows.shard.messages import shard_id
 from workflows.tier_review.messages import tier_review_workflow_id
+from workflows.waiting import UNCANCELLED_TIMERS
 from workflows.window.messages import WindowChange, window_id
 from workflows.window.workflow import ActivationWindowWorkflow
 
@@ -90,6 +92,19 @@ class TestReplay:
         with pytest.raises(NondeterminismError):
             await replayer.replay_workflow(load(HISTORIES / f"{name}.json"))
 
+    @pytest.mark.parametrize("name", ["journey-completed--v1", "window-paused--v1"])
+    async def test_waits_begun_before_uncancelled_timers_need_the_patch(
+        self, name: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Those runs cancelled their wait timers; taking the new branch unconditionally must not replay them."""
+        history = load(HISTORIES / f"{name}.json")
+        unsandboxed = {"workflows": WORKFLOWS, "data_converter": pydantic_data_converter}
+        await Replayer(**unsandboxed, workflow_runner=UnsandboxedWorkflowRunner()).replay_workflow(history)
+        original = workflow.patched
+        monkeypatch.setattr(workflow, "patched", lambda patch_id: patch_id == UNCANCELLED_TIMERS or original(patch_id))
+        with pytest.raises(NondeterminismError):
+            await Replayer(**unsandboxed, workflow_runner=UnsandboxedWorkflowRunner()).replay_workflow(history)
+
 
 @pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
 async def test_record_histories(ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory) -> None:
@@ -125,8 +140,9 @@ async def test_record_histories(ts_env: WorkflowEnvironment, sqlite_sessions: Se
             "window-paused": window,
             "shard-relayed": client.get_workflow_handle(shard_id(cohort.id, 0)),
         }
+        # v2: waits leave their timers running (patch "uncancelled-timers"); v1 cancelled them
         for name, handle in histories.items():
-            save(name, await handle.fetch_history())
+            save(name, await handle.fetch_history(), version=1 if name.startswith("shard") else 2)
 
 
 @pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
