@@ -1,13 +1,32 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from api.fields import Email, Line, Moment, Plain, Text, TimeZone
-from domain.public_holidays import normalize_country, supported_countries
-from playbooks.model import MAX_VERSION, PartnerType
+from domain.public_holidays import normalize_country
+from domain.schedule import zone
+from playbooks.model import PartnerType
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise ValueError("must be an email address like name@company.com")
+    return value.lower()
+
+
+def _timezone(value: str) -> str:
+    if zone(value).key != value:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Berlin")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
 
 
 def _country(value: str | None) -> str | None:
@@ -19,33 +38,25 @@ def _country(value: str | None) -> str | None:
     return code
 
 
-def _countries() -> dict[str, Any]:
-    codes = sorted(supported_countries())
-    return {"anyOf": [{"type": "string", "enum": ["", *codes, *(c.lower() for c in codes)]}, {"type": "null"}]}
-
-
-Country = Annotated[str | None, AfterValidator(_country), WithJsonSchema(_countries())]
-
-
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ContactIn(Input):
-    email: Email
-    name: str = Text(200)
-    role: str = Plain("", max_length=120)
+    email: Annotated[str, AfterValidator(_email)]
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(default="", max_length=120)
 
 
 class PartnerIn(Input):
-    external_id: str | None = Plain(None, max_length=120)
-    name: str = Text(200)
+    external_id: str | None = Field(default=None, max_length=120)
+    name: str = Field(min_length=1, max_length=200)
     type: PartnerType
-    verticals: list[Line] = Field(default_factory=list)
-    region: str = Plain("", max_length=60)
+    verticals: list[str] = Field(default_factory=list)
+    region: str = Field(default="", max_length=60)
     # Whose public holidays move due dates and reminders; omitted, a region that is a country code is used.
-    country: Country = None
-    timezone: TimeZone = "UTC"
+    country: Annotated[str | None, AfterValidator(_country)] = None
+    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
     tier: int = Field(default=3, ge=1, le=3)
     contacts: list[ContactIn] = Field(min_length=1)
 
@@ -55,28 +66,28 @@ class PartnerIn(Input):
 
 
 class CohortCreate(Input):
-    name: str = Text(200)
-    program: str = Text(200, default="Partner Co-Sell Program")
-    pm_email: Email | None = None
-    playbook_id: str = Plain(max_length=200)
-    playbook_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
-    starts_at: Moment | None = Field(
+    name: str = Field(min_length=1, max_length=200)
+    program: str = Field(default="Partner Co-Sell Program", min_length=1, max_length=200)
+    pm_email: Annotated[str, AfterValidator(_email)] | None = None
+    playbook_id: str
+    playbook_version: int | None = Field(default=None, ge=1)
+    starts_at: datetime | None = Field(
         default=None, description="When partners hear first; later than now schedules the window (default: now)"
     )
-    ends_at: Moment | None = Field(default=None, description="The window's end; or give duration_days")
+    ends_at: datetime | None = Field(default=None, description="The window's end; or give duration_days")
     duration_days: int | None = Field(default=None, gt=0, le=365)
     partners: list[PartnerIn] = Field(min_length=1, max_length=50_000)
 
 
 class CohortClone(Input):
-    name: str = Text(200)
-    starts_at: Moment | None = Field(default=None, description="Default: now; later schedules the window")
-    ends_at: Moment | None = Field(default=None, description="Default: the source window's length after the start")
+    name: str = Field(min_length=1, max_length=200)
+    starts_at: datetime | None = Field(default=None, description="Default: now; later schedules the window")
+    ends_at: datetime | None = Field(default=None, description="Default: the source window's length after the start")
     launch: bool = Field(default=True, description="false: create it only; launch later with POST .../launch")
 
 
 class CohortRename(Input):
-    name: str = Text(200)
+    name: str = Field(min_length=1, max_length=200)
 
 
 class PlaybookPin(BaseModel):
@@ -101,10 +112,10 @@ CohortStatus = Literal["launching", "scheduled", "active", "paused", "closed", "
 
 
 class CohortFilter(BaseModel):
-    program: str | None = Plain(None, description="Program id or name")
+    program: str | None = Field(default=None, description="Program id or name")
     status: CohortStatus | None = None
-    starts_from: Moment | None = Field(default=None, description="Windows starting at or after this moment")
-    starts_before: Moment | None = Field(default=None, description="Windows starting before this moment")
+    starts_from: datetime | None = Field(default=None, description="Windows starting at or after this moment")
+    starts_before: datetime | None = Field(default=None, description="Windows starting before this moment")
     limit: int = Field(default=100, ge=1, le=500, description="At most 500 (newest windows first)")
 
 

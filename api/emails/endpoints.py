@@ -8,10 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import PMAuth, SessionDep
-from api.errors import documented
 from db.repositories import outbox
 
-router = APIRouter(prefix="/api/v1/emails", tags=["emails"], dependencies=[PMAuth], responses=documented(401))
+router = APIRouter(prefix="/api/v1/emails", tags=["emails"], dependencies=[PMAuth])
 
 
 class UnsettledEmail(BaseModel):

@@ -12,14 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.api_keys import actor_of
 from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
-from api.errors import Conflict, NotFound, documented
-from api.fields import Email, Plain
+from api.errors import Conflict, NotFound
 from db.models import AuditLog, Program
 from db.repositories import programs
 from domain.intel.review_period import Cadence
 from workflows.tier_review.schedule import ensure_review_schedule
 
-router = APIRouter(prefix="/api/v1/programs", tags=["programs"], dependencies=[PMAuth], responses=documented(401))
+router = APIRouter(prefix="/api/v1/programs", tags=["programs"], dependencies=[PMAuth])
 
 BusinessDays = Annotated[int, Field(ge=1, le=30)]
 
@@ -39,28 +38,24 @@ class ProgramOut(BaseModel):
 class ProgramCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Plain(max_length=200, min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     pm_email: str = Field(default="", pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$", max_length=320)
 
 
 class ProgramChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Plain(None, max_length=200, min_length=1, description="Rename the program")
-    pm_email: Email | None = None
-    feedback_reminder_days: list[BusinessDays] | None = Field(
-        default=None, max_length=5, json_schema_extra={"uniqueItems": True}, description="in any order; kept sorted"
-    )
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="Rename the program")
+    pm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+    feedback_reminder_days: list[BusinessDays] | None = Field(default=None, max_length=5)
     feedback_expiry_days: int | None = Field(default=None, ge=1, le=90)
     tier_review_cadence: Cadence | None = None
 
     @model_validator(mode="after")
-    def _distinct(self) -> ProgramChange:
+    def _ascending(self) -> ProgramChange:
         days = self.feedback_reminder_days
-        if days is not None:
-            if len(set(days)) != len(days):
-                raise ValueError("feedback_reminder_days must be distinct business days, e.g. [2, 5]")
-            self.feedback_reminder_days = sorted(days)
+        if days is not None and days != sorted(set(days)):
+            raise ValueError("feedback_reminder_days must be ascending and distinct business days, e.g. [2, 5]")
         return self
 
 
@@ -69,7 +64,7 @@ async def list_programs(session: SessionDep, include_archived: bool = False) -> 
     return await programs.all_by_name(session, include_archived)
 
 
-@router.post("", status_code=201, response_model=ProgramOut, responses=documented(409, 413, 422))
+@router.post("", status_code=201, response_model=ProgramOut)
 async def create_program(body: ProgramCreate, session: SessionDep, key: IdempotencyKey) -> ProgramOut:
     if await programs.by_name(session, body.name) is not None:
         raise Conflict(f"a program named {body.name!r} exists", {"name": body.name})
@@ -84,13 +79,13 @@ async def create_program(body: ProgramCreate, session: SessionDep, key: Idempote
     return await key.answer(ProgramOut.model_validate(program), 201)
 
 
-@router.post("/{program_id}/archive", response_model=ProgramOut, responses=documented(404))
+@router.post("/{program_id}/archive", response_model=ProgramOut)
 async def archive_program(program_id: str, session: SessionDep, key: IdempotencyKey) -> ProgramOut:
     """Hide the program from lists and refuse new cohorts in it; running windows and deals carry on."""
     return await key.answer(await _archive(session, program_id, archived=True), 200)
 
 
-@router.post("/{program_id}/unarchive", response_model=ProgramOut, responses=documented(404))
+@router.post("/{program_id}/unarchive", response_model=ProgramOut)
 async def unarchive_program(program_id: str, session: SessionDep, key: IdempotencyKey) -> ProgramOut:
     return await key.answer(await _archive(session, program_id, archived=False), 200)
 
@@ -107,7 +102,7 @@ async def _archive(session: AsyncSession, program_id: str, archived: bool) -> Pr
     return ProgramOut.model_validate(program)
 
 
-@router.patch("/{program_id}", response_model=ProgramOut, responses=documented(404, 409, 413, 422, 503))
+@router.patch("/{program_id}", response_model=ProgramOut)
 async def change_program(
     program_id: str,
     change: ProgramChange,
