@@ -20,13 +20,11 @@ from api.cohorts.schemas import (
     CohortSummary,
     PartnerPage,
     PartnerProgress,
-    PlaybookPin,
     StepCounts,
 )
 from api.errors import AppError, NotFound
 from db.views import partner_rows
 from db.views import progress as views
-from workflows.window.messages import window_id
 
 Sort = Literal["name", "-name", "readiness", "-readiness", "last_progress", "-last_progress", "updated", "-updated"]
 MAX_PAGE = 1000
@@ -40,18 +38,7 @@ async def _head(session: AsyncSession, cohort_id: str) -> views.CohortHead:
 
 
 def _cohort_out(head: views.CohortHead, members: int) -> CohortOut:
-    c = head.cohort
-    return CohortOut(
-        id=c.id,
-        name=c.name,
-        program=head.program,
-        status=c.status,
-        playbook=PlaybookPin(id=c.playbook_id, version=c.playbook_version, sha256=head.sha256),
-        starts_at=c.starts_at,
-        ends_at=c.ends_at,
-        partners=members,
-        window_workflow_id=window_id(c.id),
-    )
+    return CohortOut.of(head.cohort, head.program, head.sha256, members)
 
 
 class Summaries:

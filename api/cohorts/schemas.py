@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.public_holidays import normalize_country
 from domain.schedule import zone
 from playbooks.model import PartnerType
+from workflows.window.messages import window_id
+
+if TYPE_CHECKING:
+    from db.models import Cohort
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -106,6 +110,20 @@ class CohortOut(BaseModel):
     ends_at: datetime
     partners: int
     window_workflow_id: str
+
+    @classmethod
+    def of(cls, cohort: Cohort, program: str, sha256: str, members: int) -> CohortOut:
+        return cls(
+            id=cohort.id,
+            name=cohort.name,
+            program=program,
+            status=cohort.status,
+            playbook=PlaybookPin(id=cohort.playbook_id, version=cohort.playbook_version, sha256=sha256),
+            starts_at=cohort.starts_at,
+            ends_at=cohort.ends_at,
+            partners=members,
+            window_workflow_id=window_id(cohort.id),
+        )
 
 
 CohortStatus = Literal["launching", "scheduled", "active", "paused", "closed", "cancelled"]

@@ -21,7 +21,6 @@ from api.cohorts.schemas import (
     CohortOut,
     CohortRename,
     PartnerIn,
-    PlaybookPin,
 )
 from api.errors import AppError, Conflict, NotFound, Unavailable
 from db.models import AuditLog, Cohort, CohortMember, Journey, Partner, PartnerContact, PlaybookSnapshot, Program
@@ -30,7 +29,7 @@ __all__ = ["Journey", "clone", "create", "get", "launch", "listing", "progress",
 from db.repositories import cohorts as cohort_repo
 from db.repositories import partners, programs
 from db.repositories import playbooks as playbook_repo
-from workflows.window.messages import WindowInput, window_id
+from workflows.window.messages import WindowInput
 from workflows.window.workflow import ActivationWindowWorkflow
 
 
@@ -120,17 +119,7 @@ async def create(session: AsyncSession, body: CohortCreate) -> CohortOut:
 
 
 def _out(cohort: Cohort, program: Program, snapshot: PlaybookSnapshot, members: int) -> CohortOut:
-    return CohortOut(
-        id=cohort.id,
-        name=cohort.name,
-        program=program.name,
-        status=cohort.status,
-        playbook=PlaybookPin(id=snapshot.playbook_id, version=snapshot.version, sha256=snapshot.sha256),
-        starts_at=cohort.starts_at,
-        ends_at=cohort.ends_at,
-        partners=members,
-        window_workflow_id=window_id(cohort.id),
-    )
+    return CohortOut.of(cohort, program.name, snapshot.sha256, members)
 
 
 async def launch(client: Client, task_queue: str, cohort: CohortOut) -> None:
