@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import errors
+from api import errors, openapi
 from api.accounts.endpoints import router as accounts_router
 from api.ae_pages.feedback import router as ae_feedback_router
 from api.ae_pages.intros import router as ae_intros_router
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     attach_services(app, settings)
     install_log_redaction()
     errors.install(app)
+    openapi.install(app)
     app.include_router(cohorts_router)
     app.include_router(programs_router)
     app.include_router(tier_reviews_router)

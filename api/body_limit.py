@@ -37,6 +37,9 @@ _TOKENS = (
 )
 
 
+_NO_SUCH_ID = JSONResponse({"error": "not found: no id contains a NUL character", "detail": None}, 404)
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -56,7 +59,7 @@ async def _refusal(request: Request) -> Response | None:
             async with request.app.state.sessions() as session:
                 await key_actor(request, session)
         except Unauthorized as exc:
-            return JSONResponse({"error": exc.message, "detail": exc.detail}, status_code=401)
+            return exc.response()
         return None
     for pattern, verify in _TOKENS:
         if match := pattern.fullmatch(path):
@@ -84,7 +87,8 @@ def _too_large(request: Request, limit: int) -> Response:
 
 
 class BodyLimit:
-    """ASGI middleware: answer 401/404 before reading any body, 413 as soon as a body passes its limit."""
+    """ASGI middleware: answer 401/404 before reading any body, 413 as soon as a body passes its limit.
+    Also the place for the other refusal that needs no body: a path with a NUL character."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -94,6 +98,10 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        if "\x00" in request.url.path and request.url.path.startswith("/api/"):
+            # No id contains a NUL character (Postgres cannot store one): the path names nothing.
+            await ((await _refusal(request)) or _NO_SUCH_ID)(scope, receive, send)
+            return
         if not {"content-length", "transfer-encoding"} & set(request.headers):
             await self.app(scope, receive, send)
             return

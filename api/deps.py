@@ -5,7 +5,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Form, Header, Request
+from fastapi import BackgroundTasks, Depends, Form, Header, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
@@ -68,9 +69,11 @@ def _mailer(request: Request) -> EmailSender:
 
 
 def presented_key(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    if header.startswith("Bearer "):
-        return header.removeprefix("Bearer ").strip()
+    """The key of `Authorization: Bearer <key>` (the scheme in any case, RFC 9110 §11.1) or of X-API-Key.
+    Also called by the body limit before any body is read, so it reads the headers itself."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return credentials.strip()
     return request.headers.get("x-api-key", "")
 
 
@@ -83,7 +86,27 @@ async def key_actor(request: Request, session: AsyncSession) -> str:
     return actor
 
 
-async def _pm_auth(request: Request, session: SessionDep) -> str:
+# Declared for the OpenAPI document (clients and fuzzers learn how to authenticate); presented_key
+# reads the same headers, so the middleware's check and the route's cannot disagree.
+_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKeyBearer",
+    description="an API key: a user's (created at /account/keys or `cosell keys create`) or a COSELL_API_KEYS one",
+)
+_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="apiKeyHeader",
+    description="the same key, for clients that cannot set Authorization",
+)
+
+
+async def _pm_auth(
+    request: Request,
+    session: SessionDep,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
+    _header: Annotated[str | None, Security(_KEY_HEADER)],
+) -> str:
     """The caller's principal, also the actor of the audit rows this request writes (kept on its session)."""
     actor = await key_actor(request, session)
     api_keys.set_actor(session, actor)
@@ -92,7 +115,12 @@ async def _pm_auth(request: Request, session: SessionDep) -> str:
 
 def _column_mapping(
     mapping: str | None = Form(
-        None, description='explicit columns as JSON, our field -> header in the file, e.g. {"crm_id": "Acct #"}'
+        None,
+        description='explicit columns as JSON, our field -> header in the file, e.g. {"crm_id": "Acct #"}',
+        json_schema_extra={
+            "contentMediaType": "application/json",
+            "contentSchema": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
     ),
 ) -> dict[str, str] | None:
     """A CSV import's explicit column mapping (a multipart form field), parsed and checked once for all imports."""

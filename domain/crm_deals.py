@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
-from domain.csv_import import Column, CsvFileError, RowProblem, header_key, read_csv
+from domain.csv_import import Column, CsvFileError, RowProblem, check_encoding, header_key, read_csv
 from domain.deals import Role, Stage, whole
 
 # One vocabulary for both CRMs, compared without case, spaces or punctuation ("Closed Won" = "closedwon").
@@ -103,6 +103,7 @@ def _norm(value: str) -> str:
 
 
 def detect(first_line: bytes) -> str:
+    check_encoding(first_line)
     cells = {header_key(c) for c in next(csv.reader([first_line.decode("utf-8", "replace")]), [])}
     if cells & {"opportunity id", "opportunity name", "opportunity id (18)"}:
         return "salesforce"

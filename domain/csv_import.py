@@ -76,6 +76,15 @@ def _formula_message(raw: str) -> str:
     return f"starts with {first!r}, which spreadsheets run as a formula; not imported, remove it: {raw.strip()[:40]!r}"
 
 
+def check_encoding(first_line: bytes) -> None:
+    """Excel's "Unicode text" is UTF-16: say so before anything reads its header as garbage."""
+    if first_line.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise CsvFileError(
+            'the file is UTF-16 ("Unicode text"), not a CSV in UTF-8: in Excel use '
+            'File > Save As > "CSV UTF-8 (Comma delimited)"'
+        )
+
+
 def _decoded_lines(stream: BinaryIO) -> Iterator[str]:
     """One physical line at a time; a byte that is not UTF-8 stops the file with its line number.
 
@@ -84,11 +93,7 @@ def _decoded_lines(stream: BinaryIO) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     for number, raw in enumerate(stream, start=1):
         if number == 1:
-            if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                raise CsvFileError(
-                    'the file is UTF-16 ("Unicode text"), not a CSV in UTF-8: in Excel use '
-                    'File > Save As > "CSV UTF-8 (Comma delimited)"'
-                )
+            check_encoding(raw)
             raw = raw.removeprefix(codecs.BOM_UTF8)
         try:
             yield decoder.decode(raw)

@@ -9,9 +9,10 @@ from api.accounts import service
 from api.accounts.formats import ExportFormat
 from api.accounts.schemas import DeletedOut, ImportOut, OverlapSummaryOut, PartnerOverlapOut
 from api.deps import ColumnMapping, PMAuth, SessionDep
+from api.errors import documented
 from db.repositories import accounts as repo
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1", tags=["accounts"], dependencies=[PMAuth], responses=documented(401))
 
 FormatQuery = Annotated[ExportFormat, Query(alias="format", description="which CRM export headers to expect")]
 
@@ -20,7 +21,7 @@ def _out(result: service.ImportResult) -> ImportOut:
     return ImportOut(**{k: v for k, v in asdict(result).items() if k != "problems"})
 
 
-@router.post("/account-executives/import", response_model=ImportOut)
+@router.post("/account-executives/import", response_model=ImportOut, responses=documented(413, 422))
 async def import_account_executives(
     session: SessionDep,
     file: Annotated[UploadFile, File(description="Salesforce User or HubSpot users export (CSV, UTF-8)")],
@@ -32,7 +33,7 @@ async def import_account_executives(
     return _out(result)
 
 
-@router.post("/vendor-accounts/import", response_model=ImportOut)
+@router.post("/vendor-accounts/import", response_model=ImportOut, responses=documented(413, 422))
 async def import_vendor_accounts(
     session: SessionDep,
     file: Annotated[UploadFile, File(description="Salesforce Account or HubSpot company export (CSV, UTF-8)")],
@@ -51,7 +52,7 @@ async def overlap_summary(session: SessionDep) -> OverlapSummaryOut:
     return OverlapSummaryOut.model_validate({"partners": [asdict(c) for c in counts]})
 
 
-@router.get("/partners/{partner_id}/overlap", response_model=PartnerOverlapOut)
+@router.get("/partners/{partner_id}/overlap", response_model=PartnerOverlapOut, responses=documented(404))
 async def partner_overlap(partner_id: str, session: SessionDep) -> PartnerOverlapOut:
     """The overlapping accounts of one partner, with owner AE and match confidence; nothing else of its list."""
     partner = await service.require_partner(session, partner_id)
@@ -61,7 +62,7 @@ async def partner_overlap(partner_id: str, session: SessionDep) -> PartnerOverla
     )
 
 
-@router.delete("/partners/{partner_id}/accounts", response_model=DeletedOut)
+@router.delete("/partners/{partner_id}/accounts", response_model=DeletedOut, responses=documented(404))
 async def delete_partner_accounts(partner_id: str, session: SessionDep) -> DeletedOut:
     """Delete a partner's uploaded list; its matches go with it."""
     await service.require_partner(session, partner_id)

@@ -17,9 +17,11 @@ from api.api_keys import actor_of
 from api.cohorts import service
 from api.cohorts.schemas import PartnerIn
 from api.errors import AppError, Conflict, NotFound, Unavailable
+from api.fields import Moment
 from db.models import AuditLog, Cohort, CohortMember
 from db.repositories import cohorts as cohort_repo
 from db.repositories import playbooks as playbook_repo
+from playbooks.model import MAX_VERSION
 from workflows.journey.messages import GateDecision, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
 from workflows.window.messages import PartnersChange, WindowChange, window_id
@@ -29,7 +31,7 @@ Action = Literal["extend", "pause", "resume", "close", "cancel"]
 
 
 class Extend(BaseModel):
-    ends_at: datetime = Field(description="The window's new end (earlier shortens it)")
+    ends_at: Moment = Field(description="The window's new end (earlier shortens it)")
 
 
 class AddPartners(BaseModel):
@@ -37,12 +39,12 @@ class AddPartners(BaseModel):
 
 
 class Reschedule(BaseModel):
-    starts_at: datetime = Field(description="The window's new start")
-    ends_at: datetime | None = Field(default=None, description="The new end (default: keep the window's length)")
+    starts_at: Moment = Field(description="The window's new start")
+    ends_at: Moment | None = Field(default=None, description="The new end (default: keep the window's length)")
 
 
 class Migrate(BaseModel):
-    playbook_version: int = Field(ge=1, description="A published version of the cohort's playbook")
+    playbook_version: int = Field(ge=1, le=MAX_VERSION, description="A published version of the cohort's playbook")
 
 
 class Accepted(BaseModel):
@@ -100,7 +102,11 @@ async def change_window(
         assert ends_at is not None
         ends_at = ends_at.astimezone(UTC)
         if ends_at <= max(datetime.now(UTC), cohort.starts_at):
-            raise AppError("the new end must be in the future and after the window's start", {"ends_at": str(ends_at)})
+            raise AppError(
+                "the new end must be in the future and after the window's start",
+                {"ends_at": ends_at.isoformat(), "starts_at": cohort.starts_at.isoformat()},
+                status_code=422,
+            )
         change.ends_at, detail = ends_at, {"from": cohort.ends_at.isoformat(), "to": ends_at.isoformat()}
     elif action in ("pause", "resume"):
         change.paused = action == "pause"

@@ -21,15 +21,20 @@ from api.cohorts.schemas import (
     PartnerPage,
 )
 from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
+from api.errors import documented
+from api.fields import NO_NUL
 from db.repositories import programs
 from db.views.partner_rows import Filters
 from workflows.journey.messages import GateDecision
 from workflows.tier_review.schedule import ensure_review_schedule_quietly
 
-router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"], dependencies=[PMAuth], responses=documented(401))
+# A window change: the cohort (and partner) must exist and still run; the key must not be reused.
+CHANGE = documented(404, 409, 422, 503)
+CHANGE_WITH_BODY = documented(404, 409, 413, 422, 503)
 
 
-@router.post("", status_code=201, response_model=CohortOut)
+@router.post("", status_code=201, response_model=CohortOut, responses=documented(404, 413, 422, 503))
 async def create_cohort(
     body: CohortCreate, session: SessionDep, queue: AfterCommitDep, temporal: TemporalDep, settings: SettingsDep
 ) -> CohortOut:
@@ -47,14 +52,16 @@ async def create_cohort(
     return cohort
 
 
-@router.get("", response_model=CohortList)
+@router.get("", response_model=CohortList, responses=documented(404, 422))
 async def list_cohorts(session: SessionDep, f: Annotated[CohortFilter, Query()]) -> CohortList:
     """Cohorts, newest window first; filter by program (id or name), status and start date."""
     cohorts = await service.listing(session, f)
     return CohortList(count=len(cohorts), cohorts=cohorts)
 
 
-@router.post("/{cohort_id}/clone", status_code=201, response_model=CohortOut)
+@router.post(
+    "/{cohort_id}/clone", status_code=201, response_model=CohortOut, responses=documented(404, 409, 413, 422, 503)
+)
 async def clone_cohort(
     cohort_id: str,
     body: CohortClone,
@@ -74,13 +81,13 @@ async def clone_cohort(
     return await key.answer(cohort, 201)
 
 
-@router.patch("/{cohort_id}", response_model=CohortOut)
+@router.patch("/{cohort_id}", response_model=CohortOut, responses=documented(404, 409, 413, 422))
 async def rename_cohort(cohort_id: str, body: CohortRename, session: SessionDep, key: IdempotencyKey) -> CohortOut:
     """Rename a cohort (audited); its dates move with POST .../reschedule before the start, .../extend after."""
     return await key.answer(await service.rename(session, cohort_id, body), 200)
 
 
-@router.post("/{cohort_id}/launch", response_model=CohortOut)
+@router.post("/{cohort_id}/launch", response_model=CohortOut, responses=documented(404, 503))
 async def launch_cohort(cohort_id: str, session: SessionDep, temporal: TemporalDep, settings: SettingsDep) -> CohortOut:
     """Launch (or re-launch after a failure) a cohort's window; launching twice is harmless."""
     cohort = await service.get(session, cohort_id)
@@ -88,12 +95,12 @@ async def launch_cohort(cohort_id: str, session: SessionDep, temporal: TemporalD
     return cohort
 
 
-@router.get("/{cohort_id}", response_model=CohortOut)
+@router.get("/{cohort_id}", response_model=CohortOut, responses=documented(404))
 async def get_cohort(cohort_id: str, session: SessionDep) -> CohortOut:
     return await service.get(session, cohort_id)
 
 
-@router.get("/{cohort_id}/progress", response_model=CohortProgress)
+@router.get("/{cohort_id}/progress", response_model=CohortProgress, responses=documented(404))
 async def cohort_progress(cohort_id: str, session: SessionDep) -> CohortProgress:
     """Where every partner is (stage, step, status, readiness) and how each step is going, in one answer.
 
@@ -101,7 +108,7 @@ async def cohort_progress(cohort_id: str, session: SessionDep) -> CohortProgress
     return await progress_service.progress(session, cohort_id)
 
 
-@router.get("/{cohort_id}/progress/summary", response_model=CohortSummary)
+@router.get("/{cohort_id}/progress/summary", response_model=CohortSummary, responses=documented(404))
 async def cohort_progress_summary(
     cohort_id: str,
     session: SessionDep,
@@ -113,15 +120,19 @@ async def cohort_progress_summary(
     return await summaries.get(session, cohort_id, settings.progress_summary_max_age_seconds)
 
 
-@router.get("/{cohort_id}/partners", response_model=PartnerPage)
+@router.get("/{cohort_id}/partners", response_model=PartnerPage, responses=documented(404, 422))
 async def cohort_partners(
     cohort_id: str,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=progress_service.MAX_PAGE)] = 100,
-    after: Annotated[str | None, Query(max_length=1000, description="`next` of the previous page")] = None,
+    after: Annotated[
+        str | None, Query(max_length=1000, pattern=NO_NUL, description="`next` of the previous page")
+    ] = None,
     sort: Annotated[progress_service.Sort, Query(description="A column; `-` first for descending")] = "name",
-    stage: Annotated[str | None, Query(max_length=20)] = None,
-    status: Annotated[str | None, Query(max_length=20, description="A journey status or `not_started`")] = None,
+    stage: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
+    status: Annotated[
+        str | None, Query(max_length=20, pattern=NO_NUL, description="A journey status or `not_started`")
+    ] = None,
     tier: Annotated[int | None, Query(ge=1, le=3)] = None,
     lagging: bool | None = None,
 ) -> PartnerPage:
@@ -130,7 +141,7 @@ async def cohort_partners(
     return await progress_service.page(session, cohort_id, filters, sort, after, limit)
 
 
-@router.post("/{cohort_id}/extend", status_code=202, response_model=Accepted)
+@router.post("/{cohort_id}/extend", status_code=202, response_model=Accepted, responses=CHANGE_WITH_BODY)
 async def extend_window(
     cohort_id: str, body: Extend, session: SessionDep, temporal: TemporalDep, queue: AfterCommitDep, key: IdempotencyKey
 ) -> Accepted:
@@ -140,7 +151,7 @@ async def extend_window(
     )
 
 
-@router.post("/{cohort_id}/reschedule", status_code=202, response_model=Accepted)
+@router.post("/{cohort_id}/reschedule", status_code=202, response_model=Accepted, responses=CHANGE_WITH_BODY)
 async def reschedule_window(
     cohort_id: str,
     body: Reschedule,
@@ -153,7 +164,7 @@ async def reschedule_window(
     return await key.answer(await control.reschedule(session, queue, temporal, cohort_id, body, key.key), 202)
 
 
-@router.post("/{cohort_id}/pause", status_code=202, response_model=Accepted)
+@router.post("/{cohort_id}/pause", status_code=202, response_model=Accepted, responses=CHANGE)
 async def pause_window(
     cohort_id: str, session: SessionDep, temporal: TemporalDep, queue: AfterCommitDep, key: IdempotencyKey
 ) -> Accepted:
@@ -163,7 +174,7 @@ async def pause_window(
     )
 
 
-@router.post("/{cohort_id}/resume", status_code=202, response_model=Accepted)
+@router.post("/{cohort_id}/resume", status_code=202, response_model=Accepted, responses=CHANGE)
 async def resume_window(
     cohort_id: str, session: SessionDep, temporal: TemporalDep, queue: AfterCommitDep, key: IdempotencyKey
 ) -> Accepted:
@@ -173,7 +184,7 @@ async def resume_window(
     )
 
 
-@router.post("/{cohort_id}/close", status_code=202, response_model=Accepted)
+@router.post("/{cohort_id}/close", status_code=202, response_model=Accepted, responses=CHANGE)
 async def close_window(
     cohort_id: str, session: SessionDep, temporal: TemporalDep, queue: AfterCommitDep, key: IdempotencyKey
 ) -> Accepted:
@@ -183,7 +194,7 @@ async def close_window(
     )
 
 
-@router.post("/{cohort_id}/cancel", status_code=202, response_model=Accepted)
+@router.post("/{cohort_id}/cancel", status_code=202, response_model=Accepted, responses=CHANGE)
 async def cancel_window(
     cohort_id: str, session: SessionDep, temporal: TemporalDep, queue: AfterCommitDep, key: IdempotencyKey
 ) -> Accepted:
@@ -193,7 +204,7 @@ async def cancel_window(
     )
 
 
-@router.post("/{cohort_id}/partners", status_code=202, response_model=Accepted)
+@router.post("/{cohort_id}/partners", status_code=202, response_model=Accepted, responses=CHANGE_WITH_BODY)
 async def add_partners(
     cohort_id: str,
     body: AddPartners,
@@ -206,7 +217,7 @@ async def add_partners(
     return await key.answer(await control.add_partners(session, queue, temporal, cohort_id, body, key.key), 202)
 
 
-@router.delete("/{cohort_id}/partners/{partner_id}", status_code=202, response_model=Accepted)
+@router.delete("/{cohort_id}/partners/{partner_id}", status_code=202, response_model=Accepted, responses=CHANGE)
 async def remove_partner(
     cohort_id: str,
     partner_id: str,
@@ -219,7 +230,12 @@ async def remove_partner(
     return await key.answer(await control.remove_partner(session, queue, temporal, cohort_id, partner_id, key.key), 202)
 
 
-@router.post("/{cohort_id}/partners/{partner_id}/gate-decision", status_code=202, response_model=Accepted)
+@router.post(
+    "/{cohort_id}/partners/{partner_id}/gate-decision",
+    status_code=202,
+    response_model=Accepted,
+    responses=CHANGE_WITH_BODY,
+)
 async def gate_decision(
     cohort_id: str,
     partner_id: str,
@@ -235,7 +251,7 @@ async def gate_decision(
     )
 
 
-@router.post("/{cohort_id}/migrate", status_code=202, response_model=Accepted)
+@router.post("/{cohort_id}/migrate", status_code=202, response_model=Accepted, responses=CHANGE_WITH_BODY)
 async def migrate_playbook(
     cohort_id: str,
     body: Migrate,

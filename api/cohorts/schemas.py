@@ -1,36 +1,17 @@
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from domain.public_holidays import normalize_country
-from domain.schedule import zone
-from playbooks.model import PartnerType
+from api.fields import Email, Line, Moment, Plain, Text, TimeZone
+from domain.public_holidays import normalize_country, supported_countries
+from playbooks.model import MAX_VERSION, PartnerType
 from workflows.window.messages import window_id
 
 if TYPE_CHECKING:
     from db.models import Cohort
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _email(value: str) -> str:
-    if not EMAIL.match(value):
-        raise ValueError("must be an email address like name@company.com")
-    return value.lower()
-
-
-def _timezone(value: str) -> str:
-    if zone(value).key != value:
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Berlin")
-    return value
-
-
-Email = Annotated[str, AfterValidator(_email)]
-TimeZone = Annotated[str, AfterValidator(_timezone)]
 
 
 def _country(value: str | None) -> str | None:
@@ -42,25 +23,33 @@ def _country(value: str | None) -> str | None:
     return code
 
 
+def _countries() -> dict[str, Any]:
+    codes = sorted(supported_countries())
+    return {"anyOf": [{"type": "string", "enum": ["", *codes, *(c.lower() for c in codes)]}, {"type": "null"}]}
+
+
+Country = Annotated[str | None, AfterValidator(_country), WithJsonSchema(_countries())]
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ContactIn(Input):
-    email: Annotated[str, AfterValidator(_email)]
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(default="", max_length=120)
+    email: Email
+    name: str = Text(200)
+    role: str = Plain("", max_length=120)
 
 
 class PartnerIn(Input):
-    external_id: str | None = Field(default=None, max_length=120)
-    name: str = Field(min_length=1, max_length=200)
+    external_id: str | None = Plain(None, max_length=120)
+    name: str = Text(200)
     type: PartnerType
-    verticals: list[str] = Field(default_factory=list)
-    region: str = Field(default="", max_length=60)
+    verticals: list[Line] = Field(default_factory=list)
+    region: str = Plain("", max_length=60)
     # Whose public holidays move due dates and reminders; omitted, a region that is a country code is used.
-    country: Annotated[str | None, AfterValidator(_country)] = None
-    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
+    country: Country = None
+    timezone: TimeZone = "UTC"
     tier: int = Field(default=3, ge=1, le=3)
     contacts: list[ContactIn] = Field(min_length=1)
 
@@ -70,28 +59,28 @@ class PartnerIn(Input):
 
 
 class CohortCreate(Input):
-    name: str = Field(min_length=1, max_length=200)
-    program: str = Field(default="Partner Co-Sell Program", min_length=1, max_length=200)
-    pm_email: Annotated[str, AfterValidator(_email)] | None = None
-    playbook_id: str
-    playbook_version: int | None = Field(default=None, ge=1)
-    starts_at: datetime | None = Field(
+    name: str = Text(200)
+    program: str = Text(200, default="Partner Co-Sell Program")
+    pm_email: Email | None = None
+    playbook_id: str = Plain(max_length=200)
+    playbook_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+    starts_at: Moment | None = Field(
         default=None, description="When partners hear first; later than now schedules the window (default: now)"
     )
-    ends_at: datetime | None = Field(default=None, description="The window's end; or give duration_days")
+    ends_at: Moment | None = Field(default=None, description="The window's end; or give duration_days")
     duration_days: int | None = Field(default=None, gt=0, le=365)
     partners: list[PartnerIn] = Field(min_length=1, max_length=50_000)
 
 
 class CohortClone(Input):
-    name: str = Field(min_length=1, max_length=200)
-    starts_at: datetime | None = Field(default=None, description="Default: now; later schedules the window")
-    ends_at: datetime | None = Field(default=None, description="Default: the source window's length after the start")
+    name: str = Text(200)
+    starts_at: Moment | None = Field(default=None, description="Default: now; later schedules the window")
+    ends_at: Moment | None = Field(default=None, description="Default: the source window's length after the start")
     launch: bool = Field(default=True, description="false: create it only; launch later with POST .../launch")
 
 
 class CohortRename(Input):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Text(200)
 
 
 class PlaybookPin(BaseModel):
@@ -130,10 +119,10 @@ CohortStatus = Literal["launching", "scheduled", "active", "paused", "closed", "
 
 
 class CohortFilter(BaseModel):
-    program: str | None = Field(default=None, description="Program id or name")
+    program: str | None = Plain(None, description="Program id or name")
     status: CohortStatus | None = None
-    starts_from: datetime | None = Field(default=None, description="Windows starting at or after this moment")
-    starts_before: datetime | None = Field(default=None, description="Windows starting before this moment")
+    starts_from: Moment | None = Field(default=None, description="Windows starting at or after this moment")
+    starts_before: Moment | None = Field(default=None, description="Windows starting before this moment")
     limit: int = Field(default=100, ge=1, le=500, description="At most 500 (newest windows first)")
 
 

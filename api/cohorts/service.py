@@ -51,7 +51,8 @@ async def upsert_partner(session: AsyncSession, data: PartnerIn) -> Partner:
     if data.external_id:
         partner = await partners.by_external_id(session, data.external_id)
     if partner is None:
-        partner = Partner(id=str(uuid.uuid4()), external_id=data.external_id)
+        # A blank external id is no id: stored as one, two partners without ids would collide (unique).
+        partner = Partner(id=str(uuid.uuid4()), external_id=data.external_id or None)
         session.add(partner)
     partner.name, partner.type, partner.verticals = data.name, data.type.value, data.verticals
     partner.region, partner.timezone, partner.tier = data.region, data.timezone, data.tier

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from api.deals import crm_import, service
@@ -14,11 +16,19 @@ from api.deps import (
     SettingsDep,
     TemporalDep,
 )
+from api.errors import documented
+from api.fields import NO_NUL
+from domain.deals import Stage
 
-router = APIRouter(prefix="/api/v1/deals", tags=["deals"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1/deals", tags=["deals"], dependencies=[PMAuth], responses=documented(401))
 
 
-@router.post("", status_code=201, response_model=DealOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=DealOut,
+    responses={200: {"model": DealOut, "description": "Already registered"}, **documented(404, 409, 413, 422)},
+)
 async def register_deal(body: DealIn, session: SessionDep, response: Response, key: IdempotencyKey) -> DealOut:
     """Register a co-sell deal for a partner. The same partner on the same account answers 200 with the
     deal already registered (a retry with the same Idempotency-Key gets the first answer); another
@@ -28,19 +38,19 @@ async def register_deal(body: DealIn, session: SessionDep, response: Response, k
     return await key.answer(await service.out(session, deal), response.status_code)
 
 
-@router.get("", response_model=DealList)
+@router.get("", response_model=DealList, responses=documented(404, 422))
 async def list_deals(
     session: SessionDep,
-    program: str | None = Query(None, description="Program id or name"),
-    partner: str | None = Query(None, description="Partner id"),
-    conflict: str | None = Query(None, pattern="^(flagged|resolved)$"),
-    stage: str | None = None,
+    program: str | None = Query(None, pattern=NO_NUL, description="Program id or name"),
+    partner: str | None = Query(None, pattern=NO_NUL, description="Partner id"),
+    conflict: Literal["flagged", "resolved"] | None = None,
+    stage: Stage | None = None,
 ) -> DealList:
     deals = await service.listing(session, program, partner, conflict, stage)
     return DealList(count=len(deals), deals=await service.outs(session, deals))
 
 
-@router.post("/import", response_model=ImportResult)
+@router.post("/import", response_model=ImportResult, responses=documented(404, 409, 413, 422, 503))
 async def import_deals(
     session: SessionDep,
     queue: AfterCommitDep,
@@ -50,8 +60,8 @@ async def import_deals(
     mailer: MailerDep,
     mapping: ColumnMapping,
     file: UploadFile = File(description="Salesforce or HubSpot opportunity export (CSV, UTF-8)"),
-    program: str = Form(description="Program id or name the co-sell deals belong to"),
-    export_format: str = Form("auto", alias="format", pattern="^(auto|salesforce|hubspot)$"),
+    program: str = Form(pattern=NO_NUL, description="Program id or name the co-sell deals belong to"),
+    export_format: Literal["auto", "salesforce", "hubspot"] = Form("auto", alias="format"),
 ) -> ImportResult:
     """Create and update co-sell deals from a CRM export: the whole file or nothing. Any bad row
     answers 422 with every problem by line and column; importing the same file again changes nothing."""
@@ -61,13 +71,13 @@ async def import_deals(
     return await key.answer(result.model_copy(update={"feedback_requested": len(asked)}), 200)
 
 
-@router.get("/{deal_id}", response_model=DealOut)
+@router.get("/{deal_id}", response_model=DealOut, responses=documented(404))
 async def get_deal(deal_id: str, session: SessionDep) -> DealOut:
     """One deal with everyone's attribution (partner, CRM, AE, PM) and the one that counts."""
     return await service.out(session, await service.deal_of(session, deal_id))
 
 
-@router.patch("/{deal_id}", response_model=DealOut)
+@router.patch("/{deal_id}", response_model=DealOut, responses=documented(404, 409, 413, 422, 503))
 async def change_deal(
     deal_id: str,
     body: DealPatch,
@@ -87,7 +97,7 @@ async def change_deal(
     return await key.answer(out, 200)
 
 
-@router.post("/{deal_id}/resolve-conflict", response_model=DealOut)
+@router.post("/{deal_id}/resolve-conflict", response_model=DealOut, responses=documented(404, 409, 413, 422))
 async def resolve_conflict(
     deal_id: str, body: ResolveConflict, session: SessionDep, queue: AfterCommitDep, mailer: MailerDep
 ) -> DealOut:

@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from api.cohorts.schemas import _email
+from api.fields import NOT_BLANK, Email, Plain, Text
 from domain.deals import Attribution, Role, Stage
 
-Email = Annotated[str, AfterValidator(_email)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")]
-Amount = Annotated[Decimal, Field(ge=0, le=Decimal("1e15"), description="Whole currency units (cents are rounded)")]
+AMOUNT_TEXT = r"^[0-9]{1,15}(\.[0-9]{1,6})?$"
+
+
+def _amount_text(value: Any) -> Any:
+    """A decimal string is read exactly as the schema states it (no signs, exponents or spaces)."""
+    if isinstance(value, str) and not re.fullmatch(AMOUNT_TEXT, value):
+        raise ValueError('must be a number, or a decimal string like "215000.40"')
+    return value
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount_text),
+    Field(ge=0, le=Decimal("1e15")),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 1e15},
+                {"type": "string", "pattern": AMOUNT_TEXT},
+            ],
+            "description": "Whole currency units (cents are rounded); a decimal string keeps every digit",
+        }
+    ),
+]
 
 
 class Input(BaseModel):
@@ -23,18 +46,28 @@ class Input(BaseModel):
 class DealIn(Input):
     """A co-sell deal the PM registers for a partner (e.g. from an email or a partner call)."""
 
-    program: str = Field(min_length=1, max_length=200, description="The program's id or name")
-    partner_id: str | None = Field(default=None, max_length=36)
-    partner_external_id: str | None = Field(default=None, max_length=120)
-    cohort_id: str | None = Field(default=None, max_length=36, description="Default: the partner's open window")
-    account_name: str = Field(min_length=1, max_length=300)
-    account_domain: str | None = Field(default=None, max_length=255)
+    # _one_partner, stated in the schema: one of the two ids, with a non-blank value.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string", "pattern": NOT_BLANK}}}
+                for name in ("partner_id", "partner_external_id")
+            ]
+        }
+    )
+
+    program: str = Text(200, description="The program's id or name")
+    partner_id: str | None = Plain(None, max_length=36)
+    partner_external_id: str | None = Plain(None, max_length=120)
+    cohort_id: str | None = Plain(None, max_length=36, description="Default: the partner's open window")
+    account_name: str = Text(300)
+    account_domain: str | None = Plain(None, max_length=255)
     ae_email: Email | None = None
     amount: Amount | None = None
     currency: Currency = "USD"
     expected_close: date | None = None
     partner_role: Role
-    description: str = Field(default="", max_length=2000)
+    description: str = Plain("", max_length=2000)
 
     @model_validator(mode="after")
     def _one_partner(self) -> DealIn:
@@ -46,17 +79,25 @@ class DealIn(Input):
 class DealPatch(Input):
     """The PM's changes; every field is optional and each change is audited."""
 
+    # Rejecting a deal needs a reason (service.change), stated in the schema.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["stage"], "properties": {"stage": {"const": "rejected"}}},
+            "then": {"required": ["reason"], "properties": {"reason": {"type": "string", "pattern": NOT_BLANK}}},
+        }
+    )
+
     stage: Stage | None = None
     amount: Amount | None = None
     currency: Currency | None = None
     expected_close: date | None = None
     ae_email: Email | None = None
     attribution: Attribution | None = None
-    reason: str = Field(default="", max_length=1000)
+    reason: str = Plain("", max_length=1000)
 
 
 class ResolveConflict(Input):
-    reason: str = Field(min_length=3, max_length=1000)
+    reason: str = Text(1000, min_length=3)
     reject_others: bool = Field(
         default=True, description="Reject the other partners' deals on this account (false: keep all, e.g. joint deals)"
     )

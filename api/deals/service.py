@@ -302,11 +302,9 @@ async def _start_feedback(client: Client, settings: Settings, deal_id: str, ae_i
 
 
 async def listing(
-    session: AsyncSession, program: str | None, partner: str | None, conflict: str | None, stage: str | None
+    session: AsyncSession, program: str | None, partner: str | None, conflict: str | None, stage: Stage | None
 ) -> list[Deal]:
     program_id = (await program_of(session, program)).id if program else None
-    if stage and stage not in Stage.__members__:
-        raise AppError(f"unknown stage {stage!r}", {"stages": list(Stage.__members__)}, status_code=422)
     return await repo.listing(
         session, program_id=program_id, partner_id=partner, conflict=conflict, stage=stage, limit=5_000
     )

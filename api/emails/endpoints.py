@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import PMAuth, SessionDep
+from api.errors import documented
 from db.repositories import outbox
 
-router = APIRouter(prefix="/api/v1/emails", tags=["emails"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1/emails", tags=["emails"], dependencies=[PMAuth], responses=documented(401))
 
 
 class UnsettledEmail(BaseModel):

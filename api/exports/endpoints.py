@@ -9,12 +9,14 @@ from fastapi.responses import StreamingResponse
 
 from api.cohorts.schemas import PartnerProgress
 from api.deps import PMAuth, SessionDep, SessionFactoryDep
+from api.errors import documented
 from api.exports import progress
 from api.exports.csv_stream import csv_response, filename
 
-router = APIRouter(prefix="/api/v1", tags=["exports"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1", tags=["exports"], dependencies=[PMAuth], responses=documented(401))
 CSV: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with a BOM, streamed"}
+    200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with a BOM, streamed"},
+    **documented(404),
 }
 
 

@@ -7,13 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import PMAuth, SessionDep
-from api.errors import NotFound
+from api.errors import NotFound, documented
 from api.feedback import service
 
-router = APIRouter(prefix="/api/v1/partners", tags=["trust"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1/partners", tags=["trust"], dependencies=[PMAuth], responses=documented(401))
 
 
-@router.get("/{partner_id}/trust")
+@router.get("/{partner_id}/trust", responses=documented(404))
 async def partner_trust(partner_id: str, session: SessionDep) -> dict[str, Any]:
     view = await service.trust_view(session, partner_id)
     if view is None:

@@ -7,18 +7,19 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 
 from api.deps import IdempotencyKey, PMAuth, SessionDep
-from api.errors import NotFound
+from api.errors import NotFound, documented
+from api.fields import Moment
 from api.intel import reviews, service
 from api.intel.partner360 import partner_360
 from api.intel.partner360_schemas import Partner360Out
 from api.intel.review_schemas import ReviewIn, ReviewOut
 from api.intel.schemas import CohortIntelligenceOut, SignalsOut
 
-router = APIRouter(prefix="/api/v1", tags=["intelligence"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1", tags=["intelligence"], dependencies=[PMAuth], responses=documented(401))
 
 
-@router.get("/partners/{partner_id}/signals")
-async def partner_signals(partner_id: str, session: SessionDep, as_of: datetime | None = None) -> SignalsOut:
+@router.get("/partners/{partner_id}/signals", responses=documented(404, 422))
+async def partner_signals(partner_id: str, session: SessionDep, as_of: Moment | None = None) -> SignalsOut:
     """Recomputed from the recorded facts; `as_of` (default now) judges the partner at another moment."""
     moment = (as_of or datetime.now(UTC)).astimezone(UTC)
     found = await service.signals(session, partner_id, moment)
@@ -27,8 +28,8 @@ async def partner_signals(partner_id: str, session: SessionDep, as_of: datetime 
     return found
 
 
-@router.get("/partners/{partner_id}/360")
-async def partner_360_view(partner_id: str, session: SessionDep, as_of: datetime | None = None) -> Partner360Out:
+@router.get("/partners/{partner_id}/360", responses=documented(404, 422))
+async def partner_360_view(partner_id: str, session: SessionDep, as_of: Moment | None = None) -> Partner360Out:
     """Everything about one partner: contacts, journeys with timelines, answers, the four signals, behavior
     and trust with their explanations, tier history, deals, intros, AE feedback and the next best action."""
     moment = (as_of or datetime.now(UTC)).astimezone(UTC)
@@ -38,9 +39,9 @@ async def partner_360_view(partner_id: str, session: SessionDep, as_of: datetime
     return found
 
 
-@router.get("/cohorts/{cohort_id}/intelligence")
+@router.get("/cohorts/{cohort_id}/intelligence", responses=documented(404, 422))
 async def cohort_intelligence(
-    cohort_id: str, session: SessionDep, as_of: datetime | None = None
+    cohort_id: str, session: SessionDep, as_of: Moment | None = None
 ) -> CohortIntelligenceOut:
     """Each member's signals, tier, class and next action, and the ranked "act today" list."""
     moment = (as_of or datetime.now(UTC)).astimezone(UTC)
@@ -51,7 +52,9 @@ async def cohort_intelligence(
 
 
 # A journey id holds slashes (journey/<cohort>/<partner>): the path converter takes it whole.
-@router.post("/partners/{partner_id}/submissions/{journey_id:path}/{step_id}/review")
+@router.post(
+    "/partners/{partner_id}/submissions/{journey_id:path}/{step_id}/review", responses=documented(404, 409, 413, 422)
+)
 async def review_submission(
     partner_id: str,
     journey_id: str,

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.fields import Plain
+
 
 class ReviewIn(BaseModel):
     """One model, not a union tagged by `decision`: an unknown decision is then a 422 at `decision`, and a
@@ -22,7 +24,7 @@ class ReviewIn(BaseModel):
     score: int | None = Field(
         None, ge=0, le=100, description="A grade's score: replaces the rule score (points x score / 100)"
     )
-    comment: str = Field("", max_length=2000, description="Shown with the review on the Partner 360")
+    comment: str = Plain("", max_length=2000, description="Shown with the review on the Partner 360")
 
 
 class ReviewOut(BaseModel):

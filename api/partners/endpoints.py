@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from api.deps import IdempotencyKey, PMAuth, SessionDep
+from api.errors import documented
+from api.fields import NO_NUL
 from api.partners import service
 from api.partners.schemas import (
     PAGE_CAP,
@@ -18,16 +20,17 @@ from api.partners.schemas import (
 from db.repositories.partners import DirectoryFilter
 from playbooks.model import PartnerType
 
-router = APIRouter(prefix="/api/v1/partners", tags=["partners"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1/partners", tags=["partners"], dependencies=[PMAuth], responses=documented(401))
+EDIT = documented(404, 409, 413, 422)
 
 
-@router.get("", response_model=PartnerPage)
+@router.get("", response_model=PartnerPage, responses=documented(422))
 async def list_partners(
     session: SessionDep,
-    q: str | None = Query(None, max_length=200, description="Part of the partner's name, any case"),
+    q: str | None = Query(None, max_length=200, pattern=NO_NUL, description="Part of the partner's name, any case"),
     type: PartnerType | None = None,
-    vertical: str | None = Query(None, max_length=120),
-    region: str | None = Query(None, max_length=60),
+    vertical: str | None = Query(None, max_length=120, pattern=NO_NUL),
+    region: str | None = Query(None, max_length=60, pattern=NO_NUL),
     tier: int | None = Query(None, ge=1, le=3),
     limit: int = Query(50, ge=1, le=PAGE_CAP, description=f"At most {PAGE_CAP} per page"),
     offset: int = Query(0, ge=0),
@@ -37,37 +40,37 @@ async def list_partners(
     return await service.directory(session, f, limit, offset)
 
 
-@router.get("/{partner_id}", response_model=PartnerDetail)
+@router.get("/{partner_id}", response_model=PartnerDetail, responses=documented(404))
 async def get_partner(partner_id: str, session: SessionDep) -> PartnerDetail:
     """One partner with its contacts (and whether email to each is suppressed) and its cohorts."""
     return await service.detail(session, partner_id)
 
 
-@router.patch("/{partner_id}", response_model=PartnerDetail)
+@router.patch("/{partner_id}", response_model=PartnerDetail, responses=EDIT)
 async def change_partner(
     partner_id: str, body: PartnerPatch, session: SessionDep, key: IdempotencyKey
 ) -> PartnerDetail:
     return await key.answer(await service.change(session, partner_id, body), 200)
 
 
-@router.post("/{partner_id}/contacts", status_code=201, response_model=PartnerDetail)
+@router.post("/{partner_id}/contacts", status_code=201, response_model=PartnerDetail, responses=EDIT)
 async def add_contact(partner_id: str, body: ContactCreate, session: SessionDep, key: IdempotencyKey) -> PartnerDetail:
     return await key.answer(await service.add_contact(session, partner_id, body), 201)
 
 
-@router.patch("/{partner_id}/contacts/{contact_id}", response_model=PartnerDetail)
+@router.patch("/{partner_id}/contacts/{contact_id}", response_model=PartnerDetail, responses=EDIT)
 async def change_contact(
     partner_id: str, contact_id: int, body: ContactPatch, session: SessionDep, key: IdempotencyKey
 ) -> PartnerDetail:
     return await key.answer(await service.change_contact(session, partner_id, contact_id, body), 200)
 
 
-@router.delete("/{partner_id}/contacts/{contact_id}", response_model=PartnerDetail)
+@router.delete("/{partner_id}/contacts/{contact_id}", response_model=PartnerDetail, responses=documented(404, 409, 422))
 async def remove_contact(partner_id: str, contact_id: int, session: SessionDep, key: IdempotencyKey) -> PartnerDetail:
     return await key.answer(await service.remove_contact(session, partner_id, contact_id), 200)
 
 
-@router.post("/{partner_id}/contacts/{contact_id}/restore", response_model=PartnerDetail)
+@router.post("/{partner_id}/contacts/{contact_id}/restore", response_model=PartnerDetail, responses=EDIT)
 async def restore_contact(
     partner_id: str, contact_id: int, body: ContactRestore, session: SessionDep, key: IdempotencyKey
 ) -> PartnerDetail:

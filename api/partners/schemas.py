@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.cohorts.schemas import ContactIn, Email, Input, TimeZone
+from api.fields import Line, Plain, Text
 from playbooks.model import PartnerType
 
 PAGE_CAP = 200
@@ -57,11 +58,11 @@ class PartnerDetail(PartnerSummary):
 
 
 class PartnerPatch(Input):
-    external_id: str | None = Field(default=None, min_length=1, max_length=120)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    external_id: str | None = Text(120, default=None)
+    name: str | None = Text(200, default=None)
     type: PartnerType | None = None
-    verticals: list[str] | None = Field(default=None, max_length=20)
-    region: str | None = Field(default=None, max_length=60)
+    verticals: list[Line] | None = Field(default=None, max_length=20)
+    region: str | None = Plain(None, max_length=60)
     timezone: TimeZone | None = None
     tier: int | None = Field(default=None, ge=1, le=3)
 
@@ -72,11 +73,11 @@ class ContactCreate(ContactIn):
 
 class ContactPatch(Input):
     email: Email | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    role: str | None = Field(default=None, max_length=120)
+    name: str | None = Text(200, default=None)
+    role: str | None = Plain(None, max_length=120)
     is_primary: bool | None = Field(default=None, description="true makes this the primary contact")
 
 
 class ContactRestore(Input):
-    reason: str = Field(min_length=3, max_length=500, description="Why email may go to this contact again")
+    reason: str = Text(500, min_length=3, description="Why email may go to this contact again")
     email: Email | None = Field(default=None, description="A changed address; required after a hard bounce")

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from api.deps import AfterCommitDep, PMAuth, SessionDep, SessionFactoryDep
-from api.errors import NotFound
+from api.errors import NotFound, documented
 from api.playbooks import preview_runs
 from api.playbooks.preview_runs import PreviewRunOut
 from db.repositories import playbooks as repo
 from playbooks.model import MAX_VERSION
 
-router = APIRouter(prefix="/api/v1/playbooks", tags=["playbooks"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1/playbooks", tags=["playbooks"], dependencies=[PMAuth], responses=documented(401))
 
 
 class PlaybookSummary(BaseModel):
@@ -49,7 +49,7 @@ async def list_playbooks(session: SessionDep) -> list[dict[str, Any]]:
     return [_summary(row) for row in await repo.list_all(session)]
 
 
-@router.get("/{playbook_id}", response_model=PlaybookDetail)
+@router.get("/{playbook_id}", response_model=PlaybookDetail, responses=documented(404, 422))
 async def get_playbook(
     playbook_id: str,
     session: SessionDep,
@@ -62,14 +62,19 @@ async def get_playbook(
     return {**_summary(row), "content": row.content}
 
 
-@router.post("/{playbook_id}/preview", status_code=202, response_model=PreviewRunOut)
+@router.post(
+    "/{playbook_id}/preview",
+    status_code=202,
+    response_model=PreviewRunOut,
+    responses=documented(404, 422),
+)
 async def preview_playbook(
     playbook_id: str,
     response: Response,
     session: SessionDep,
     sessions: SessionFactoryDep,
     queue: AfterCommitDep,
-    version: int | None = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
     partners: Annotated[int, Query(ge=1, le=30)] = 6,
 ) -> PreviewRunOut:
     """Start a dry run of a whole window of this playbook on simulated time with prompt, late and silent
@@ -81,7 +86,7 @@ async def preview_playbook(
     return answer
 
 
-@router.get("/previews/{run_id}", response_model=PreviewRunOut)
+@router.get("/previews/{run_id}", response_model=PreviewRunOut, responses=documented(404))
 async def preview_run(run_id: str, session: SessionDep) -> PreviewRunOut:
     """A dry run started by POST .../preview: pending, done with the report, or failed with the reason."""
     return preview_runs.out(await preview_runs.get(session, run_id))

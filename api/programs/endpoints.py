@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.api_keys import actor_of
 from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, NotFound, documented
+from api.fields import Email, Plain
 from db.models import AuditLog, Program
 from db.repositories import programs
 from domain.intel.review_period import Cadence
 from workflows.tier_review.schedule import ensure_review_schedule
 
-router = APIRouter(prefix="/api/v1/programs", tags=["programs"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1/programs", tags=["programs"], dependencies=[PMAuth], responses=documented(401))
 
 BusinessDays = Annotated[int, Field(ge=1, le=30)]
 
@@ -38,24 +39,28 @@ class ProgramOut(BaseModel):
 class ProgramCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Plain(max_length=200, min_length=1)
     pm_email: str = Field(default="", pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$", max_length=320)
 
 
 class ProgramChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200, description="Rename the program")
-    pm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
-    feedback_reminder_days: list[BusinessDays] | None = Field(default=None, max_length=5)
+    name: str | None = Plain(None, max_length=200, min_length=1, description="Rename the program")
+    pm_email: Email | None = None
+    feedback_reminder_days: list[BusinessDays] | None = Field(
+        default=None, max_length=5, json_schema_extra={"uniqueItems": True}, description="in any order; kept sorted"
+    )
     feedback_expiry_days: int | None = Field(default=None, ge=1, le=90)
     tier_review_cadence: Cadence | None = None
 
     @model_validator(mode="after")
-    def _ascending(self) -> ProgramChange:
+    def _distinct(self) -> ProgramChange:
         days = self.feedback_reminder_days
-        if days is not None and days != sorted(set(days)):
-            raise ValueError("feedback_reminder_days must be ascending and distinct business days, e.g. [2, 5]")
+        if days is not None:
+            if len(set(days)) != len(days):
+                raise ValueError("feedback_reminder_days must be distinct business days, e.g. [2, 5]")
+            self.feedback_reminder_days = sorted(days)
         return self
 
 
@@ -64,7 +69,7 @@ async def list_programs(session: SessionDep, include_archived: bool = False) -> 
     return await programs.all_by_name(session, include_archived)
 
 
-@router.post("", status_code=201, response_model=ProgramOut)
+@router.post("", status_code=201, response_model=ProgramOut, responses=documented(409, 413, 422))
 async def create_program(body: ProgramCreate, session: SessionDep, key: IdempotencyKey) -> ProgramOut:
     if await programs.by_name(session, body.name) is not None:
         raise Conflict(f"a program named {body.name!r} exists", {"name": body.name})
@@ -79,13 +84,13 @@ async def create_program(body: ProgramCreate, session: SessionDep, key: Idempote
     return await key.answer(ProgramOut.model_validate(program), 201)
 
 
-@router.post("/{program_id}/archive", response_model=ProgramOut)
+@router.post("/{program_id}/archive", response_model=ProgramOut, responses=documented(404))
 async def archive_program(program_id: str, session: SessionDep, key: IdempotencyKey) -> ProgramOut:
     """Hide the program from lists and refuse new cohorts in it; running windows and deals carry on."""
     return await key.answer(await _archive(session, program_id, archived=True), 200)
 
 
-@router.post("/{program_id}/unarchive", response_model=ProgramOut)
+@router.post("/{program_id}/unarchive", response_model=ProgramOut, responses=documented(404))
 async def unarchive_program(program_id: str, session: SessionDep, key: IdempotencyKey) -> ProgramOut:
     return await key.answer(await _archive(session, program_id, archived=False), 200)
 
@@ -102,7 +107,7 @@ async def _archive(session: AsyncSession, program_id: str, archived: bool) -> Pr
     return ProgramOut.model_validate(program)
 
 
-@router.patch("/{program_id}", response_model=ProgramOut)
+@router.patch("/{program_id}", response_model=ProgramOut, responses=documented(404, 409, 413, 422, 503))
 async def change_program(
     program_id: str,
     change: ProgramChange,

@@ -12,11 +12,16 @@ from pydantic import BaseModel
 
 from api.api_keys import actor_of
 from api.deps import PMAuth, SessionDep
-from api.errors import AppError, NotFound
+from api.errors import AppError, NotFound, documented
 from db.models import AuditLog, Program
 from domain.intel.rubric import DEFAULT_RUBRIC, Rubric, RubricError, parse_rubric, program_rubric
 
-router = APIRouter(prefix="/api/v1/programs", tags=["tier reviews"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1/programs", tags=["tier reviews"], dependencies=[PMAuth], responses=documented(401))
+# The handler reads the YAML itself (any content type), so the body is declared here.
+_YAML = {
+    "required": True,
+    "content": {"application/yaml": {"schema": {"type": "string"}}, "text/plain": {"schema": {"type": "string"}}},
+}
 SOURCE = "rubric.yaml"  # how errors name the uploaded text
 
 
@@ -44,13 +49,13 @@ def _out(program: Program) -> RubricOut:
     )
 
 
-@router.get("/{program_id}/rubric")
+@router.get("/{program_id}/rubric", responses=documented(404))
 async def get_rubric(program_id: str, session: SessionDep) -> RubricOut:
     """The rubric the program's tiers are judged by, and its YAML."""
     return _out(await _program(session, program_id))
 
 
-@router.put("/{program_id}/rubric")
+@router.put("/{program_id}/rubric", responses=documented(404, 413, 422), openapi_extra={"requestBody": _YAML})
 async def put_rubric(program_id: str, request: Request, session: SessionDep) -> RubricOut:
     """Send the YAML as the request body (any content type)."""
     program = await _program(session, program_id)
@@ -67,7 +72,7 @@ async def put_rubric(program_id: str, request: Request, session: SessionDep) -> 
     return _out(program)
 
 
-@router.delete("/{program_id}/rubric")
+@router.delete("/{program_id}/rubric", responses=documented(404))
 async def reset_rubric(program_id: str, session: SessionDep) -> RubricOut:
     """Back to the default rubric."""
     program = await _program(session, program_id)

@@ -9,13 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from temporalio.service import RPCError
 
 from api.deps import PMAuth, SessionDep, SettingsDep, TemporalDep
-from api.errors import NotFound, Unavailable
+from api.errors import NotFound, Unavailable, documented
 from db.repositories import tier_reviews
 from domain.intel.review_period import PERIOD, period_of, review_id
 from workflows.tier_review.messages import tier_review_workflow_id
 from workflows.tier_review.schedule import ensure_review_schedule, start_review
 
-router = APIRouter(prefix="/api/v1/programs", tags=["tier reviews"], dependencies=[PMAuth])
+router = APIRouter(prefix="/api/v1/programs", tags=["tier reviews"], dependencies=[PMAuth], responses=documented(401))
 
 
 class TierReviewRequest(BaseModel):
@@ -60,7 +60,7 @@ class TierReviewOut(BaseModel):
     movements: list[MovementOut]
 
 
-@router.post("/{program_id}/tier-reviews", status_code=202)
+@router.post("/{program_id}/tier-reviews", status_code=202, responses=documented(404, 413, 422, 503))
 async def start_tier_review(
     program_id: str,
     session: SessionDep,
@@ -87,7 +87,7 @@ async def start_tier_review(
     )
 
 
-@router.get("/{program_id}/tier-reviews/{period}")
+@router.get("/{program_id}/tier-reviews/{period}", responses=documented(404))
 async def get_tier_review(program_id: str, period: str, session: SessionDep) -> TierReviewOut:
     review = await tier_reviews.get_review(session, review_id(program_id, period))
     if review is None:

@@ -6,8 +6,10 @@ import json
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.deps import AfterCommitDep, MailerDep, SessionDep
+from api.errors import documented
 from api.webhooks import service
 from api.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
 from observability.metrics import count_webhook_events
@@ -16,11 +18,31 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 MAX_BODY = 5 * 1024 * 1024  # SendGrid batches events; a few MB is generous
 
 
+# The handler reads the raw bytes (the signature covers them), so the body is declared here, not parsed.
+_EVENTS = {
+    "required": True,
+    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}},
+    "description": "SendGrid's batch of events, signed in the X-Twilio-Email-Event-Webhook-Signature and "
+    "-Timestamp headers",
+}
+
+
+class WebhookReceipt(BaseModel):
+    received: int
+    new: int
+    ignored: int
+
+
 def _refuse(status: int, error: str) -> JSONResponse:
     return JSONResponse({"error": error, "detail": None}, status_code=status)
 
 
-@router.post("/sendgrid", summary="SendGrid Event Webhook (signed)")
+@router.post(
+    "/sendgrid",
+    summary="SendGrid Event Webhook (signed)",
+    responses={200: {"model": WebhookReceipt}, **documented(400, 403, 413)},
+    openapi_extra={"requestBody": _EVENTS},
+)
 async def sendgrid_events(
     request: Request, session: SessionDep, queue: AfterCommitDep, mailer: MailerDep
 ) -> JSONResponse:

@@ -27,8 +27,10 @@ async def test_the_pm_changes_the_feedback_cadence_and_the_next_request_uses_it(
         [program] = (await api.get("/api/v1/programs")).json()
         assert (program["feedback_reminder_days"], program["feedback_expiry_days"]) == ([2, 5], 14)
 
-        bad = await api.patch(f"/api/v1/programs/{program['id']}", json={"feedback_reminder_days": [5, 2]})
-        assert bad.status_code == 422 and "ascending" in bad.text
+        bad = await api.patch(f"/api/v1/programs/{program['id']}", json={"feedback_reminder_days": [5, 5]})
+        assert bad.status_code == 422 and "distinct" in bad.text
+        unsorted = await api.patch(f"/api/v1/programs/{program['id']}", json={"feedback_reminder_days": [5, 2]})
+        assert unsorted.status_code == 200 and unsorted.json()["feedback_reminder_days"] == [2, 5]
         assert (
             await api.patch(f"/api/v1/programs/{program['id']}", json={"feedback_expiry_days": 0})
         ).status_code == 422

@@ -41,7 +41,7 @@ class JourneyInput(BaseModel):
 class GateDecision(BaseModel):
     decision: Literal["advance", "extend", "exit"]
     extend_days: int = Field(default=7, gt=0, le=90)
-    reason: str = ""
+    reason: str = Field(default="", pattern=r"^[^\x00]*$")  # the PM's words, stored as text
 
 
 class FeedbackNote(BaseModel):
