@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -154,16 +154,23 @@ def publish(paths: list[Path] = typer.Argument(None, help="Playbook folders; def
 def _run_import(kind: str, file: Path, fmt: str, mapping: list[str]) -> None:
     from api.accounts import service
     from api.accounts.formats import ExportFormat
+    from api.partners.import_formats import PartnerFormat
+    from api.partners.imports import import_partners
     from db.session import make_engine, make_sessionmaker, transaction
 
-    if fmt not in {f.value for f in ExportFormat}:
-        typer.echo(f"--format must be one of: {', '.join(f.value for f in ExportFormat)}", err=True)
+    formats: type[ExportFormat] | type[PartnerFormat] = PartnerFormat if kind == "partners" else ExportFormat
+    if fmt not in {f.value for f in formats}:
+        typer.echo(f"--format must be one of: {', '.join(f.value for f in formats)}", err=True)
         raise typer.Exit(2)
     pairs = dict(m.split("=", 1) for m in mapping if "=" in m)
     if len(pairs) != len(mapping):
         typer.echo("--map takes field=Header, e.g. --map crm_id='Acct #'", err=True)
         raise typer.Exit(2)
-    do_import = service.import_account_executives if kind == "aes" else service.import_vendor_accounts
+    do_import: Any = {
+        "aes": service.import_account_executives,
+        "accounts": service.import_vendor_accounts,
+        "partners": import_partners,
+    }[kind]
 
     async def run() -> service.ImportResult:
         engine = make_engine(get_settings().database_url)
@@ -171,7 +178,7 @@ def _run_import(kind: str, file: Path, fmt: str, mapping: list[str]) -> None:
             with file.open("rb") as stream:
                 async with transaction(make_sessionmaker(engine)) as session:
                     return await do_import(
-                        session, stream, ExportFormat(fmt), pairs or None, actor="cli", filename=file.name
+                        session, stream, formats(fmt), pairs or None, actor="cli", filename=file.name
                     )
         finally:
             await engine.dispose()
@@ -190,6 +197,16 @@ def _run_import(kind: str, file: Path, fmt: str, mapping: list[str]) -> None:
 
 _FORMAT = typer.Option("auto", "--format", help="auto | salesforce | hubspot")
 _MAP = typer.Option([], "--map", help="explicit column: field=Header (repeatable), e.g. crm_id='Acct #'")
+
+
+@partners_app.command("import")
+def partners_import(
+    file: Path,
+    fmt: str = typer.Option("auto", "--format", help="auto | salesforce | hubspot | partnerstack"),
+    mapping: list[str] = _MAP,
+) -> None:
+    """Create or update partners (by external id) from a Salesforce, HubSpot or PartnerStack export."""
+    _run_import("partners", file, fmt, mapping)
 
 
 @accounts_app.command("import-aes")

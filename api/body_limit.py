@@ -22,7 +22,7 @@ from settings import Settings
 
 # Route -> the Settings field holding its limit; any other route gets max_body_bytes.
 _LIMITS = (
-    (re.compile(r"/api/v1/(?:deals|account-executives|vendor-accounts)/import"), "max_body_bytes_imports"),
+    (re.compile(r"/api/v1/(?:deals|account-executives|vendor-accounts|partners)/import"), "max_body_bytes_imports"),
     (re.compile(r"/api/v1/cohorts(?:/[^/]+/partners)?"), "max_body_bytes_partner_lists"),
     (re.compile(r"/p/(?!unsubscribe/)[^/]+"), "max_body_bytes_step_page"),
     (re.compile(r"/webhooks/.*"), "max_body_bytes_webhook"),

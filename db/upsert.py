@@ -29,14 +29,21 @@ async def upsert(
 
 
 async def upsert_many(
-    session: AsyncSession, model: type[DeclarativeBase], rows: list[dict[str, Any]], key: str, chunk: int
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    rows: list[dict[str, Any]],
+    key: str | list[str],
+    chunk: int,
+    update: list[str] | None = None,
 ) -> None:
-    """Multi-row INSERT ... ON CONFLICT (key) DO UPDATE, `chunk` rows per statement (bind-parameter limits)."""
+    """Multi-row INSERT ... ON CONFLICT (key) DO UPDATE, `chunk` rows per statement (bind-parameter limits).
+    Updates `update`, by default every column given but the id, the key and created_at."""
     if not rows:
         return
+    keys = [key] if isinstance(key, str) else key
     stmt = _insert(session, model)
-    update = [c for c in rows[0] if c not in ("id", key, "created_at")]
-    stmt = stmt.on_conflict_do_update(index_elements=[key], set_={c: stmt.excluded[c] for c in update})
+    update = update if update is not None else [c for c in rows[0] if c not in ("id", "created_at", *keys)]
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update})
     for start in range(0, len(rows), chunk):
         await session.execute(stmt, rows[start : start + chunk])
 

@@ -6,9 +6,13 @@ Loader Account/User exports; HubSpot company and user exports). `auto` accepts e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypeVar
 
 from domain.csv_import import Column
+
+F = TypeVar("F", bound=StrEnum)
 
 
 class ExportFormat(StrEnum):
@@ -64,23 +68,22 @@ _AE_ALIASES: dict[str, dict[ExportFormat, tuple[str, ...]]] = {
 _AE_REQUIRED = {"email"}
 
 
-def _columns(
-    aliases: dict[str, dict[ExportFormat, tuple[str, ...]]], required: set[str], fmt: ExportFormat
-) -> tuple[Column, ...]:
+def columns_for(aliases: Mapping[str, Mapping[F, tuple[str, ...]]], required: set[str], fmt: F) -> tuple[Column, ...]:
+    """The columns of one export format, or of every format for `auto` (aliases in format order)."""
     columns = []
     for key, by_format in aliases.items():
-        formats = list(by_format) if fmt is ExportFormat.auto else [fmt]
+        formats = list(by_format) if fmt.value == "auto" else [fmt]
         names = tuple(dict.fromkeys(a for f in formats for a in by_format.get(f, ())))
         columns.append(Column(key, names, required=key in required))
     return tuple(columns)
 
 
 def account_columns(fmt: ExportFormat) -> tuple[Column, ...]:
-    return _columns(_ACCOUNT_ALIASES, _ACCOUNT_REQUIRED, fmt)
+    return columns_for(_ACCOUNT_ALIASES, _ACCOUNT_REQUIRED, fmt)
 
 
 def ae_columns(fmt: ExportFormat) -> tuple[Column, ...]:
-    return _columns(_AE_ALIASES, _AE_REQUIRED, fmt)
+    return columns_for(_AE_ALIASES, _AE_REQUIRED, fmt)
 
 
 def detect_source(crm_id_header: str | None, mapped: bool) -> str:

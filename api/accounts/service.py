@@ -58,11 +58,11 @@ class ImportResult:
     problems: list[RowProblem] = field(default_factory=list)
 
 
-def _file_error(exc: CsvFileError) -> ImportRejected:
+def file_error(exc: CsvFileError) -> ImportRejected:
     return ImportRejected(f"the file cannot be imported: {exc}", [RowProblem(0, None, str(exc))])
 
 
-def _reject_if_problems(what: str, problems: list[RowProblem]) -> None:
+def reject_if_problems(what: str, problems: list[RowProblem]) -> None:
     if problems:
         lines = len({p.line for p in problems})
         raise ImportRejected(f"nothing imported: {lines} row(s) of the {what} file have problems", problems)
@@ -73,7 +73,9 @@ def _int(value: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-async def _audit(session: AsyncSession, actor: str | None, action: str, result: ImportResult, filename: str) -> None:
+async def audit_import(
+    session: AsyncSession, actor: str | None, action: str, result: ImportResult, filename: str
+) -> None:
     detail = {"file": filename, "source": result.source, "rows": result.rows, "created": result.created}
     detail |= {"updated": result.updated, "unchanged": result.unchanged}
     session.add(AuditLog(actor=actor or actor_of(session), action=action, detail=detail))
@@ -120,10 +122,10 @@ async def import_account_executives(
                 await _write(session, AccountExecutive, "email", pending, result)
                 pending = []
     except CsvFileError as exc:
-        raise _file_error(exc) from exc
-    _reject_if_problems("account executives", result.problems)
+        raise file_error(exc) from exc
+    reject_if_problems("account executives", result.problems)
     await _write(session, AccountExecutive, "email", pending, result)
-    await _audit(session, actor, "account_executives.import", result, filename)
+    await audit_import(session, actor, "account_executives.import", result, filename)
     return result
 
 
@@ -186,11 +188,11 @@ async def import_vendor_accounts(
                 await _write(session, VendorAccount, "crm_id", pending, result)
                 pending = []
     except CsvFileError as exc:
-        raise _file_error(exc) from exc
-    _reject_if_problems("accounts", result.problems)
+        raise file_error(exc) from exc
+    reject_if_problems("accounts", result.problems)
     await _write(session, VendorAccount, "crm_id", pending, result)
     await repo.rematch_all(session)
-    await _audit(session, actor, "vendor_accounts.import", result, filename)
+    await audit_import(session, actor, "vendor_accounts.import", result, filename)
     result.overlapping_accounts = sum(c.overlapping for c in await repo.overlap_counts(session))
     return result
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from dataclasses import asdict
+from typing import Annotated
 
-from api.deps import IdempotencyKey, PMAuth, SessionDep
+from fastapi import APIRouter, File, Query, UploadFile
+
+from api.accounts.schemas import ImportOut
+from api.deps import ColumnMapping, IdempotencyKey, PMAuth, SessionDep
 from api.errors import documented
 from api.fields import NO_NUL
-from api.partners import service
+from api.partners import imports, service
+from api.partners.import_formats import PartnerFormat
 from api.partners.schemas import (
     PAGE_CAP,
     ContactCreate,
@@ -38,6 +43,24 @@ async def list_partners(
     """Partners by name, one page at a time; `total` says how many match."""
     f = DirectoryFilter(q=q, type=type.value if type else None, vertical=vertical, region=region, tier=tier)
     return await service.directory(session, f, limit, offset)
+
+
+@router.post("/import", response_model=ImportOut, responses=documented(413, 422))
+async def import_partners(
+    session: SessionDep,
+    file: Annotated[
+        UploadFile,
+        File(description="Salesforce partner accounts, HubSpot companies or PartnerStack partners (CSV, UTF-8)"),
+    ],
+    mapping: ColumnMapping,
+    fmt: Annotated[
+        PartnerFormat, Query(alias="format", description="which export's headers to expect")
+    ] = PartnerFormat.auto,
+) -> ImportOut:
+    """Create or update partners by external id (and each row's contact); the whole file or nothing
+    (422 lists every problem with its line and column)."""
+    result = await imports.import_partners(session, file.file, fmt, mapping, filename=file.filename or "")
+    return ImportOut(**{k: v for k, v in asdict(result).items() if k != "problems"})
 
 
 @router.get("/{partner_id}", response_model=PartnerDetail, responses=documented(404))

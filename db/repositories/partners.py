@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Partner, PartnerContact
+from db.upsert import upsert_many
 
 
 async def primary_contact(session: AsyncSession, partner_id: str) -> PartnerContact | None:
@@ -96,3 +99,39 @@ async def make_primary(session: AsyncSession, partner_id: str, contact_id: int) 
         .where(PartnerContact.partner_id == partner_id)
         .values(is_primary=PartnerContact.id == contact_id)
     )
+
+
+# --- imports: one lookup and one multi-row statement per chunk ------------------------------------
+
+_CHUNK = 500  # rows per statement: below SQLite's and asyncpg's bind-parameter limits
+
+
+async def upsert_partners(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert or update partners by external id (the unique key decides, so concurrent imports never duplicate)."""
+    await upsert_many(session, Partner, rows, "external_id", _CHUNK)
+
+
+async def upsert_contacts(session: AsyncSession, contacts: Sequence[tuple[str, dict[str, str]]]) -> set[str]:
+    """Add each (partner id, {email, name}) or rename it; a partner's first contact becomes its primary.
+    Returns the partners whose contacts changed."""
+    partner_ids = list({pid for pid, _ in contacts})
+    have: dict[tuple[str, str], str] = {}
+    has_any: set[str] = set()
+    for start in range(0, len(partner_ids), _CHUNK):
+        rows = await session.execute(
+            select(PartnerContact.partner_id, PartnerContact.email, PartnerContact.name).where(
+                PartnerContact.partner_id.in_(partner_ids[start : start + _CHUNK])
+            )
+        )
+        for pid, email, name in rows:
+            have[(pid, email)] = name
+            has_any.add(pid)
+    writes, changed = [], set()
+    for pid, contact in contacts:
+        if have.get((pid, contact["email"])) == contact["name"]:
+            continue
+        writes.append({"partner_id": pid, **contact, "role": "", "is_primary": pid not in has_any})
+        has_any.add(pid)
+        changed.add(pid)
+    await upsert_many(session, PartnerContact, writes, ["partner_id", "email"], _CHUNK, update=["name"])
+    return changed

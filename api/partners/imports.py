@@ -1,0 +1,179 @@
+"""Partner import from a CRM or PartnerStack export: upsert by external id, whole file or nothing.
+
+The file streams through the shared CSV reader; rows are checked as they come and written a chunk at a
+time with one lookup and one multi-row upsert per chunk (partners, then their contacts), so 100,000
+rows never mean 100,000 queries. Any problem (or a file-level error) raises ImportRejected after the
+whole file was read, and the caller's rollback undoes the chunks already written. A column the file
+does not have leaves that field of an existing partner as it is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.accounts.formats import columns_for
+from api.accounts.service import ImportResult, audit_import, file_error, reject_if_problems
+from api.fields import EMAIL, time_zones
+from api.partners import import_formats as fmts
+from api.partners.import_formats import PartnerFormat
+from db.models import Partner
+from db.repositories import accounts as account_repo
+from db.repositories import partners as repo
+from domain.csv_import import CsvFileError, RowProblem, read_csv
+from domain.public_holidays import normalize_country
+
+PARTNER_MAX_ROWS = 100_000
+_CHUNK = 1000
+_FIELDS = ("name", "type", "verticals", "region", "country", "timezone", "tier")
+_LIMITS = {"external_id": 120, "name": 200, "region": 60, "contact_name": 200, "contact_email": 320}
+
+
+@dataclass
+class _Row:
+    line: int
+    values: dict[str, Any]  # the partner fields this file sets
+    contact: dict[str, str] | None
+
+
+@dataclass
+class _Import:
+    headers: dict[str, str]
+    result: ImportResult
+    pending: list[_Row] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def problem(self, line: int, key: str, message: str) -> None:
+        self.result.problems.append(RowProblem(line, self.headers.get(key, key), message))
+
+
+async def import_partners(
+    session: AsyncSession,
+    stream: BinaryIO,
+    fmt: PartnerFormat = PartnerFormat.auto,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    actor: str | None = None,
+    filename: str = "",
+) -> ImportResult:
+    """Partners (and each row's contact) from a Salesforce, HubSpot or PartnerStack export, by external id."""
+    result = ImportResult(kind="partners", source="mapped" if mapping else fmt.value)
+    try:
+        rows = read_csv(stream, columns_for(fmts.ALIASES, fmts.REQUIRED, fmt), mapping, max_rows=PARTNER_MAX_ROWS)
+        state = _Import(rows.headers, result)
+        for item in rows:
+            if isinstance(item, RowProblem):
+                result.problems.append(item)
+                continue
+            row = _checked(state, *item)
+            if row is not None:
+                state.pending.append(row)
+            if len(state.pending) >= _CHUNK:
+                await _flush(session, state)
+    except CsvFileError as exc:
+        raise file_error(exc) from exc
+    await _flush(session, state)
+    reject_if_problems("partners", result.problems)
+    await audit_import(session, actor, "partners.import", result, filename)
+    return result
+
+
+def _checked(state: _Import, line: int, row: dict[str, str]) -> _Row | None:
+    """The row's partner fields (only the columns the file has), or None after recording its problems."""
+    before = len(state.result.problems)
+    for key, limit in _LIMITS.items():
+        if len(row[key]) > limit:
+            state.problem(line, key, f"longer than {limit} characters")
+    if not row["external_id"]:
+        state.problem(line, "external_id", "no partner id")
+    elif (first := state.seen.setdefault(row["external_id"], line)) != line:
+        state.problem(line, "external_id", f"same partner as line {first}")
+    if not row["name"]:
+        state.problem(line, "name", "no partner name")
+    values: dict[str, Any] = {"name": row["name"]}
+    has = state.headers
+    if "type" in has and row["type"]:
+        values["type"] = fmts.partner_type(row["type"])
+        if values["type"] is None:
+            state.problem(line, "type", f"not a partner type: {row['type']!r}; use one of {fmts.type_words()}")
+    if "verticals" in has:
+        values["verticals"] = fmts.verticals(row["verticals"])
+        if len(values["verticals"]) > 20 or any(len(v) > 120 for v in values["verticals"]):
+            state.problem(line, "verticals", "at most 20 verticals of at most 120 characters each")
+    if "region" in has:
+        values["region"] = row["region"]
+    if "country" in has or "region" in has:
+        values["country"] = normalize_country(row["country"]) or normalize_country(row["region"])
+        if row["country"] and normalize_country(row["country"]) is None:
+            state.problem(line, "country", f"unknown country {row['country']!r}; use an ISO 3166-1 code like US")
+    if "timezone" in has and row["timezone"]:
+        values["timezone"] = row["timezone"]
+        if row["timezone"] not in time_zones():
+            state.problem(
+                line, "timezone", f"unknown time zone {row['timezone']!r}; use an IANA name like Europe/Berlin"
+            )
+    if "tier" in has and row["tier"]:
+        values["tier"] = fmts.tier(row["tier"])
+        if values["tier"] is None:
+            state.problem(line, "tier", f"not a tier: {row['tier']!r}; use 1, 2 or 3")
+    contact = _contact(state, line, row)
+    if len(state.result.problems) > before:
+        return None
+    return _Row(line, {"external_id": row["external_id"], **values}, contact)
+
+
+def _contact(state: _Import, line: int, row: dict[str, str]) -> dict[str, str] | None:
+    email = row["contact_email"].lower()
+    if not email:
+        return None
+    if not EMAIL.fullmatch(email):
+        state.problem(line, "contact_email", f"not an email address: {email!r}")
+        return None
+    name = row["contact_name"] or " ".join(p for p in (row["first_name"], row["last_name"]) if p)
+    return {"email": email, "name": (name or row["name"])[:200]}
+
+
+async def _flush(session: AsyncSession, state: _Import) -> None:
+    """Check the chunk against the database (a new partner needs a type); write it if the file is clean so far."""
+    chunk, state.pending = state.pending, []
+    if not chunk:
+        return
+    existing = await account_repo.existing_by(session, Partner, "external_id", [r.values["external_id"] for r in chunk])
+    rows, changed = [], []
+    for item in chunk:
+        current = existing.get(item.values["external_id"])
+        if current is None and item.values.get("type") is None:
+            state.problem(item.line, "type", f"a new partner needs a partner type: one of {fmts.type_words()}")
+            continue
+        merged = _merged(current, item.values)
+        rows.append(merged)
+        if current is None:
+            state.result.created += 1
+        elif any(getattr(current, k) != merged[k] for k in _FIELDS):
+            changed.append(merged["id"])
+        state.result.rows += 1
+    if state.result.problems:
+        return
+    await repo.upsert_partners(session, rows)
+    contacts = [(r["id"], i.contact) for r, i in zip(rows, chunk, strict=True) if i.contact]
+    added = await repo.upsert_contacts(session, contacts)
+    touched = {p.id for p in existing.values()}
+    updated = set(changed) | (added & touched)
+    state.result.updated += len(updated)
+    state.result.unchanged += len(touched - updated)
+
+
+def _merged(current: Partner | None, values: dict[str, Any]) -> dict[str, Any]:
+    if current is None:
+        base: dict[str, Any] = {"id": str(uuid.uuid4()), "verticals": [], "region": "", "country": None}
+        base |= {"timezone": "UTC", "tier": 3}
+    else:
+        base = {"id": current.id} | {k: getattr(current, k) for k in _FIELDS}
+    merged = base | values
+    if isinstance(merged.get("type"), fmts.PartnerType):
+        merged["type"] = merged["type"].value
+    return merged
