@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     progress_summary_max_age_seconds: float = Field(default=2.0, ge=0, le=300)
     # `cosell api` / `cosell worker` logs: "auto" is one JSON object per line in production, text elsewhere.
     log_format: Literal["auto", "text", "json"] = "auto"
+    # OpenTelemetry traces go to this OTLP/HTTP collector (e.g. http://otel-collector:4318); empty: no tracing.
+    otlp_endpoint: str = ""
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> Settings:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
@@ -17,16 +18,18 @@ from domain.links import LinkSigner
 from mail import EmailSender
 from mail import make_sender as make_mail_sender
 from observability.metrics import TimedSender
+from observability.tracing import temporal_interceptors
 from settings import Settings
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None, tracer: TracerProvider | None = None) -> Client:
     # Workflow messages are pydantic models: every client must share this converter, or payloads diverge.
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         runtime=runtime,
+        interceptors=temporal_interceptors(tracer),  # a worker built on this client traces too
     )
 
 

@@ -33,6 +33,7 @@ from mail.render import EmailRenderer
 from observability.logs import configure_logging
 from observability.metrics import temporal_runtime
 from observability.server import probe_app, serving
+from observability.tracing import tracer_provider
 from settings import Settings, get_settings
 from wiring import connect, make_sender, make_signer
 from workflows.ae_feedback.workflow import AeFeedbackWorkflow
@@ -108,8 +109,10 @@ async def ensure_review_schedules(client: Client, settings: Settings, sessions: 
 
 async def run(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
+    tracer = tracer_provider(settings, "cosell-worker")
     try:
-        client = await connect(settings, temporal_runtime(settings.worker_http_host, settings.temporal_metrics_port))
+        runtime = temporal_runtime(settings.worker_http_host, settings.temporal_metrics_port)
+        client = await connect(settings, runtime, tracer)
         await ensure_sweep_schedule(client, settings)
         sessions = make_sessionmaker(engine)
         await ensure_review_schedules(client, settings, sessions)
@@ -117,6 +120,8 @@ async def run(settings: Settings) -> None:
             await build_worker(client, settings, sessions).run()
     finally:
         await engine.dispose()
+        if tracer is not None:
+            tracer.shutdown()  # flushes the spans still batched
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from api import errors, openapi
@@ -41,21 +42,26 @@ from observability.health import router as health_router
 from observability.logs import RequestIds, install_log_redaction
 from observability.metrics import measure_http
 from observability.metrics import router as prometheus_router
+from observability.tracing import instrument_app, tracer_provider
 from settings import Settings, get_settings
 from wiring import connect, make_sender, make_signer
 
 
-def connected(settings: Settings, temporal: Client | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def connected(
+    settings: Settings, temporal: Client | None, tracer: TracerProvider | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The app's lifespan: the database engine and (unless a test passed one) the Temporal client."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         app.state.sessions = make_sessionmaker(engine)
-        app.state.temporal = temporal or await connect(settings)
+        app.state.temporal = temporal or await connect(settings, tracer=tracer)
         install_log_redaction()
         yield
         await engine.dispose()
+        if tracer is not None:
+            tracer.force_flush()
 
     return lifespan
 
@@ -79,12 +85,16 @@ def attach_services(app: FastAPI, settings: Settings) -> None:
     )
 
 
-def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, temporal: Client | None = None, tracer: TracerProvider | None = None
+) -> FastAPI:
+    """`tracer`: tests trace into memory; otherwise tracing follows settings.otlp_endpoint (off when empty)."""
     settings = settings or get_settings()
+    tracer = tracer or tracer_provider(settings, "cosell-api")
     app = FastAPI(
         title="cosell",
         version="0.1.0",
-        lifespan=connected(settings, temporal),
+        lifespan=connected(settings, temporal, tracer),
         description="Co-sell activation engine: cohorts, activation windows, playbooks, partner pages.",
     )
     attach_services(app, settings)
@@ -124,4 +134,5 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.middleware("http")(keep_private)
 
     app.add_middleware(RequestIds)  # added last, so outermost: everything the request logs carries its id
+    instrument_app(app, tracer)
     return app
