@@ -110,7 +110,7 @@ def preview(
 ) -> None:
     """Dry-run a whole window on simulated time and print what it will do, day by day."""
     from playbooks.loader import CONTENT_DIR
-    from preview import render, run_preview
+    from preview import PreviewServerError, render, run_preview
 
     path = Path(playbook) if Path(playbook).exists() else CONTENT_DIR / playbook
     try:
@@ -120,7 +120,12 @@ def preview(
         raise typer.Exit(1) from exc
     # Simulated partners pick accounts no vendor owns; the activities' warnings about that are noise here.
     logging.getLogger("temporalio.activity").setLevel(logging.ERROR)
-    typer.echo(render(asyncio.run(run_preview(loaded, partners))))
+    try:
+        report = asyncio.run(run_preview(loaded, partners))
+    except PreviewServerError as exc:
+        typer.echo(f"dry run failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(render(report))
 
 
 @playbook_app.command("publish")

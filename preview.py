@@ -5,6 +5,7 @@ tier review would judge it when the window ends), plus the history size of each 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.cohorts import service
@@ -50,6 +52,10 @@ COLUMNS = {
     "gate_held": "gate held",
     "journey_exited": "exits",
 }
+
+
+class PreviewServerError(RuntimeError):
+    """The simulation's test server failed or timed out: said in a sentence, not a traceback."""
 
 
 @dataclass
@@ -109,36 +115,44 @@ async def run_preview(playbook: Playbook, partners: int) -> PreviewReport:
             start = await _monday_morning(env)
             async with transaction(sessions) as session:
                 await playbook_repo.publish(session, playbook)
-                body = CohortCreate.model_validate(
-                    {
-                        "name": "Preview",
-                        "program": "Preview",
-                        "pm_email": "pm@preview.example",
-                        "playbook_id": playbook.id,
-                        "playbook_version": playbook.version,
-                        "starts_at": start.isoformat(),
-                        "partners": [
-                            {
-                                "external_id": f"sim-{i}",
-                                "name": f"Partner {i + 1} ({BEHAVIOURS[i % 3]}, {TYPES[i % 4]})",
-                                "type": TYPES[i % 4],
-                                "contacts": [{"email": f"p{i}@partner.example", "name": f"Contact {i + 1}"}],
-                            }
-                            for i in range(partners)
-                        ],
-                    }
-                )
-                cohort = await service.create(session, body)
+                cohort = await service.create(session, _cohort(playbook, partners, start))
             async with build_worker(env.client, settings, sessions):
                 await service.launch(env.client, settings.task_queue, cohort)
                 await _simulate(env, cohort.id, playbook, report, sessions)
             await _collect(sessions, start, report)
             await _judge(sessions, await env.get_current_time(), report)
+        except RPCError as exc:
+            raise PreviewServerError(
+                f"the Temporal test server running the dry run did not answer ({exc}); the machine may be busy: "
+                "run the dry run again, or with fewer partners"
+            ) from exc
         finally:
             await env.shutdown()
             await engine.dispose()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _cohort(playbook: Playbook, partners: int, start: datetime) -> CohortCreate:
+    return CohortCreate.model_validate(
+        {
+            "name": "Preview",
+            "program": "Preview",
+            "pm_email": "pm@preview.example",
+            "playbook_id": playbook.id,
+            "playbook_version": playbook.version,
+            "starts_at": start.isoformat(),
+            "partners": [
+                {
+                    "external_id": f"sim-{i}",
+                    "name": f"Partner {i + 1} ({BEHAVIOURS[i % 3]}, {TYPES[i % 4]})",
+                    "type": TYPES[i % 4],
+                    "contacts": [{"email": f"p{i}@partner.example", "name": f"Contact {i + 1}"}],
+                }
+                for i in range(partners)
+            ],
+        }
+    )
 
 
 async def _simulate(
@@ -156,33 +170,49 @@ async def _simulate(
     window = env.client.get_workflow_handle(window_id(cohort_id))
     for _ in range(playbook.total_days * 2 + 2):
         await env.sleep(timedelta(hours=12))
-        now = await env.get_current_time()
-        running = 0
-        for pid, name in members.items():
-            handle = env.client.get_workflow_handle(journey_id(cohort_id, pid))
-            desc = await handle.describe()
-            report.run_events[desc.run_id] = max(report.run_events.get(desc.run_id, 0), desc.history_length)
-            if desc.status != WorkflowExecutionStatus.RUNNING:
-                continue
-            running += 1
-            progress = await handle.query(PartnerJourneyWorkflow.progress)
-            step = progress.open_step
-            if step is None or "silent" in name:
-                continue
-            prompt_ready = "prompt" in name
-            # "Late" means the last day before the deadline, never the deadline tick itself, where the
-            # step's own deadline timer would race the submission.
-            late_ready = "late" in name and timedelta(hours=1) < step.due_at - now <= timedelta(days=1, hours=12)
-            if prompt_ready or late_ready:
-                answers = simulated_answers(playbook.step(step.step_key))
-                # Submit at this simulated moment: without the lock the server may skip past the deadline
-                # while the update is in flight, and the same playbook would preview differently each run.
-                with env.auto_time_skipping_disabled():
-                    await handle.execute_update(
-                        PartnerJourneyWorkflow.complete_step, StepSubmission(step_key=step.step_key, answers=answers)
-                    )
-        if not running and (await window.describe()).status != WorkflowExecutionStatus.RUNNING:
+        # Simulated time stands still while the partners act, so every partner answers at the same moment
+        # whatever order the calls finish in, and the calls run side by side instead of one partner after another.
+        with env.auto_time_skipping_disabled():
+            now = await env.get_current_time()
+            running = await asyncio.gather(
+                *(_act(env, cohort_id, pid, name, playbook, now, report) for pid, name in members.items())
+            )
+        for pid, still in zip(list(members), running, strict=True):
+            if not still:
+                del members[pid]  # a closed journey stays closed: stop asking
+        if not members and (await window.describe()).status != WorkflowExecutionStatus.RUNNING:
             return  # nothing left to skip to; the test server would otherwise wait in real time
+
+
+async def _act(
+    env: WorkflowEnvironment,
+    cohort_id: str,
+    pid: str,
+    name: str,
+    playbook: Playbook,
+    now: datetime,
+    report: PreviewReport,
+) -> bool:
+    """One simulated partner at one moment: answers its open step if its behaviour says so now.
+    False once its journey is over."""
+    handle = env.client.get_workflow_handle(journey_id(cohort_id, pid))
+    desc = await handle.describe()
+    report.run_events[desc.run_id] = max(report.run_events.get(desc.run_id, 0), desc.history_length)
+    if desc.status != WorkflowExecutionStatus.RUNNING:
+        return False
+    progress = await handle.query(PartnerJourneyWorkflow.progress)
+    step = progress.open_step
+    if step is None or "silent" in name:
+        return True
+    # "Late" means the last day before the deadline, never the deadline tick itself, where the
+    # step's own deadline timer would race the submission.
+    late_ready = "late" in name and timedelta(hours=1) < step.due_at - now <= timedelta(days=1, hours=12)
+    if "prompt" in name or late_ready:
+        answers = simulated_answers(playbook.step(step.step_key))
+        await handle.execute_update(
+            PartnerJourneyWorkflow.complete_step, StepSubmission(step_key=step.step_key, answers=answers)
+        )
+    return True
 
 
 async def _collect(sessions: Any, start: datetime, report: PreviewReport) -> None:

@@ -61,3 +61,21 @@ class TestNinetyDayWindow:
         assert totals["gate passed"] >= 3 and totals["gate held"] >= 1 and totals["escalations"] >= 1
         assert max(report.days) == 90  # the window closes on day 90
         assert max(report.run_events.values()) < 4096  # continue-as-new per stage keeps every run small
+
+
+class TestSlowServer:
+    def test_a_test_server_timeout_is_a_sentence_not_a_traceback(self, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        from temporalio.service import RPCError, RPCStatusCode
+
+        import preview
+
+        async def times_out(*_args: object) -> None:
+            raise RPCError("Timeout expired", RPCStatusCode.DEADLINE_EXCEEDED, b"")
+
+        monkeypatch.setattr(preview, "_simulate", times_out)
+        result = CliRunner().invoke(app, ["playbook", "preview", "quickstart-14d", "--partners", "1"])
+        assert result.exit_code == 1, result.output
+        assert "dry run failed: the Temporal test server running the dry run did not answer (Timeout expired)" in (
+            result.output
+        )
+        assert "Traceback" not in result.output
