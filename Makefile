@@ -27,6 +27,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Every benchmark in bench/, one after another (tens of minutes): figures, same-run baselines and ratios.
+bench: $(STAMP)
+	$(VENV)/bin/python -m bench --json bench-results.json
+
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
