@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 
-.PHONY: up test lint format bench clean browser
+.PHONY: up test lint format bench clean browser replay-check
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ test: $(STAMP) lint browser
 # The browser test drives Debian's Chromium (Playwright's own browser download is not reachable).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
+# The gate before deploying a worker build: every saved history (and, with RUNNING=N, N open workflows of
+# COSELL_TASK_QUEUE on COSELL_TEMPORAL_ADDRESS) must replay on this code. See README, "Upgrading workers".
+replay-check: $(STAMP)
+	$(VENV)/bin/cosell replay-check --running $(or $(RUNNING),0)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,7 @@ import typer
 
 import cli_keys
 import cli_lists
+import replay_check as replay
 from playbooks.loader import PlaybookError, load_playbook
 from settings import Settings, get_settings
 
@@ -69,6 +70,33 @@ def api(
     host, port = host or settings.api_host, port or settings.api_port
     configure_logging("json" if settings.json_logs else "text")
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_config=None)
+
+
+@app.command("replay-check")
+def replay_check(
+    histories: Path = typer.Option(replay.SAVED_HISTORIES, help="Folder of saved histories (*.json) to replay"),
+    running: int = typer.Option(0, min=0, help="Also replay up to N open workflows of COSELL_TASK_QUEUE"),
+) -> None:
+    """Replay workflow histories against this build; exit 1 if any fails (deploy gate for new workers)."""
+    from wiring import connect
+    from worker import WORKFLOWS
+
+    async def run() -> list[replay.Replayed]:
+        outcomes = await replay.replay(WORKFLOWS, replay.saved(histories))
+        if running:
+            client = await connect(get_settings())
+            outcomes += await replay.replay(WORKFLOWS, replay.running(client, get_settings().task_queue, running))
+        return outcomes
+
+    outcomes = asyncio.run(run())
+    for outcome in outcomes:
+        typer.echo(
+            f"{'FAIL' if outcome.failure else 'ok  '} {outcome.name}{': ' + outcome.failure if outcome.failure else ''}"
+        )
+    failed = [o for o in outcomes if o.failure]
+    typer.echo(f"{len(outcomes)} replayed, {len(failed)} failed", err=bool(failed))
+    if failed or not outcomes:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")
