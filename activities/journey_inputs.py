@@ -11,12 +11,13 @@ from playbooks.model import Playbook, PlaybookRef
 from workflows.journey.messages import JourneyStatus
 from workflows.shard.messages import SHARD_SIZE
 
-StepNoticeKind = Literal["invite", "reminder"]
+StepNoticeKind = Literal["invite", "reminder", "sent_back"]
 PmNoticeKind = Literal["escalated", "gate_held"]
 CohortStatus = Literal["scheduled", "active", "paused", "closed", "cancelled"]
 JourneyEventKind = Literal[
     "stage_entered",
     "step_completed",
+    "step_revised",
     "step_overdue",
     "step_skipped",
     "gate_passed",
@@ -54,7 +55,8 @@ class LoadContext(BaseModel):
 
 
 class StepNotice(BaseModel):
-    """Invite or reminder for one step; `n` is the reminder number (0 = the invite)."""
+    """Invite, reminder or send-back of one step; `n` is the reminder number (0 = the invite), or the
+    send-back's, whose `comment` the email carries."""
 
     journey_id: str
     cohort_id: str
@@ -67,6 +69,7 @@ class StepNotice(BaseModel):
     due_at: datetime
     occurred_at: datetime
     playbook: PlaybookRef | None = None  # the journey's snapshot; differs from the cohort's after a migration
+    comment: str = ""
 
 
 class JourneyUpdate(BaseModel):

@@ -22,7 +22,7 @@ from activities.journey_inputs import (
     StepNotice,
 )
 from db.models import Cohort, Partner, Program
-from db.repositories import cohorts, journeys, partners
+from db.repositories import cohorts, journeys, partners, reviews
 from db.repositories import playbooks as playbook_repo
 from db.session import transaction
 from domain.links import StepClaims
@@ -32,6 +32,7 @@ from mail.render import local_time
 from playbooks.model import Playbook, StepKind
 
 FINAL = ("completed", "exited")
+SUBJECTS = {"invite": "{}", "reminder": "Reminder: {}", "sent_back": "Please revise: {}"}
 
 
 async def _who(session: AsyncSession, cohort_id: str, partner_id: str) -> tuple[Cohort, Partner, Program | None]:
@@ -107,7 +108,7 @@ class JourneyActivities(ActivityFamily):
                 activity.logger.warning("partner %s has no contact; %s not emailed", partner.id, key)
                 return "no-contact"
             token = self._signer.sign_step(StepClaims(journey_id=notice.journey_id, step_key=notice.step_key))
-            subject = step.email.subject if notice.kind == "invite" else f"Reminder: {step.email.subject}"
+            subject = SUBJECTS[notice.kind].format(step.email.subject)
             await post.send(
                 Email(
                     kind=f"step_{notice.kind}",
@@ -121,6 +122,7 @@ class JourneyActivities(ActivityFamily):
                         partner_name=partner.name,
                         contact_name=contact.name,
                         kind=notice.kind,
+                        comment=notice.comment,
                         intro=step.email.intro,
                         play_title=play.title,
                         step_title=step.title,
@@ -133,6 +135,9 @@ class JourneyActivities(ActivityFamily):
         return post.status
 
     async def _record_notice(self, session: AsyncSession, notice: StepNotice, key: str, emailed: bool) -> None:
+        if notice.kind == "sent_back":
+            await _record_send_back(session, notice, key, emailed)
+            return
         await journeys.save_journey(
             session,
             dict(
@@ -174,6 +179,8 @@ class JourneyActivities(ActivityFamily):
     @activity.defn
     async def project_journey(self, change: JourneyUpdate) -> None:
         event_id = f"{change.journey_id}/{change.step_key or change.stage}/{change.kind}"
+        if "revision" in change.data:  # a step is revised once per send-back
+            event_id += f"/{change.data['revision']}"
         async with transaction(self._sessions) as session:
             values = dict(
                 id=change.journey_id,
@@ -202,7 +209,17 @@ class JourneyActivities(ActivityFamily):
                 change.occurred_at,
                 change.data,
             )
-            if change.kind == "step_completed" and change.step_key:
+            if change.kind == "step_revised" and change.step_key:
+                await journeys.mark_step(
+                    session,
+                    change.journey_id,
+                    change.step_key,
+                    status="completed",
+                    completed_at=change.occurred_at,
+                    submission=change.data.get("answers", {}),
+                )
+                await reviews.revised(session, change.journey_id, change.step_key, change.occurred_at)
+            elif change.kind == "step_completed" and change.step_key:
                 await journeys.mark_step(
                     session,
                     change.journey_id,
@@ -301,3 +318,12 @@ class JourneyActivities(ActivityFamily):
             self.set_cohort_status,
             self.list_cohort_members,
         ]
+
+
+async def _record_send_back(session: AsyncSession, notice: StepNotice, key: str, emailed: bool) -> None:
+    """The step reads as open again until the revision's due date; the journey's own step stays current."""
+    await journeys.mark_step(session, notice.journey_id, notice.step_key, status="reopened", due_at=notice.due_at)
+    data = {"n": notice.n, "due_at": notice.due_at.isoformat(), "comment": notice.comment, "email": emailed}
+    await journeys.append_event(
+        session, key, notice.journey_id, "step_sent_back", notice.stage, notice.step_key, notice.occurred_at, data
+    )

@@ -63,15 +63,18 @@ class SubmissionReview(Base):
     """The PM's latest review of a step's answer: approved, or graded 0-100 (the grade overrides the rules).
 
     `submitted_at` is the answer's completion time when it was reviewed: a review applies to that answer
-    only, so a later revision of the step reads as not reviewed yet.
+    only, so a later revision of the step reads as not reviewed yet. A send-back records when it sent the
+    answer back and, once the partner revised it, when (kept through later reviews: follow-through).
     """
 
     __tablename__ = "submission_reviews"
     journey_id: Mapped[str] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
     step_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    decision: Mapped[str] = mapped_column(String(20))  # approve | grade
+    decision: Mapped[str] = mapped_column(String(20))  # approve | grade | send_back
     score: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(String(2000), default="")
     reviewed_by: Mapped[str] = mapped_column(String(120))
     reviewed_at: Mapped[datetime] = mapped_column()
     submitted_at: Mapped[datetime] = mapped_column()
+    sent_back_at: Mapped[datetime | None] = mapped_column()
+    revised_at: Mapped[datetime | None] = mapped_column()

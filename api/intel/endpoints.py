@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
-from api.deps import IdempotencyKey, PMAuth, SessionDep
+from api.deps import IdempotencyKey, PMAuth, SessionDep, TemporalDep
 from api.errors import NotFound, documented
 from api.fields import Moment
 from api.intel import reviews, service
@@ -61,11 +61,16 @@ async def review_submission(
     step_id: str,
     body: ReviewIn,
     session: SessionDep,
+    temporal: TemporalDep,
     key: IdempotencyKey,
 ) -> ReviewOut:
     """Approve (full points) or grade 0-100 (points x score / 100) the answer of a submitted step: it
-    overrides the readiness rules for that answer and the explanation says so. The latest review wins; a
-    revision of the answer reads as not reviewed yet. 422 names the field for an unknown or unsubmitted
-    step or a bad score."""
-    out = await reviews.review(session, partner_id, journey_id, step_id, body, datetime.now(UTC))
+    overrides the readiness rules for that answer and the explanation says so. Or send it back with a
+    comment: the step reopens in the partner's running journey (due again after its own due days), the
+    partner is emailed a fresh link with the comment, and the answer earns nothing until the revision
+    replaces it. The latest review wins; a revision reads as not reviewed yet. 422 names the field for an
+    unknown or unsubmitted step, a bad score or a send-back without a comment; 409 says why a send-back
+    cannot reopen the step (journey closed, step already sent back)."""
+    ids = (partner_id, journey_id, step_id)
+    out = await reviews.review(session, temporal, ids, body, datetime.now(UTC))
     return await key.answer(out, 200)

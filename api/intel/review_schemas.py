@@ -17,23 +17,32 @@ class ReviewIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"decision": "approve"}, {"decision": "grade", "score": 70, "comment": "Name the unit"}]
+            "examples": [
+                {"decision": "approve"},
+                {"decision": "grade", "score": 70, "comment": "Name the unit"},
+                {"decision": "send_back", "comment": "Name a customer and the outcome in numbers"},
+            ]
         },
     )
-    decision: Literal["approve", "grade"]
+    decision: Literal["approve", "grade", "send_back"] = Field(
+        description="send_back reopens the step in the partner's journey and emails the comment with a fresh link"
+    )
     score: int | None = Field(
         None, ge=0, le=100, description="A grade's score: replaces the rule score (points x score / 100)"
     )
-    comment: str = Plain("", max_length=2000, description="Shown with the review on the Partner 360")
+    comment: str = Plain(
+        "", max_length=2000, description="Shown on the Partner 360; a send-back's (required) is emailed to the partner"
+    )
 
 
 class ReviewOut(BaseModel):
     partner_id: str
     journey_id: str
     step_key: str
-    state: Literal["approved", "graded"]
+    state: Literal["approved", "graded", "sent_back"]
     score: int | None
     comment: str
     reviewed_by: str
     reviewed_at: datetime
     submitted_at: datetime  # the answer this review applies to; a later revision reads as pending
+    revision_due_at: datetime | None = None  # a send-back: when the reopened step is due

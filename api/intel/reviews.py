@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 
 from api.api_keys import actor_of
 from api.cohorts.service import invalid
-from api.errors import NotFound
+from api.errors import Conflict, NotFound
+from api.intel import send_back
 from api.intel.review_schemas import ReviewIn, ReviewOut
 from db.models import AuditLog, Journey, Partner
-from db.repositories import partner_facts, reviews
+from db.repositories import journeys, partner_facts, reviews
+from db.views.journeys import FINAL_STATUSES
 from domain.intel.facts import Submission
+from workflows.journey.messages import SendBack
 
 
 async def _submission(session: AsyncSession, partner_id: str, journey_id: str, step_key: str) -> Submission:
@@ -32,14 +36,41 @@ async def _submission(session: AsyncSession, partner_id: str, journey_id: str, s
     return found
 
 
-async def review(
-    session: AsyncSession, partner_id: str, journey_id: str, step_key: str, body: ReviewIn, now: datetime
-) -> ReviewOut:
+def _check(body: ReviewIn) -> None:
     if body.decision == "grade" and body.score is None:
         raise invalid("score", "a grade needs a score from 0 to 100")
-    if body.decision == "approve" and body.score is not None:
+    if body.decision != "grade" and body.score is not None:
         raise invalid("score", "only a grade takes a score; an approval earns the full points")
+    if body.decision == "send_back" and not body.comment.strip():
+        raise invalid("comment", "a send-back needs a comment: it is emailed to the partner, say what to change")
+
+
+async def _reopen(client: Client, session: AsyncSession, sub: Submission, comment: str) -> datetime:
+    """Refused before the journey is asked when the read model already knows why; the journey decides."""
+    where = {"journey_id": sub.journey_id, "step_id": sub.step_key}
+    journey = await session.get(Journey, sub.journey_id)
+    if journey is not None and journey.status in FINAL_STATUSES:
+        raise Conflict(f"journey {sub.journey_id} is {journey.status}: a closed journey reopens no step", where)
+    row = await journeys.get_step(session, sub.journey_id, sub.step_key)
+    if row is not None and row.status == "reopened":
+        raise Conflict(f"step {sub.step_key!r} was already sent back and waits for the partner's revision", where)
+    req = SendBack(step_key=sub.step_key, comment=comment, key=sub.submitted_at.isoformat())
+    return (await send_back.reopen(client, sub.journey_id, req)).due_at
+
+
+async def review(
+    session: AsyncSession,
+    client: Client,
+    ids: tuple[str, str, str],
+    body: ReviewIn,
+    now: datetime,
+) -> ReviewOut:
+    """`ids`: partner, journey and step. A send-back reopens the step first: nothing is recorded when the
+    journey refuses it, and a retry of the same send-back is answered by the journey without a second email."""
+    partner_id, journey_id, step_key = ids
+    _check(body)
     sub = await _submission(session, partner_id, journey_id, step_key)
+    due = await _reopen(client, session, sub, body.comment) if body.decision == "send_back" else None
     score = body.score
     actor = actor_of(session)
     await reviews.record(
@@ -60,10 +91,11 @@ async def review(
         partner_id=partner_id,
         journey_id=journey_id,
         step_key=step_key,
-        state="graded" if score is not None else "approved",
+        state="sent_back" if due else "graded" if score is not None else "approved",
         score=score,
         comment=body.comment,
         reviewed_by=actor,
         reviewed_at=now,
         submitted_at=sub.submitted_at,
+        revision_due_at=due,
     )

@@ -34,6 +34,7 @@ def _form_page(
     errors: dict[str, str],
     status: int = 200,
     submission_id: str | None = None,
+    sent_back: service.SentBack | None = None,
 ) -> HTMLResponse:
     return csrf.render_form(
         request,
@@ -44,6 +45,7 @@ def _form_page(
         errors=errors,
         submission_id=submission_id or str(uuid.uuid4()),
         confirm_label=kind_of(page.step).confirm_label,
+        sent_back=sent_back,
     )
 
 
@@ -144,7 +146,8 @@ async def show_step(token: str, request: Request, session: SessionDep, signer: S
         return answer
     if page.state != "open":
         return _state_page(request, page)
-    return _form_page(request, page, {}, {})
+    sent = await service.sent_back(session, page)  # a revision starts from the answer sent back
+    return _form_page(request, page, sent.previous if sent else {}, {}, sent_back=sent)
 
 
 async def _expired_or_state(request: Request, session: Any, token: str, exc: LinkExpired) -> HTMLResponse:
@@ -193,8 +196,9 @@ async def submit_step(
     raw = _answers(form, page)
     submission_id = str(form.get("submission_id") or uuid.uuid4())
     _, errors = clean_answers(page.step, raw)
+    sent = await service.sent_back(session, page) if errors else None
     if errors:
-        return _form_page(request, page, raw, errors, status=422, submission_id=submission_id)
+        return _form_page(request, page, raw, errors, status=422, submission_id=submission_id, sent_back=sent)
     outcome = await service.submit(temporal, claims, raw, submission_id)
     if outcome.kind == "invalid":
         return _form_page(request, page, raw, outcome.errors, status=422, submission_id=submission_id)

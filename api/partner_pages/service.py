@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.link_pages.updates import UpdateOutcome, submit_update
+from db.intel_models import SubmissionReview
 from db.models import EmailOutbox, utcnow
 from db.repositories import journeys, outbox, suppressions, visits
 from db.views.journeys import JourneyFacts, StepView, journey_facts, step_view
@@ -34,6 +35,19 @@ async def record_visit(session: AsyncSession, page: StepPage, method: str, user_
     now = utcnow()
     day = notices.day_of(now, page.partner.timezone)  # "once a day" in the partner's own day
     return await visits.record(session, page.journey.id, page.step_row.step_key, page.partner.id, day, now)
+
+
+@dataclass(frozen=True)
+class SentBack:
+    comment: str
+    previous: dict  # the answer sent back: the form starts from it
+
+
+async def sent_back(session: AsyncSession, page: StepPage) -> SentBack | None:
+    if not page.reopened:
+        return None
+    review = await session.get(SubmissionReview, (page.journey.id, page.step_row.step_key))
+    return SentBack(review.comment if review else "", dict(page.step_row.submission or {}))
 
 
 @dataclass(frozen=True)

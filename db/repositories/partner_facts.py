@@ -147,15 +147,15 @@ async def _steps(session: AsyncSession, journeys: list[Any]) -> tuple[list[tuple
                     answers=row.submission,
                     submitted_at=row.completed_at,
                     review=_review_of(review, row.completed_at),
+                    sent_back_at=review.sent_back_at if review else None,
+                    revision=2 if review and review.revised_at else 1,
                 )
                 subs.append((row.journey_id, sub))
     return steps, subs
 
 
 def _review_of(row: SubmissionReview | None, completed_at: datetime) -> Review:
-    if row is None or row.submitted_at != completed_at:
-        return Review(state="pending")
-    return reviews.to_review(row)
+    return Review(state="pending") if row is None else reviews.to_review(row, completed_at)
 
 
 def _step_fact(row: Any, step: Step | None, clicked: datetime | None) -> StepFact:

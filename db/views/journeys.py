@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Cohort, Journey, JourneyStep, Partner, Program
+from db.models import Cohort, Journey, JourneyStep, Partner, Program, utcnow
 from db.repositories import journeys
 from db.repositories import playbooks as playbook_repo
 from playbooks.model import Play, Playbook, Step
@@ -88,7 +88,14 @@ class StepView:
             return "completed"
         if self.step_row.status == "overdue" or self.journey.status in FINAL_STATUSES:
             return "closed"
+        if self.reopened and utcnow() >= self.step_row.due_at:  # the revision's due date passed
+            return "closed"
         return "open"
+
+    @property
+    def reopened(self) -> bool:
+        """The PM sent the answer back: the step is open for a revision of it."""
+        return self.step_row.status == "reopened"
 
 
 async def step_view(session: AsyncSession, journey_id: str, step_key: str) -> StepView | None:

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select, update
 from temporalio.testing import WorkflowEnvironment
 
-from db.models import AuditLog, JourneyStep
+from db.models import AuditLog, Journey, JourneyStep
 from db.repositories import partner_facts
 from db.session import SessionFactory, transaction
 from tests.api.helpers import api_client
@@ -77,7 +77,7 @@ async def test_approve_then_bad_requests_name_the_field(dev_env: WorkflowEnviron
         too_high = await api.post(review_url(pid, jid, "icp"), json={"decision": "grade", "score": 101})
         no_score = await api.post(review_url(pid, jid, "icp"), json={"decision": "grade"})
         scored_approval = await api.post(review_url(pid, jid, "icp"), json={"decision": "approve", "score": 90})
-        send_back = await api.post(review_url(pid, jid, "icp"), json={"decision": "send_back", "comment": "redo"})
+        send_back = await api.post(review_url(pid, jid, "icp"), json={"decision": "send_back"})
         unknown = await api.post(review_url(pid, jid, "no-such-step"), json={"decision": "approve"})
         unanswered = await api.post(review_url(pid, jid, "target-account"), json={"decision": "approve"})
         not_judged = await api.post(review_url(pid, jid, "rules"), json={"decision": "approve"})
@@ -88,7 +88,7 @@ async def test_approve_then_bad_requests_name_the_field(dev_env: WorkflowEnviron
 
     for bad in (too_high, no_score, scored_approval, send_back, unknown, unanswered, not_judged):
         assert bad.status_code == 422, bad.text
-    for bad, path in ((too_high, "score"), (no_score, "score"), (scored_approval, "score"), (send_back, "decision")):
+    for bad, path in ((too_high, "score"), (no_score, "score"), (scored_approval, "score"), (send_back, "comment")):
         assert [e["path"] for e in bad.json()["detail"]] == [path], bad.text
     for bad, says in ((unknown, "no step 'no-such-step'"), (unanswered, "no submitted answer"), (not_judged, "not")):
         [error] = bad.json()["detail"]
@@ -117,3 +117,25 @@ async def test_a_revision_reads_as_not_reviewed_yet(dev_env: WorkflowEnvironment
         facts = await partner_facts.load_one(session, pid)
     assert facts is not None
     assert [(s.review.state, s.review.grade) for s in facts.submissions] == [("pending", None)]
+
+
+async def test_a_send_back_of_a_closed_journey_is_a_conflict_naming_it(
+    dev_env: WorkflowEnvironment, sessions: SessionFactory
+) -> None:
+    """Nothing is recorded: the journey cannot reopen the step, and the 409 says which journey and step."""
+    cohort_id, pid = await recorded(sessions)
+    jid = f"journey/{cohort_id}/{pid}"
+    async with transaction(sessions) as session:
+        await session.execute(update(Journey).where(Journey.id == jid).values(status="exited"))
+    body = {"decision": "send_back", "comment": "Name a measured outcome"}
+    async with api_client(settings_for(sessions), dev_env.client) as api:
+        closed = await api.post(review_url(pid, jid, "icp"), json=body)
+        # The read model still says running, but no journey workflow exists: the journey's answer decides.
+        async with transaction(sessions) as session:
+            await session.execute(update(Journey).where(Journey.id == jid).values(status="waiting"))
+        gone = await api.post(review_url(pid, jid, "icp"), json=body)
+    assert closed.status_code == gone.status_code == 409, (closed.text, gone.text)
+    assert "exited" in closed.json()["error"] and "closed" in gone.json()["error"]
+    for answer in (closed, gone):
+        assert answer.json()["detail"] == {"journey_id": jid, "step_id": "icp"}
+    assert await audit(sessions) == []

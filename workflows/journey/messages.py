@@ -16,6 +16,35 @@ def journey_id(cohort_id: str, partner_id: str) -> str:
     return f"journey/{cohort_id}/{partner_id}"
 
 
+class SendBack(BaseModel):
+    """The PM sends a completed step's answer back with a comment: the step reopens for a revision."""
+
+    step_key: str
+    comment: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")
+    key: str  # the answer sent back (its submission time): the same answer is never sent back twice
+
+    @property
+    def tag(self) -> str:
+        return f"{self.step_key}@{self.key}"
+
+
+class SendBackReceipt(BaseModel):
+    step_key: str
+    n: int  # the step's send-back count: 1 for the first
+    due_at: datetime  # the revision's due date
+
+
+class Reopened(BaseModel):
+    """A sent-back step the partner may revise until `due_at`, alongside whatever step is open."""
+
+    step_key: str
+    stage: str
+    play_key: str
+    comment: str
+    n: int
+    due_at: datetime
+
+
 class JourneyCarry(BaseModel):
     """State carried across continue-as-new at a stage boundary."""
 
@@ -27,6 +56,8 @@ class JourneyCarry(BaseModel):
     last_progress_at: datetime | None = None
     trust_score: int | None = None  # latest AE-feedback trust score the journey was told about
     feedback_keys: list[str] = Field(default_factory=list)
+    reopened: list[Reopened] = Field(default_factory=list)  # sent back, waiting for the revision
+    send_backs: dict[str, SendBackReceipt] = Field(default_factory=dict)  # by SendBack.tag: a repeat is answered
 
 
 class JourneyInput(BaseModel):

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows.journey.effects import JourneyEffects, OpenStep
+from workflows.journey.effects import OpenStep
+from workflows.journey.send_back import SendBackHandling
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
@@ -34,6 +35,8 @@ with workflow.unsafe.imports_passed_through():
         JourneyStatus,
         NextStep,
         OpenStepView,
+        Reopened,
+        SendBackReceipt,
         StepReceipt,
         StepSubmission,
     )
@@ -42,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn
-class PartnerJourneyWorkflow(JourneyEffects):
+class PartnerJourneyWorkflow(SendBackHandling):
     def __init__(self) -> None:
         self._inp: JourneyInput | None = None
         self._ctx: JourneyContext | None = None
@@ -64,6 +67,8 @@ class PartnerJourneyWorkflow(JourneyEffects):
         self._stalled = False
         self._trust: int | None = None
         self._feedback_keys: list[str] = []
+        self._reopened: dict[str, Reopened] = {}
+        self._send_backs: dict[str, SendBackReceipt] = {}
 
     # --- messages -------------------------------------------------------------------------
 
@@ -108,6 +113,8 @@ class PartnerJourneyWorkflow(JourneyEffects):
 
     @workflow.update
     async def complete_step(self, submission: StepSubmission) -> StepReceipt:
+        if submission.step_key in self._reopened:
+            return await self._revise(submission)
         assert self._ctx and self._open
         current = self._open
         current.submitting = True
@@ -141,6 +148,8 @@ class PartnerJourneyWorkflow(JourneyEffects):
     @complete_step.validator
     def _validate_completion(self, submission: StepSubmission) -> None:
         current = self._open
+        if submission.step_key in self._reopened:
+            return self._validate_revision(submission)
         if submission.step_key in self._completed:
             raise ApplicationError("this step is already completed", type="AlreadyCompleted")
         if current is None or current.step.key != submission.step_key:
@@ -187,6 +196,8 @@ class PartnerJourneyWorkflow(JourneyEffects):
         # A signal can be handled before run starts: its score is the newest one.
         self._trust = self._trust if self._feedback_keys else carry.trust_score
         self._feedback_keys = [*carry.feedback_keys, *self._feedback_keys]
+        self._reopened = {r.step_key: r for r in carry.reopened} | self._reopened
+        self._send_backs = {**carry.send_backs, **self._send_backs}
         self._ctx = await workflow.execute_activity_method(
             JourneyActivities.load_journey_context,
             LoadContext(cohort_id=inp.cohort_id, partner_id=inp.partner_id, playbook=inp.playbook),
@@ -219,6 +230,7 @@ class PartnerJourneyWorkflow(JourneyEffects):
         if carry.stage_index + 1 < len(playbook.stages):
             await workflow.wait_condition(workflow.all_handlers_finished)
             workflow.continue_as_new(self._next_input(inp, carry.stage_index + 1))
+        await self._await_revisions()
         return await self._finish("completed", "journey_completed", {})
 
     def _next_input(self, inp: JourneyInput, stage_index: int) -> JourneyInput:
@@ -231,6 +243,8 @@ class PartnerJourneyWorkflow(JourneyEffects):
             last_progress_at=self._last_progress_at,
             trust_score=self._trust,
             feedback_keys=self._feedback_keys,
+            reopened=list(self._reopened.values()),
+            send_backs=self._send_backs,
         )
         return inp.model_copy(
             update={"carry": carry, "window_ends_at": self._ends_at, "playbook": self._next_playbook or inp.playbook}
