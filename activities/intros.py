@@ -28,6 +28,7 @@ from db.views.journeys import journey_facts
 from domain.links import IntroClaims
 from domain.schedule import zone
 from mail import Email
+from mail.notices import address_key
 from workflows.intro_batch.messages import IntroAnswerReceipt, IntroBatchAdd, IntroBatchInput, intro_batch_id
 
 # The digest goes out in the afternoon of the AE's working day, so the morning's requests are in it
@@ -213,13 +214,17 @@ class IntroActivities(ActivityFamily):
             views = await _open_views(session, mail.request_ids)
             if ae is None or not views:
                 return "nothing-to-send"
-            by_program: dict[str, list[IntroView]] = defaultdict(list)
+            # Each waiting partner's owner hears about it, else its program's PM: one email per address.
+            by_recipient: dict[tuple[str, str], list[IntroView]] = defaultdict(list)
             for view in views:
                 journey = await journeys.get_journey(session, view.request.journey_id)
                 cohort = await session.get(Cohort, journey.cohort_id) if journey else None
                 if journey is None or cohort is None:
                     continue
-                by_program[cohort.program_id].append(view)
+                program = await session.get(Program, cohort.program_id)
+                by_recipient[(cohort.program_id, await partners.alert_address(session, view.partner, program))].append(
+                    view
+                )
                 await journeys.append_event(
                     session,
                     f"{journey.id}/intro/{view.request.id}/escalated",
@@ -231,10 +236,10 @@ class IntroActivities(ActivityFamily):
                     {"request_id": view.request.id, "account": view.account.name, "ae": ae.name},
                 )
             await intros.mark_escalated(session, [v.request.id for v in views])
-            for program_id, waiting in by_program.items():
+            for (program_id, to_email), waiting in by_recipient.items():
                 program = await session.get(Program, program_id)
-                if program is not None and program.pm_email:
-                    await post.send(_escalation_email(mail, ae, program, waiting))
+                if program is not None and to_email:
+                    await post.send(_escalation_email(mail, ae, program, to_email, waiting))
         return f"escalated to {len(post.statuses)} program manager(s)"
 
     async def _answered_mail(self, mail: IntroMail) -> str:
@@ -350,11 +355,15 @@ async def _open_views(session: AsyncSession, request_ids: list[str]) -> list[Int
     return [v for v in views if v is not None and v.request.status in OPEN]
 
 
-def _escalation_email(mail: IntroMail, ae: AccountExecutive, program: Program, waiting: list[IntroView]) -> Email:
+def _escalation_email(
+    mail: IntroMail, ae: AccountExecutive, program: Program, to_email: str, waiting: list[IntroView]
+) -> Email:
+    # The PM's key is the one used before partners had owners; an owner's names its address too.
+    owner = "" if to_email == program.pm_email else f"/{address_key(to_email)}"
     return Email(
         kind="pm_intro_escalation",
-        dedupe_key=f"pm-intro-escalation/{mail.ae_id}/{mail.day}/{program.id}",
-        to_email=program.pm_email,
+        dedupe_key=f"pm-intro-escalation/{mail.ae_id}/{mail.day}/{program.id}{owner}",
+        to_email=to_email,
         to_name="Program manager",
         subject=f"{ae.name} has not answered {len(waiting)} intro request{'s' if len(waiting) > 1 else ''}",
         template="pm_intro_escalation",

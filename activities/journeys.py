@@ -269,7 +269,8 @@ class JourneyActivities(ActivityFamily):
             await journeys.append_event(
                 session, key, notice.journey_id, kind, notice.stage, notice.step_key, notice.occurred_at, data
             )
-            if program is None or not program.pm_email:
+            to_email = await partners.alert_address(session, partner, program)
+            if program is None or not to_email:
                 return "no-pm-email"
             subject = (
                 f"{partner.name} needs a gate decision ({notice.stage})"
@@ -280,7 +281,7 @@ class JourneyActivities(ActivityFamily):
                 Email(
                     kind=f"pm_{notice.kind}",
                     dedupe_key=key,
-                    to_email=program.pm_email,
+                    to_email=to_email,
                     to_name="Program manager",
                     subject=subject,
                     template="pm_notice",

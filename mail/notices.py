@@ -77,13 +77,13 @@ async def contact_unreachable(
         occurred_at,
         {"reason": reason, "reminders_only": reason == "unsubscribe"},
     )
-    if not facts.pm_email:
+    if not facts.alert_email:
         return None
     subject = f"{facts.partner.name}: {contact_name or 'a contact'} can't be reached by email"
     alert = Email(
         kind="pm_alert",
         dedupe_key=f"pm-alert/{journey.id}/{address_key(email)}/{reason}",
-        to_email=facts.pm_email,
+        to_email=facts.alert_email,
         to_name="",
         subject=subject,
         template="pm_alert",

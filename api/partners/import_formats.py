@@ -59,6 +59,11 @@ ALIASES: dict[str, dict[PartnerFormat, tuple[str, ...]]] = {
     },
     "first_name": {SF: ("First Name",), HS: ("First Name",), PS: ("First Name", "first_name")},
     "last_name": {SF: ("Last Name",), HS: ("Last Name",), PS: ("Last Name", "last_name")},
+    "owner": {
+        SF: ("Partner Manager", "Partner Manager Email", "Partner Owner"),
+        HS: ("Partner Manager", "Partner Manager Email", "Partner Owner"),
+        PS: ("Partner Manager", "Partner Manager Email", "Owner Email"),
+    },
 }
 REQUIRED = {"external_id", "name"}
 

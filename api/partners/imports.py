@@ -29,7 +29,7 @@ from domain.public_holidays import normalize_country
 
 PARTNER_MAX_ROWS = 100_000
 _CHUNK = 1000
-_FIELDS = ("name", "type", "verticals", "region", "country", "timezone", "tier")
+_FIELDS = ("name", "type", "verticals", "region", "country", "timezone", "tier", "owner_user_id")
 _LIMITS = {"external_id": 120, "name": 200, "region": 60, "contact_name": 200, "contact_email": 320}
 
 
@@ -44,6 +44,7 @@ class _Row:
 class _Import:
     headers: dict[str, str]
     result: ImportResult
+    owners: dict[str, str]  # a user's email or name, case-folded -> user id
     pending: list[_Row] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
 
@@ -64,7 +65,7 @@ async def import_partners(
     result = ImportResult(kind="partners", source="mapped" if mapping else fmt.value)
     try:
         rows = read_csv(stream, columns_for(fmts.ALIASES, fmts.REQUIRED, fmt), mapping, max_rows=PARTNER_MAX_ROWS)
-        state = _Import(rows.headers, result)
+        state = _Import(rows.headers, result, await repo.owners_by_label(session))
         for item in rows:
             if isinstance(item, RowProblem):
                 result.problems.append(item)
@@ -120,6 +121,10 @@ def _checked(state: _Import, line: int, row: dict[str, str]) -> _Row | None:
         values["tier"] = fmts.tier(row["tier"])
         if values["tier"] is None:
             state.problem(line, "tier", f"not a tier: {row['tier']!r}; use 1, 2 or 3")
+    if "owner" in has:
+        values["owner_user_id"] = state.owners.get(" ".join(row["owner"].split()).casefold())
+        if row["owner"] and values["owner_user_id"] is None:
+            state.problem(line, "owner", f"no user {row['owner']!r} (by email or name): create them first, or fix it")
     contact = _contact(state, line, row)
     if len(state.result.problems) > before:
         return None
@@ -170,7 +175,7 @@ async def _flush(session: AsyncSession, state: _Import) -> None:
 def _merged(current: Partner | None, values: dict[str, Any]) -> dict[str, Any]:
     if current is None:
         base: dict[str, Any] = {"id": str(uuid.uuid4()), "verticals": [], "region": "", "country": None}
-        base |= {"timezone": "UTC", "tier": 3}
+        base |= {"timezone": "UTC", "tier": 3, "owner_user_id": None}
     else:
         base = {"id": current.id} | {k: getattr(current, k) for k in _FIELDS}
     merged = base | values

@@ -25,6 +25,7 @@ class PartnerSummary(BaseModel):
     timezone: str
     tier: int
     trust_score: int | None
+    owner_user_id: str | None = Field(description="The partner manager responsible (a dashboard user), if any")
 
 
 class PartnerPage(BaseModel):
@@ -51,8 +52,15 @@ class CohortRef(BaseModel):
     starts_at: datetime
 
 
+class OwnerOut(BaseModel):
+    id: str
+    email: str
+    name: str
+
+
 class PartnerDetail(PartnerSummary):
     created_at: datetime
+    owner: OwnerOut | None = Field(description="Alerts about this partner go to its owner, else the program's PM")
     contacts: list[ContactOut]
     cohorts: list[CohortRef]
 
@@ -65,6 +73,9 @@ class PartnerPatch(Input):
     region: str | None = Plain(None, max_length=60)
     timezone: TimeZone | None = None
     tier: int | None = Field(default=None, ge=1, le=3)
+    owner: Email | None = Field(
+        default=None, description="The owner's (a dashboard user's) email; null removes the owner"
+    )
 
 
 class ContactCreate(ContactIn):

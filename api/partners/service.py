@@ -15,14 +15,16 @@ from api.partners.schemas import (
     ContactOut,
     ContactPatch,
     ContactRestore,
+    OwnerOut,
     PartnerDetail,
     PartnerPage,
     PartnerPatch,
     PartnerSummary,
 )
 from db.models import AuditLog, Partner, PartnerContact
-from db.repositories import cohorts, partners, suppressions
+from db.repositories import cohorts, partners, suppressions, users
 from db.repositories.partners import DirectoryFilter
+from db.user_models import User
 
 HARD = "bounce"  # the address does not exist: only a changed address can receive email again
 
@@ -77,7 +79,9 @@ async def detail(session: AsyncSession, partner_id: str) -> PartnerDetail:
         for c in await cohorts.of_partner(session, partner_id)
     ]
     summary = PartnerSummary.model_validate(partner).model_dump()
-    return PartnerDetail(**summary, created_at=partner.created_at, contacts=contacts, cohorts=windows)
+    owner = await session.get(User, partner.owner_user_id) if partner.owner_user_id else None
+    owner_out = OwnerOut(id=owner.id, email=owner.email, name=owner.name) if owner else None
+    return PartnerDetail(**summary, created_at=partner.created_at, owner=owner_out, contacts=contacts, cohorts=windows)
 
 
 async def change(session: AsyncSession, partner_id: str, body: PartnerPatch) -> PartnerDetail:
@@ -87,11 +91,22 @@ async def change(session: AsyncSession, partner_id: str, body: PartnerPatch) -> 
         taken = await partners.by_external_id(session, values["external_id"])
         if taken is not None:
             raise Conflict("another partner has this external_id", {"external_id": values["external_id"]})
+    if "owner" in values:
+        values["owner_user_id"] = await _owner_id(session, values.pop("owner"))
     before = {key: getattr(partner, key) for key in values}
     for key, value in values.items():
         setattr(partner, key, value)
     await _audit(session, "partner_changed", partner_id, {"from": before, "to": values})
     return await detail(session, partner_id)
+
+
+async def _owner_id(session: AsyncSession, email: str | None) -> str | None:
+    if email is None:
+        return None
+    user = await users.by_email(session, email)
+    if user is None:
+        raise invalid("owner", f"no user {email}: create them first (cosell users create)")
+    return user.id
 
 
 async def _address_free(session: AsyncSession, partner_id: str, email: str) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Partner, PartnerContact
+from db.models import Partner, PartnerContact, Program
 from db.upsert import upsert_many
+from db.user_models import User
 
 
 async def primary_contact(session: AsyncSession, partner_id: str) -> PartnerContact | None:
@@ -21,6 +22,24 @@ async def primary_contact(session: AsyncSession, partner_id: str) -> PartnerCont
         .order_by(PartnerContact.is_primary.desc(), PartnerContact.id)
         .limit(1)
     )
+
+
+async def alert_address(session: AsyncSession, partner: Partner, program: Program | None) -> str:
+    """Where alerts about a partner go: its owner (the partner manager responsible), else the program's PM."""
+    if partner.owner_user_id is not None:
+        owner = await session.get(User, partner.owner_user_id)
+        if owner is not None:
+            return owner.email
+    return program.pm_email if program is not None else ""
+
+
+async def owners_by_label(session: AsyncSession) -> dict[str, str]:
+    """Every user by email and by name (case-folded, spaces collapsed): how an import names a partner's owner."""
+    owners: dict[str, str] = {}
+    for user_id, email, name in await session.execute(select(User.id, User.email, User.name).order_by(User.email)):
+        owners.setdefault(email.casefold(), user_id)
+        owners.setdefault(" ".join(name.split()).casefold(), user_id)
+    return owners
 
 
 async def by_external_id(session: AsyncSession, external_id: str) -> Partner | None:

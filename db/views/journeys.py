@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Cohort, Journey, JourneyStep, Partner, Program, utcnow
-from db.repositories import journeys
+from db.repositories import journeys, partners
 from db.repositories import playbooks as playbook_repo
 from playbooks.model import Play, Playbook, Step
 
@@ -22,6 +22,7 @@ class JourneyFacts:
     cohort: Cohort
     program: Program | None
     playbook: Playbook
+    alert_email: str = ""  # the partner's owner, else the program's PM (partners.alert_address)
 
     @property
     def program_name(self) -> str:
@@ -54,7 +55,8 @@ async def journey_facts(session: AsyncSession, journey_id: str) -> JourneyFacts 
     if snapshot is None:
         return None
     program = await session.get(Program, cohort.program_id)
-    return JourneyFacts(journey, partner, cohort, program, playbook_repo.to_model(snapshot))
+    alert = await partners.alert_address(session, partner, program)
+    return JourneyFacts(journey, partner, cohort, program, playbook_repo.to_model(snapshot), alert)
 
 
 @dataclass(frozen=True)
