@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
-from api import errors, openapi
+from api import database_down, errors, openapi
 from api.accounts.endpoints import router as accounts_router
 from api.ae_pages.feedback import router as ae_feedback_router
 from api.ae_pages.intros import router as ae_intros_router
@@ -100,6 +100,7 @@ def create_app(
     attach_services(app, settings)
     install_log_redaction()
     errors.install(app)
+    database_down.install(app)
     openapi.install(app)
     app.include_router(cohorts_router)
     app.include_router(programs_router)

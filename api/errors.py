@@ -84,7 +84,8 @@ _MEANINGS = {
     409: "Conflicts with the current state (or a request with the same Idempotency-Key is in flight)",
     413: "The request body is larger than this route accepts",
     422: "Invalid request: `detail` says which field, line or column, and why",
-    503: "Temporal could not be reached: nothing or only part was done; repeating the same request is safe",
+    503: "Temporal or the database could not be reached: nothing or only part was done; repeating the same "
+    "request is safe (`Retry-After` says when, for the database)",
 }
 
 
