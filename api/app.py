@@ -19,6 +19,7 @@ from api.dashboard import access as dashboard_access
 from api.dashboard.gate_pages import router as dashboard_gates
 from api.dashboard.key_pages import router as dashboard_keys
 from api.dashboard.pages import router as dashboard_pages
+from api.dashboard.review_pages import router as dashboard_reviews
 from api.dashboard.signin import router as dashboard_signin
 from api.deals.endpoints import router as deals_router
 from api.dev.endpoints import router as dev_router
@@ -126,6 +127,7 @@ def create_app(
     app.include_router(dashboard_pages)
     app.include_router(dashboard_keys)
     app.include_router(dashboard_gates)
+    app.include_router(dashboard_reviews)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 

@@ -30,6 +30,10 @@ DONE = {
     "resume": "Resume sent.",
     "gate": "Gate decision sent: the partner's journey takes it within seconds.",
 }
+REVIEWED = {
+    "approve": "Answer approved: it earns its full readiness points.",
+    "send_back": "Sent back: the partner is emailed your comment with a link to revise the answer.",
+}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -108,4 +112,5 @@ async def partner_page(partner_id: str, request: Request, session: SessionDep, v
     found = await views.partner(session, partner_id, now(), viewer)
     if found is None:
         raise not_found()
-    return page(request, "partner.html", p=found)
+    done = REVIEWED.get(request.query_params.get("done", ""))
+    return page(request, "partner.html", p=found, done=done)

@@ -15,7 +15,7 @@ from db.models import JourneyEvent
 from db.repositories import partner_facts
 from db.repositories.users import Viewer
 from db.views import dashboard
-from domain.intel.facts import DealFact
+from domain.intel.facts import DealFact, Submission
 
 ENDED = ("closed", "cancelled")
 TODAY_LIMIT = 50
@@ -105,6 +105,7 @@ class Partner360:
     timeline: list[JourneyEvent]
     signals: SignalsOut | None
     deals: list[DealFact]
+    submissions: list[Submission] = field(default_factory=list)  # answers the PM can approve or send back
 
 
 async def partner(session: AsyncSession, partner_id: str, moment: datetime, viewer: Viewer) -> Partner360 | None:
@@ -123,4 +124,5 @@ async def partner(session: AsyncSession, partner_id: str, moment: datetime, view
         timeline=await dashboard.timeline(session, [j.journey.id for j in journeys], TIMELINE_LIMIT),
         signals=await intel_service.signals(session, partner_id, moment),
         deals=sorted(deals, key=lambda d: d.registered_at, reverse=True),
+        submissions=[s for s in facts.submissions if s.journey_id in {j.journey.id for j in journeys}],
     )

@@ -121,6 +121,16 @@ async def create_use_and_revoke_a_key(page: Page, base: str) -> None:
         assert (await api.get("/api/v1/programs", headers=bearer)).status_code == 401
 
 
+async def send_back_the_answer(page: Page) -> None:
+    """The partner's ICP answer, sent back with a comment from its page: the journey reopens the step."""
+    answers = page.locator("section", has_text="Answers to review")
+    await answers.get_by_label(re.compile("Comment")).fill("Name the buyer role that owns the budget")
+    await answers.get_by_role("button", name="Send back").click()
+    await expect(page.get_by_role("status").first).to_contain_text("Sent back")
+    await expect(page.locator("section", has_text="Answers to review")).to_contain_text("Waiting for the revision")
+    await shot(page, "05b-sent-back")
+
+
 async def test_a_manager_walks_the_dashboard_in_a_real_browser(
     chromium: Browser, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
 ) -> None:
@@ -150,6 +160,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
         await expect(page.locator("section", has_text="Journeys")).to_contain_text("Test cohort")
         await expect(page.locator(".timeline")).to_contain_text("icp")  # its first step, on the timeline
         await shot(page, "05-partner")
+        await send_back_the_answer(page)
 
         await page.goto(f"{base}/cohorts/{cohort_id}")
         for action, status in (("pause", "paused"), ("resume", "active")):
