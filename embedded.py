@@ -32,7 +32,7 @@ from db.session import SessionFactory, make_engine, make_sessionmaker, transacti
 from playbooks.loader import shipped_playbooks
 from settings import Settings
 from wiring import connect
-from worker import build_worker, ensure_review_schedules, ensure_sweep_schedule
+from worker import build_worker, ensure_review_schedules, ensure_sweep_schedule, ensure_webhook_schedule
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 DEMO_PLAYBOOK = "cloud-cosell-90d"
@@ -229,6 +229,7 @@ async def up(settings: Settings, demo: bool = True) -> None:
             await ensure_admin(session, DEMO_ADMIN, "Demo Admin")
         worker = build_worker(client, settings, sessions)
         await ensure_sweep_schedule(client, settings)
+        await ensure_webhook_schedule(client, settings)
         server = uvicorn.Server(
             uvicorn.Config(
                 create_app(settings, client), host=settings.api_host, port=settings.api_port, log_level="warning"

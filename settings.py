@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     outbox_sweep_every_seconds: int = Field(default=300, gt=0)
     outbox_pending_grace_seconds: int = Field(default=900, gt=0)
     outbox_settle_window_seconds: int = Field(default=172800, gt=0)
+    # Outbound webhooks: per-request timeout, how long a delivery is retried, after how many deliveries in a row
+    # given up a subscription is disabled, and how often pending deliveries are handed to delivery workflows.
+    outbound_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    outbound_webhook_retry_hours: float = Field(default=24.0, gt=0, le=72)
+    outbound_webhook_disable_after: int = Field(default=5, gt=0)
+    outbound_webhook_dispatch_every_seconds: int = Field(default=10, gt=0)
     # The worker's /healthz, /readyz and /metrics (0: not served). Probes from outside the host need 0.0.0.0.
     worker_http_host: str = "127.0.0.1"
     worker_http_port: int = Field(default=0, ge=0, lt=65536)

@@ -15,6 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 
 from domain.links import LinkSigner
+from domain.webhook_targets import TargetPolicy, host_port
 from mail import EmailSender
 from mail import make_sender as make_mail_sender
 from observability.metrics import TimedSender
@@ -40,3 +41,11 @@ def make_signer(settings: Settings) -> LinkSigner:
 def make_sender(settings: Settings) -> EmailSender:
     """The configured backend, timed per provider call for /metrics."""
     return TimedSender(make_mail_sender(settings, make_signer(settings)))
+
+
+def webhook_policy(settings: Settings) -> TargetPolicy:
+    """Where outbound webhooks may go: http and loopback only in development and tests, private ranges
+    only outside production, never the address cosell itself serves on."""
+    relaxed = settings.environment != "production"
+    own = {host_port(settings.public_base_url), (settings.api_host.lower(), settings.api_port)}
+    return TargetPolicy(allow_http=relaxed, allow_loopback=relaxed, allow_private=relaxed, own=frozenset(own))

@@ -26,6 +26,7 @@ from activities.intros import IntroActivities
 from activities.journeys import JourneyActivities
 from activities.sweeper import SweeperActivities
 from activities.tier_reviews import TierReviewActivities
+from activities.webhook_delivery import WebhookActivities
 from db.repositories import programs
 from db.session import SessionFactory, make_engine, make_sessionmaker, transaction
 from mail import EmailSender
@@ -43,6 +44,7 @@ from workflows.shard.workflow import CohortShardWorkflow
 from workflows.sweeper import OutboxSweepWorkflow
 from workflows.tier_review.schedule import ensure_review_schedule
 from workflows.tier_review.workflow import TierReviewWorkflow
+from workflows.webhook_delivery.workflow import WebhookDeliveryWorkflow, WebhookDispatchWorkflow
 from workflows.window.workflow import ActivationWindowWorkflow
 
 WORKFLOWS = [
@@ -53,6 +55,8 @@ WORKFLOWS = [
     IntroBatchWorkflow,
     OutboxSweepWorkflow,
     TierReviewWorkflow,
+    WebhookDispatchWorkflow,
+    WebhookDeliveryWorkflow,
 ]
 
 
@@ -62,15 +66,22 @@ def sweep_schedule_id(settings: Settings) -> str:
 
 async def ensure_sweep_schedule(client: Client, settings: Settings) -> bool:
     """Create the sweeper's schedule unless it exists (every worker calls this at start); True if created."""
-    schedule_id = sweep_schedule_id(settings)
+    every = timedelta(seconds=settings.outbox_sweep_every_seconds)
+    return await _ensure_schedule(client, sweep_schedule_id(settings), OutboxSweepWorkflow.run, every, settings)
+
+
+async def ensure_webhook_schedule(client: Client, settings: Settings) -> bool:
+    """The outbound webhook dispatcher's schedule: pending deliveries are handed on at most this late."""
+    every = timedelta(seconds=settings.outbound_webhook_dispatch_every_seconds)
+    schedule_id = f"webhook-dispatch/{settings.task_queue}"
+    return await _ensure_schedule(client, schedule_id, WebhookDispatchWorkflow.run, every, settings)
+
+
+async def _ensure_schedule(client: Client, schedule_id: str, run: Any, every: timedelta, settings: Settings) -> bool:
     schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            OutboxSweepWorkflow.run, id=f"{schedule_id}/run", task_queue=settings.task_queue
-        ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.outbox_sweep_every_seconds))]
-        ),
-        # A sweep still running when the next is due is enough: never two at once, no backlog.
+        action=ScheduleActionStartWorkflow(run, id=f"{schedule_id}/run", task_queue=settings.task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        # A run still going when the next is due is enough: never two at once, no backlog.
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
     try:
@@ -94,6 +105,7 @@ def build_worker(
         *FeedbackActivities(sessions, sender, signer, renderer, settings).all(),
         *SweeperActivities(sessions, sender, signer, renderer, settings).all(),
         *TierReviewActivities(sessions, sender, signer, renderer, settings).all(),
+        *WebhookActivities(sessions, sender, signer, renderer, settings).all(),
     ]
     return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities, **options)
 
@@ -114,6 +126,7 @@ async def run(settings: Settings) -> None:
         runtime = temporal_runtime(settings.worker_http_host, settings.temporal_metrics_port)
         client = await connect(settings, runtime, tracer)
         await ensure_sweep_schedule(client, settings)
+        await ensure_webhook_schedule(client, settings)
         sessions = make_sessionmaker(engine)
         await ensure_review_schedules(client, settings, sessions)
         async with serving(probe_app(sessions, client), settings.worker_http_host, settings.worker_http_port):

@@ -36,6 +36,8 @@ from api.playbooks.endpoints import router as playbooks_router
 from api.programs.endpoints import router as programs_router
 from api.programs.rubric import router as rubric_router
 from api.programs.tier_reviews import router as tier_reviews_router
+from api.subscriptions import events_doc
+from api.subscriptions.endpoints import router as subscriptions_router
 from api.webhooks.endpoints import router as webhooks_router
 from api.webhooks.signature import WebhookVerifier
 from db.session import make_engine, make_sessionmaker
@@ -103,10 +105,12 @@ def create_app(
     errors.install(app)
     database_down.install(app)
     openapi.install(app)
+    events_doc.document(app)
     app.include_router(cohorts_router)
     app.include_router(programs_router)
     app.include_router(tier_reviews_router)
     app.include_router(rubric_router)
+    app.include_router(subscriptions_router)
     app.include_router(partners_router)
     app.include_router(accounts_router)
     app.include_router(playbooks_router)

@@ -20,7 +20,7 @@ def _framework_422(answer: dict[str, Any]) -> bool:
 
 
 def _cleaned(document: dict[str, Any]) -> dict[str, Any]:
-    for path_item in document.get("paths", {}).values():
+    for path_item in [*document.get("paths", {}).values(), *document.get("webhooks", {}).values()]:
         for operation in path_item.values():
             responses = operation.get("responses", {})
             if _framework_422(responses.get("422", {})):

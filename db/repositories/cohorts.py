@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Cohort, CohortMember, Partner
+from db.repositories import webhooks
 
 ENDED = ("closed", "cancelled")
 
@@ -25,7 +26,11 @@ async def set_status(
         values["ends_at"] = ends_at
     if starts_at is not None:
         values["starts_at"] = starts_at
-    await session.execute(update(Cohort).where(Cohort.id == cohort_id, Cohort.status.not_in(ENDED)).values(**values))
+    result = await session.execute(
+        update(Cohort).where(Cohort.id == cohort_id, Cohort.status.not_in(ENDED)).values(**values)
+    )
+    if getattr(result, "rowcount", 0) and (cohort := await session.get(Cohort, cohort_id)) is not None:
+        await webhooks.emit_window(session, cohort, status, datetime.now(UTC))
 
 
 async def active_member_ids(session: AsyncSession, cohort_id: str, after: str, limit: int) -> list[str]:

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Journey, JourneyEvent, JourneyStep
+from db.repositories import webhooks
 from db.upsert import insert_ignore, upsert
 
 
@@ -31,7 +32,10 @@ async def append_event(
         occurred_at=occurred_at,
         data=data,
     )
-    return await insert_ignore(session, JourneyEvent, values)
+    if not await insert_ignore(session, JourneyEvent, values):
+        return False
+    await webhooks.emit_timeline(session, event_id, journey_id, kind, stage, step_key, occurred_at, data)
+    return True
 
 
 async def save_journey(session: AsyncSession, values: dict[str, Any]) -> None:

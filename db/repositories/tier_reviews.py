@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.intel_models import TierMovement, TierReview
 from db.models import AuditLog, Cohort, CohortMember, Journey, JourneyEvent, Partner, Program
+from db.repositories import webhooks
 from db.upsert import insert_ignore, insert_ignore_many
+from domain.webhook_events import EventType
 
 ACTOR = "tier-review"
 
@@ -99,7 +101,8 @@ async def record(session: AsyncSession, review: TierReview, judged: Sequence[Jud
     )
     moved = [j for j in judged if j.tier != j.previous]
     latest = await _latest_journeys(session, review.program_id, [j.partner_id for j in moved])
-    movements, audits, events = [], [], []
+    movements, audits = [], []
+    events: list[dict[str, Any]] = []
     for j in moved:
         detail = _detail(review.id, j)
         movements.append(
@@ -138,6 +141,11 @@ async def record(session: AsyncSession, review: TierReview, judged: Sequence[Jud
     count = await insert_ignore_many(session, TierMovement, movements)
     await insert_ignore_many(session, AuditLog, audits)
     await insert_ignore_many(session, JourneyEvent, events)
+    if events and await webhooks.wanted(session, review.program_id, EventType.tier_changed):
+        for e in events:
+            await webhooks.emit_timeline(
+                session, e["id"], e["journey_id"], e["kind"], e["stage"], None, e["occurred_at"], e["data"]
+            )
     return count
 
 

@@ -236,3 +236,22 @@ async def test_record_tier_review_history(ts_env: WorkflowEnvironment, sqlite_se
         assert result.moved == 2
         handle = ts_env.client.get_workflow_handle(tier_review_workflow_id(program, "2026-11"))
         save("tier-review-done", await handle.fetch_history())
+
+
+@pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
+async def test_record_webhook_histories(ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory) -> None:
+    """A dispatch that starts one partner's delivery workflow, whose first attempt is answered 500 and retried."""
+    from tests.webhook_receiver import receiver
+    from tests.workflows.webhook_helpers import dispatch, emit_step, subscribe
+
+    settings = settings_for(sqlite_sessions)
+    await create_cohort(sqlite_sessions, [partner()])
+    async with receiver([500]) as rec, running_worker(ts_env.client, settings, sqlite_sessions):
+        sub = await subscribe(sqlite_sessions, rec.url)
+        await emit_step(sqlite_sessions, sub, "p1", "icp")
+        await emit_step(sqlite_sessions, sub, "p1", "rules")
+        assert await dispatch(ts_env, settings, "webhook-dispatch") == [["200", "200"]]
+        dispatched = ts_env.client.get_workflow_handle("webhook-dispatch")
+        save("webhook-dispatch", await dispatched.fetch_history())
+        [child] = await dispatched.result()
+        save("webhook-delivery-retried", await ts_env.client.get_workflow_handle(child).fetch_history())
