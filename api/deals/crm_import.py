@@ -8,6 +8,7 @@ re-import of the same file finds every deal by its CRM id unchanged and writes n
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import BinaryIO
 
@@ -20,36 +21,51 @@ from api.deals.service import News, program_of, tell_partner
 from api.errors import AppError
 from db.cosell_models import AccountExecutive, Deal, DealAttribution
 from db.models import AuditLog, Partner
+from db.repositories import deal_batches as batches
 from db.repositories import deals as repo
 from domain.accounts import name_key
 from domain.crm_deals import FORMATS, Row, detect, read_rows
 from domain.csv_import import CsvFileError, RowProblem
-from domain.deals import ACTIVE, CLOSED, IllegalMove, Role, SaidBy, Stage, account_key, path
+from domain.deals import CLOSED, IllegalMove, Role, SaidBy, Stage, account_key, path
 
 
-class _Partners:
-    """Partner by external id, else exact name (ambiguous names are a problem, never a guess)."""
+@dataclass
+class _Known:
+    """The database as the file's rows need it, read in a few bulk queries before the first row."""
 
-    def __init__(self, session: AsyncSession):
-        self._session = session
-        self._cache: dict[tuple[str, str], list[Partner]] = {}
+    by_external_id: dict[str, list[Partner]]
+    by_name: dict[str, list[Partner]]
+    deals: dict[str, Deal]  # by CRM id
+    unlinked: dict[str, list[Deal]]  # partner id -> its registrations no opportunity claimed yet
+    vendors: batches.Vendors
 
-    async def find(self, row: Row) -> Partner | RowProblem:
-        if row.partner_external_id:
-            found = await self._lookup("external_id", row.partner_external_id)
-            if found:
-                return found[0]
-        found = await self._lookup("name", row.partner)
-        if len(found) == 1:
+    def partner(self, row: Row) -> Partner | RowProblem:
+        """By external id, else exact name (ambiguous names are a problem, never a guess)."""
+        if row.partner_external_id and (found := self.by_external_id.get(row.partner_external_id)):
             return found[0]
-        what = "several partners are" if found else "no partner is"
+        named = self.by_name.get(row.partner, [])
+        if len(named) == 1:
+            return named[0]
+        what = "several partners are" if named else "no partner is"
         return RowProblem(row.line, row.header("partner"), f"{what} named {row.partner!r}; use the partner's id column")
 
-    async def _lookup(self, column: str, value: str) -> list[Partner]:
-        if (column, value) not in self._cache:
-            rows = await self._session.scalars(select(Partner).where(getattr(Partner, column) == value).limit(2))
-            self._cache[(column, value)] = list(rows)
-        return self._cache[(column, value)]
+
+async def _known(session: AsyncSession, program_id: str, rows: list[Row]) -> _Known:
+    by_external_id = await batches.partners(session, Partner.external_id, {r.partner_external_id or "" for r in rows})
+    by_name = await batches.partners(session, Partner.name, {r.partner for r in rows})
+    partner_ids = {p.id for found in (*by_external_id.values(), *by_name.values()) for p in found}
+    return _Known(
+        by_external_id,
+        by_name,
+        await batches.by_crm_ids(session, {r.crm_id for r in rows}),
+        await batches.unlinked(session, program_id, partner_ids),
+        await batches.vendors(
+            session,
+            {r.account_name for r in rows},
+            {r.account_domain or "" for r in rows},
+            {r.account_crm_id or "" for r in rows},
+        ),
+    )
 
 
 async def run(
@@ -75,7 +91,8 @@ async def run(
         parsed, problems = read_rows(stream, columns, mapping)
     except CsvFileError as exc:
         raise AppError(f"{filename or 'the file'}: {exc}", {"file": filename, "problems": []}, status_code=422) from exc
-    plan, skipped, warnings = await _check(session, program.id, parsed, problems)
+    known = await _known(session, program.id, parsed)
+    plan, skipped, warnings = await _check(session, known, parsed, problems)
     if problems:
         problems.sort(key=lambda p: (p.line, p.column or ""))
         raise AppError(
@@ -83,7 +100,7 @@ async def run(
             {"file": filename, "problems": [p.as_dict() for p in problems]},
             status_code=422,
         )
-    counts, ids, closed = await _write(news, program.id, fmt, plan)
+    counts, ids, closed = await _write(news, program.id, fmt, plan, known.vendors)
     result = ImportResult(
         format=fmt,
         rows=len(plan) + len(skipped),
@@ -112,20 +129,41 @@ async def run(
 Plan = list[tuple[Row, Partner, Deal | None, str | None]]
 
 
-async def _write(news: News, program_id: str, fmt: str, plan: Plan) -> tuple[dict[str, int], list[str], list[Deal]]:
+async def _write(
+    news: News, program_id: str, fmt: str, plan: Plan, vendors: batches.Vendors
+) -> tuple[dict[str, int], list[str], list[Deal]]:
     """Every checked row written: (counts by outcome, deal ids in file order, the closed deals).
-    A new deal tells its partner nothing: a first import of history must not email old outcomes."""
+    A new deal tells its partner nothing: a first import of history must not email old outcomes.
+    Rows are walked in file order against an in-memory index of the program's active deals, so a new
+    deal collides with exactly what registering the rows one by one would find; the new deals are then
+    written together."""
     session = news.session
     counts = {"created": 0, "adopted": 0, "updated": 0, "unchanged": 0}
     ids, closed = [], []
     now = datetime.now(UTC)
     await repo.lock_program(session, program_id)
-    cohorts: dict[str, str | None] = {}  # partner -> the window its new deals belong to
-    for row, partner, existing, ae_id in plan:
-        if existing is None and partner.id not in cohorts:
-            cohorts[partner.id] = await repo.window_cohort(session, program_id, partner.id, now)
+    new = [(row, partner, ae_id) for row, partner, existing, ae_id in plan if existing is None]
+    cohorts = await batches.window_cohorts(session, program_id, {partner.id for _, partner, _ in new}, now)
+    drafts = {
+        row.line: _draft(program_id, fmt, row, partner, ae_id, now, cohorts.get(partner.id), vendors)
+        for row, partner, ae_id in new
+    }
+    active = await batches.active_deals(
+        session,
+        program_id,
+        {d.account_key for d in drafts.values()},
+        {d.vendor_account_id or "" for d in drafts.values()},
+    )
+    created: list[tuple[Deal, dict[str, object]]] = []
+    collisions: list[batches.Collision] = []
+    for row, _partner, existing, ae_id in plan:
         if existing is None:
-            deal, outcome = await _create(session, program_id, fmt, row, partner, ae_id, now, cohorts.get(partner.id))
+            deal, outcome = drafts[row.line], "created"
+            if others := active.others(deal):
+                stages = {d.id: d.stage for d in (deal, *others)}
+                collisions.append(batches.Collision(deal, others, stages))
+            active.add(deal)
+            created.append((deal, {"crm_id": row.crm_id, "line": row.line}))
         else:
             before = existing.stage
             deal, outcome = await _update(session, fmt, row, existing, ae_id, now)
@@ -135,14 +173,16 @@ async def _write(news: News, program_id: str, fmt: str, plan: Plan) -> tuple[dic
         ids.append(deal.id)
         if deal.stage in CLOSED:
             closed.append(deal)
+    await batches.insert_registered(session, created, SaidBy.crm.value, f"{fmt} import")
+    await batches.flag_all(session, collisions, now)
     return counts, ids, closed
 
 
 async def _check(
-    session: AsyncSession, program_id: str, rows: list[Row], problems: list[RowProblem]
+    session: AsyncSession, known: _Known, rows: list[Row], problems: list[RowProblem]
 ) -> tuple[Plan, list[dict[str, object]], list[RowProblem]]:
     """Match each row to its partner, deal and AE without writing; problems and warnings by line."""
-    partners, adopted = _Partners(session), set[str]()
+    adopted = set[str]()
     seen: dict[str, int] = {}
     owners: dict[str, AccountExecutive | None] = {}
     plan: Plan = []
@@ -158,12 +198,12 @@ async def _check(
             )
             continue
         seen[row.crm_id] = row.line
-        partner = await partners.find(row)
+        partner = known.partner(row)
         if isinstance(partner, RowProblem):
             problems.append(partner)
             continue
-        existing = await repo.by_crm_id(session, row.crm_id)
-        if existing is None and (existing := await _registration_of(session, program_id, partner.id, row, adopted)):
+        existing = known.deals.get(row.crm_id)
+        if existing is None and (existing := _registration_of(known, partner.id, row, adopted)):
             adopted.add(existing.id)
         if existing is not None:
             if existing.partner_id != partner.id:
@@ -193,25 +233,13 @@ async def _check(
     return plan, skipped, warnings
 
 
-async def _registration_of(
-    session: AsyncSession, program_id: str, partner_id: str, row: Row, taken: set[str]
-) -> Deal | None:
+def _registration_of(known: _Known, partner_id: str, row: Row, taken: set[str]) -> Deal | None:
     """The partner's own registration of this opportunity (no CRM id yet): same account by domain or by
     normalized name, so "Acme Corp" in the CRM adopts the partner's "Acme Corp, Inc." on acme.com."""
-    vendor = await repo.vendor_account(session, row.account_name, row.account_domain, row.account_crm_id)
+    vendor = known.vendors.find(row.account_name, row.account_domain, row.account_crm_id)
     key = account_key(row.account_name, row.account_domain or (vendor.domain if vendor else None))
-    candidates = await session.scalars(
-        select(Deal)
-        .where(
-            Deal.program_id == program_id,
-            Deal.partner_id == partner_id,
-            Deal.crm_id.is_(None),
-            Deal.stage.in_([s.value for s in ACTIVE]),
-        )
-        .order_by(Deal.registered_at, Deal.id)
-    )
     wanted_name = name_key(row.account_name)
-    for deal in candidates:
+    for deal in known.unlinked.get(partner_id, ()):
         same = deal.account_key == key or name_key(deal.account_name) == wanted_name
         if same and deal.id not in taken and (vendor is None or deal.vendor_account_id in (None, vendor.id)):
             return deal
@@ -222,8 +250,7 @@ def _close_moment(row: Row, now: datetime) -> datetime:
     return datetime.combine(row.close_date, time(), UTC) if row.close_date and row.close_date <= now.date() else now
 
 
-async def _create(
-    session: AsyncSession,
+def _draft(
     program_id: str,
     fmt: str,
     row: Row,
@@ -231,35 +258,33 @@ async def _create(
     ae_id: str | None,
     now: datetime,
     cohort_id: str | None,
-) -> tuple[Deal, str]:
-    registered = await repo.register(
-        session,
-        repo.Registration(
-            program_id=program_id,
-            partner_id=partner.id,
-            account_name=row.account_name,
-            account_domain=row.account_domain,
-            vendor_crm_id=row.account_crm_id,
-            partner_role=(row.role or Role.influenced).value,
-            source="crm",
-            actor=f"{fmt} import",
-            at=now,
-            amount=row.amount,
-            currency=row.currency,
-            expected_close=row.close_date,
-            crm_id=row.crm_id,
-            ae_id=ae_id,
-            stage=row.stage,
-            attribution_said_by=SaidBy.crm.value,
-            dedupe_by_account=False,
-            locked=True,
-            cohort_id=cohort_id,
-            detail={"crm_id": row.crm_id, "line": row.line},
-        ),
+    vendors: batches.Vendors,
+) -> Deal:
+    """The new deal a row registers, as repo.register would build it (not yet in the session)."""
+    vendor = vendors.find(row.account_name, row.account_domain, row.account_crm_id)
+    reg = repo.Registration(
+        program_id=program_id,
+        partner_id=partner.id,
+        account_name=row.account_name,
+        account_domain=row.account_domain,
+        vendor_crm_id=row.account_crm_id,
+        partner_role=(row.role or Role.influenced).value,
+        source="crm",
+        actor=f"{fmt} import",
+        at=now,
+        amount=row.amount,
+        currency=row.currency,
+        expected_close=row.close_date,
+        crm_id=row.crm_id,
+        ae_id=ae_id,
+        stage=row.stage,
+        cohort_id=cohort_id,
     )
+    key = account_key(row.account_name, row.account_domain or (vendor.domain if vendor else None))
+    deal = repo.new_deal(reg, vendor, key, ae_id or (vendor.owner_ae_id if vendor else None), cohort_id)
     if row.stage in CLOSED:
-        registered.deal.closed_at = _close_moment(row, now)
-    return registered.deal, "created"
+        deal.closed_at = _close_moment(row, now)
+    return deal
 
 
 async def _update(

@@ -257,25 +257,10 @@ async def move(session: AsyncSession, deal: Deal, wanted: Stage, at: datetime, *
     return steps
 
 
-async def register(session: AsyncSession, reg: Registration) -> Registered:
-    """Register a deal once: by its source key, else the same partner's active deal on the same account.
-    A new deal on an account another partner holds flags both for the PM."""
-    if not reg.locked:
-        await lock_program(session, reg.program_id)
-    if reg.source_key and (existing := await by_source_key(session, reg.source_key)):
-        return Registered(existing, False, [])
-    vendor = await vendor_account(session, reg.account_name, reg.account_domain, reg.vendor_crm_id)
-    key = account_key(reg.account_name, reg.account_domain or (vendor.domain if vendor else None))
-    if reg.dedupe_by_account and (existing := await active_for_partner(session, reg.program_id, reg.partner_id, key)):
-        return Registered(existing, False, [])
-    ae_id, ae_unmatched = reg.ae_id, None
-    if ae_id is None and reg.ae_email:
-        ae = await ae_by_email(session, reg.ae_email)
-        ae_id, ae_unmatched = (ae.id, None) if ae else (None, reg.ae_email)
-    if ae_id is None and vendor is not None:
-        ae_id = vendor.owner_ae_id
-    cohort_id = reg.cohort_id or await window_cohort(session, reg.program_id, reg.partner_id, reg.at)
-    deal = Deal(
+def new_deal(
+    reg: Registration, vendor: VendorAccount | None, key: str, ae_id: str | None, cohort_id: str | None
+) -> Deal:
+    return Deal(
         id=str(uuid.uuid4()),
         program_id=reg.program_id,
         partner_id=reg.partner_id,
@@ -297,6 +282,27 @@ async def register(session: AsyncSession, reg: Registration) -> Registered:
         closed_at=reg.at if reg.stage in CLOSED else None,
         updated_at=reg.at,
     )
+
+
+async def register(session: AsyncSession, reg: Registration) -> Registered:
+    """Register a deal once: by its source key, else the same partner's active deal on the same account.
+    A new deal on an account another partner holds flags both for the PM."""
+    if not reg.locked:
+        await lock_program(session, reg.program_id)
+    if reg.source_key and (existing := await by_source_key(session, reg.source_key)):
+        return Registered(existing, False, [])
+    vendor = await vendor_account(session, reg.account_name, reg.account_domain, reg.vendor_crm_id)
+    key = account_key(reg.account_name, reg.account_domain or (vendor.domain if vendor else None))
+    if reg.dedupe_by_account and (existing := await active_for_partner(session, reg.program_id, reg.partner_id, key)):
+        return Registered(existing, False, [])
+    ae_id, ae_unmatched = reg.ae_id, None
+    if ae_id is None and reg.ae_email:
+        ae = await ae_by_email(session, reg.ae_email)
+        ae_id, ae_unmatched = (ae.id, None) if ae else (None, reg.ae_email)
+    if ae_id is None and vendor is not None:
+        ae_id = vendor.owner_ae_id
+    cohort_id = reg.cohort_id or await window_cohort(session, reg.program_id, reg.partner_id, reg.at)
+    deal = new_deal(reg, vendor, key, ae_id, cohort_id)
     session.add(deal)
     await session.flush()
     await say(session, deal.id, reg.partner_role, reg.attribution_said_by, reg.actor, reg.at)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +12,11 @@ from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
 from db.cosell_models import Deal
+from db.models import AuditLog, JourneyEvent, Partner
 from db.session import SessionFactory, transaction
 from tests.api.helpers import api_client
 from tests.api.test_deals import deal, post, seed
+from tests.api.test_metrics import journeys_started
 from tests.factories import settings_for
 from workflows.ae_feedback.messages import feedback_workflow_id
 
@@ -185,3 +189,53 @@ class TestBadFiles:
             assert mapped.status_code == 200, mapped.text
             assert mapped.json()["created"] == 1
             assert await deal_count(sessions) == 1
+
+
+class TestCollisions:
+    async def test_rows_on_an_account_another_partner_holds_are_flagged_with_their_timeline(
+        self, dev_env: WorkflowEnvironment, sessions: SessionFactory
+    ) -> None:
+        ids = await seed(sessions)
+        async with transaction(sessions) as session:
+            members = list(await session.scalars(select(Partner.id)))
+        await journeys_started(sessions, ids["cohort"], members, datetime.now(UTC) - timedelta(days=5))
+        header = '"Account Name","Stage","Opportunity ID","Account ID","Primary Partner","Partner ID"\n'
+        rows = [
+            '"Blue Yonder Airlines","Prospecting","006BY1","","Adatum Consulting","PRT-0042"\n',
+            '"Tailspin Toys","Prospecting","006TT1","","Northwind Analytics","PRT-0213"\n',
+            '"Blue Yonder Airlines","Qualification","006BY2","","Litware Systems","PRT-0107"\n',
+            # Same partner on Contoso as the PM registered below: no collision; another partner's: one.
+            '"Contoso Pharmaceuticals","Prospecting","006CP1","0015g00000XyZ01AAF","Northwind Analytics","PRT-0213"\n',
+        ]
+        async with api_client(settings_for(sessions), dev_env.client) as api:
+            held = (await post(api, deal("PRT-0042"))).json()
+            response = await api.post(
+                "/api/v1/deals/import",
+                files={"file": ("c.csv", (header + "".join(rows)).encode(), "text/csv")},
+                data={"program": "Test program", "format": "salesforce"},
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["created"] == 4
+            deals = by_crm((await api.get("/api/v1/deals")).json()["deals"])
+            by1, by2, tt1, cp1 = deals["006BY1"], deals["006BY2"], deals["006TT1"], deals["006CP1"]
+            assert (by1["conflict"], by1["conflicts_with"]) == ("flagged", [by2["id"]])
+            assert (by2["conflict"], by2["conflicts_with"]) == ("flagged", [by1["id"]])
+            assert tt1["conflict"] is None
+            assert (cp1["conflict"], cp1["conflicts_with"]) == ("flagged", [held["id"]])
+            held_now = (await api.get(f"/api/v1/deals/{held['id']}")).json()
+            assert held_now["conflict"] == "flagged" and held_now["conflicts_with"] == [cp1["id"]]
+            assert cp1["cohort_id"] and cp1["ae_id"]  # the window it belongs to; the account owner
+        async with transaction(sessions) as session:
+            events = (
+                await session.execute(select(JourneyEvent.kind, JourneyEvent.data).order_by(JourneyEvent.id))
+            ).all()
+            audits = list(
+                await session.scalars(
+                    select(AuditLog.idempotency_key).where(AuditLog.action == "deal_conflict_flagged")
+                )
+            )
+        kinds = Counter(kind for kind, data in events if data.get("deal_id") in {d["id"] for d in deals.values()})
+        assert kinds["deal_registered"] == 5 and kinds["deal_conflict"] == 4, kinds
+        registered = next(d for k, d in events if k == "deal_registered" and d["deal_id"] == cp1["id"])
+        assert (registered["crm_id"], registered["line"], registered["source"]) == ("006CP1", 5, "crm")
+        assert sorted(audits) == sorted([f"deal-conflict/{by2['id']}", f"deal-conflict/{cp1['id']}"])
