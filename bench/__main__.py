@@ -23,6 +23,7 @@ BENCHES: dict[str, list[str]] = {
     "scoring": ["--partners", "5000"],
     "tier_review": ["--partners", "10000"],
     "account_matching": ["--db"],
+    "crm_import": ["--rows", "20000"],
     "dry_run": ["--partners", "1", "6", "12", "25"],
 }
 
