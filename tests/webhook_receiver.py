@@ -20,6 +20,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int  # what the receiver answered
 
 
 @dataclass
@@ -42,8 +43,8 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        self.seen.append(Received(scope["path"], headers, body))
         status = self.answers.pop(0) if self.answers else 200
+        self.seen.append(Received(scope["path"], headers, body, status))
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": f"answered {status}".encode()})
 
