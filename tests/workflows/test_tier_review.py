@@ -3,15 +3,19 @@ reviews, paging with continue-as-new, one digest to the PM, and a retried page t
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from temporalio import activity
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Worker
 from typer.testing import CliRunner
 
 import cli
-from activities.tier_review_inputs import ReviewOpen, ReviewPage
+from activities.tier_review_inputs import ReviewOpen, ReviewPage, ReviewPageResult
 from activities.tier_reviews import TierReviewActivities
 from db.intel_models import TierMovement
 from db.models import AuditLog, EmailOutbox, JourneyEvent, Partner
@@ -113,6 +117,71 @@ async def test_reviews_record_once_per_period_and_hysteresis_holds(
     assert (len(events), audits) == (3, 3)
     assert digest is not None and digest.to_email == "pm@vendor.example"
     assert "Steady Sam" in digest.text and "Tier 3 Baseline -> Tier 2 Emerging (promoted)" in digest.text
+
+
+class DiesAfterSecondPage(TierReviewActivities):
+    """A worker that commits the review's second page and then never reports it: it is stopped there."""
+
+    def __init__(self, *args: Any, committed: asyncio.Event) -> None:
+        super().__init__(*args)
+        self.committed, self.pages = committed, 0
+
+    @activity.defn(name="review_tier_page")
+    async def review_tier_page(self, inp: ReviewPage) -> ReviewPageResult:
+        result = await super().review_tier_page(inp)
+        self.pages += 1
+        if self.pages == 2:
+            self.committed.set()
+            await asyncio.Event().wait()  # the restart cancels this: the page's result is never reported
+        return result
+
+
+@pytest.mark.timeout(120)
+async def test_a_worker_restarted_mid_review_records_no_movement_twice(
+    ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+) -> None:
+    """The first worker commits page 2 and stops before reporting it; the second retries that page and
+    finishes: every movement, timeline event, audit row and the PM digest exist once."""
+    sessions, settings = sqlite_sessions, settings_for(sqlite_sessions)
+    ids = await three_partners(sessions, await ts_env.get_current_time())
+    program = await program_id(sessions)
+    committed = asyncio.Event()
+    parts = (sessions, make_sender(settings), make_signer(settings), EmailRenderer(), settings)
+    dying = DiesAfterSecondPage(*parts, committed=committed)
+    # No workflow cache, so no sticky queue for the second worker to wait out.
+    first = Worker(
+        ts_env.client,
+        task_queue=settings.task_queue,
+        workflows=[TierReviewWorkflow],
+        activities=dying.all(),
+        max_cached_workflows=0,
+    )
+    inp = TierReviewInput(program_id=program, period="2026-11", page_size=1, pages_per_run=10)
+    wid = tier_review_workflow_id(program, "2026-11")
+    with ts_env.auto_time_skipping_disabled():
+        async with first:
+            handle = await ts_env.client.start_workflow(
+                TierReviewWorkflow.run, inp, id=wid, task_queue=settings.task_queue
+            )
+            await asyncio.wait_for(committed.wait(), timeout=60)
+        mid = await state(sessions)
+        async with running_worker(ts_env.client, settings, sessions):
+            result = await handle.result()
+    assert dying.pages == 2 and len(mid[1]) >= 1, mid
+    # Page 2's result was lost with the first worker: its retry judged nobody again.
+    assert (result.reviewed, result.moved) == (2, 2), result
+    tiers, moves, digests = await state(sessions)
+    assert (tiers[ids["steady"]], tiers[ids["thin"]], tiers[ids["late"]]) == ((2, 0), (3, 0), (2, 1))
+    assert sorted(moves) == sorted([(ids["steady"], 3, 2, "2026-11"), (ids["thin"], 2, 3, "2026-11")])
+    assert digests == 1
+    async with transaction(sessions) as session:
+        audits = await session.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.action == "tier_changed")
+        )
+        events = await session.scalar(
+            select(func.count()).select_from(JourneyEvent).where(JourneyEvent.kind == "tier_changed")
+        )
+    assert (audits, events) == (2, 2)
 
 
 async def test_a_retried_page_records_nothing_twice(sessions: SessionFactory) -> None:
