@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cosell_models import Deal, DealAttribution, VendorAccount
-from db.models import AuditLog, Cohort, CohortMember, Journey, JourneyEvent, Partner
+from db.models import AuditLog, Cohort, CohortMember, Journey, Partner
+from db.repositories import journeys as timeline
 from db.upsert import insert_ignore_many
 from domain.accounts import name_key, normalize_domain
 from domain.deals import ACTIVE
@@ -169,7 +170,7 @@ async def insert_registered(
             for d in deals
         ],
     )
-    await insert_ignore_many(session, JourneyEvent, await _registered_events(session, registered))
+    await timeline.append_events(session, await _registered_events(session, registered))
 
 
 async def _registered_events(
@@ -260,5 +261,5 @@ async def flag_all(session: AsyncSession, collisions: Sequence[Collision], at: d
                 detail=detail,
             )
         )
-    await insert_ignore_many(session, JourneyEvent, events)
+    await timeline.append_events(session, events)
     await insert_ignore_many(session, AuditLog, audits)

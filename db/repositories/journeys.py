@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Journey, JourneyEvent, JourneyStep
 from db.repositories import webhooks
-from db.upsert import insert_ignore, upsert
+from db.upsert import insert_ignore, insert_ignore_many, upsert
 
 
 async def append_event(
@@ -36,6 +36,12 @@ async def append_event(
         return False
     await webhooks.emit_timeline(session, event_id, journey_id, kind, stage, step_key, occurred_at, data)
     return True
+
+
+async def append_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Many timeline events in one statement (bulk imports, tier reviews), each also a webhook event if it is one."""
+    await insert_ignore_many(session, JourneyEvent, rows)
+    await webhooks.emit_timeline_many(session, rows)
 
 
 async def save_journey(session: AsyncSession, values: dict[str, Any]) -> None:

@@ -16,10 +16,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.intel_models import TierMovement, TierReview
-from db.models import AuditLog, Cohort, CohortMember, Journey, JourneyEvent, Partner, Program
-from db.repositories import webhooks
+from db.models import AuditLog, Cohort, CohortMember, Journey, Partner, Program
+from db.repositories import journeys
 from db.upsert import insert_ignore, insert_ignore_many
-from domain.webhook_events import EventType
 
 ACTOR = "tier-review"
 
@@ -140,12 +139,7 @@ async def record(session: AsyncSession, review: TierReview, judged: Sequence[Jud
     # One statement per table per page: a review of 10,000 partners is round trips, not row by row.
     count = await insert_ignore_many(session, TierMovement, movements)
     await insert_ignore_many(session, AuditLog, audits)
-    await insert_ignore_many(session, JourneyEvent, events)
-    if events and await webhooks.wanted(session, review.program_id, EventType.tier_changed):
-        for e in events:
-            await webhooks.emit_timeline(
-                session, e["id"], e["journey_id"], e["kind"], e["stage"], None, e["occurred_at"], e["data"]
-            )
+    await journeys.append_events(session, events)
     return count
 
 

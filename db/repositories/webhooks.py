@@ -30,10 +30,6 @@ async def subscriptions_of(session: AsyncSession, program_id: str) -> list[Webho
     return list(rows)
 
 
-async def wanted(session: AsyncSession, program_id: str, type_: EventType) -> bool:
-    return any(s.enabled and type_.value in (s.events or []) for s in await subscriptions_of(session, program_id))
-
-
 async def emit(
     session: AsyncSession,
     event_id: str,
@@ -122,6 +118,20 @@ async def emit_timeline(
         details=data,
     )
     return await emit(session, event_id, program_id, partner_id, type_, occurred_at, body)
+
+
+async def emit_timeline_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """`emit_timeline` for rows written in bulk; nothing to do (one query) when no program has a subscription."""
+    rows = [r for r in rows if r["kind"] in TIMELINE_KINDS]
+    if (
+        not rows
+        or await session.scalar(select(WebhookSubscription.id).where(WebhookSubscription.enabled).limit(1)) is None
+    ):
+        return
+    for r in rows:
+        await emit_timeline(
+            session, r["id"], r["journey_id"], r["kind"], r["stage"], r.get("step_key"), r["occurred_at"], r["data"]
+        )
 
 
 async def emit_window(session: AsyncSession, cohort: Cohort, status: str, at: datetime) -> bool:
