@@ -11,6 +11,7 @@ import typer
 
 import cli_keys
 import cli_lists
+import cli_webhooks
 import replay_check as replay
 from playbooks.loader import PlaybookError, load_playbook
 from settings import Settings, get_settings
@@ -34,6 +35,7 @@ app.add_typer(partners_app, name="partners")
 cohorts_app = typer.Typer(help="Cohorts and their windows", no_args_is_help=True)
 app.add_typer(cohorts_app, name="cohorts")
 app.add_typer(cli_keys.keys_app, name="keys")
+app.add_typer(cli_webhooks.webhooks_app, name="webhooks")
 
 
 @app.command()
