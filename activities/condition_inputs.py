@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -23,3 +24,15 @@ class ConditionOutcome(BaseModel):
     @property
     def holds(self) -> bool:
         return all(self.results)
+
+
+class GateCheck(BaseModel):
+    partner_id: str
+    as_of: datetime  # the moment judged: the workflow's clock at the gate
+
+
+class GateSignals(BaseModel):
+    """Recorded in the journey's history: the partner's scores at the gate, so replay never rescores."""
+
+    values: dict[str, int]  # gtm_readiness, proven_capability, early_traction, field_advocacy, behavior
+    advocates: int  # distinct AEs who said they would invite the partner again

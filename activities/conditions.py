@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.condition_inputs import ConditionCheck, ConditionOutcome
+from activities.condition_inputs import ConditionCheck, ConditionOutcome, GateCheck, GateSignals
 from activities.family import ActivityFamily
 from db.models import Partner
-from db.repositories import accounts, journeys
+from db.repositories import accounts, journeys, partner_facts
 from db.session import transaction
+from domain.intel.assess import assess
 from playbooks.conditions import evaluate
 
 
@@ -44,5 +45,15 @@ class ConditionActivities(ActivityFamily):
             facts = await condition_facts(session, check.journey_id, check.partner_id)
         return ConditionOutcome(facts=facts, results=[evaluate(e, facts) for e in check.expressions])
 
+    @activity.defn
+    async def gate_signals(self, check: GateCheck) -> GateSignals:
+        """The partner's signals and behavior at the gate, scored from its recorded facts."""
+        async with transaction(self._sessions) as session:
+            facts = await partner_facts.load_one(session, check.partner_id)
+        if facts is None:
+            raise ApplicationError(f"partner {check.partner_id} not found", type="NotFound", non_retryable=True)
+        advocates = {f.ae_id for f in facts.feedback if f.invite_again}
+        return GateSignals(values=assess(facts, check.as_of).values, advocates=len(advocates))
+
     def all(self) -> list:  # type: ignore[type-arg]
-        return [self.evaluate_conditions]
+        return [self.evaluate_conditions, self.gate_signals]

@@ -159,10 +159,15 @@ def _inline_content_files(base: Path, root: yaml.Node, data: dict) -> dict:
     return data
 
 
+# Fields added after snapshots were published, at their "absent" value: left out of the hash.
+_ABSENT: dict[str, Any] = {"when": None, "min_signals": {}, "min_advocates": 0}
+
+
 def _without_absent_conditions(node: Any) -> Any:
-    """A playbook without conditions hashes as it did before `when:` existed (published snapshots keep their sha)."""
+    """A playbook without conditions or signal gates hashes as it did before they existed (published
+    snapshots keep their sha)."""
     if isinstance(node, dict):
-        return {k: _without_absent_conditions(v) for k, v in node.items() if not (k == "when" and v is None)}
+        return {k: _without_absent_conditions(v) for k, v in node.items() if not (k in _ABSENT and v == _ABSENT[k])}
     if isinstance(node, list):
         return [_without_absent_conditions(v) for v in node]
     return node

@@ -154,11 +154,22 @@ class Play(Strict):
     steps: tuple[Step, ...] = Field(min_length=1)
 
 
+# What a gate may require beside readiness points: the partner's scores (domain/intel, 0-100 each).
+GateSignal = Literal["gtm_readiness", "proven_capability", "early_traction", "field_advocacy", "behavior"]
+
+
 class Gate(Strict):
-    """Exit gate: the readiness a partner needs to advance without a PM decision."""
+    """Exit gate: what a partner needs to advance without a PM decision. Readiness points always;
+    optionally minimum signal scores and a number of AEs who would invite the partner again."""
 
     min_readiness: int = Field(default=0, ge=0, le=100)
+    min_signals: dict[GateSignal, Annotated[int, Field(ge=0, le=100)]] = Field(default_factory=dict)
+    min_advocates: int = Field(default=0, ge=0, le=100)
     on_fail: Literal["hold", "exit"] = "hold"
+
+    @property
+    def requires_signals(self) -> bool:
+        return bool(self.min_signals) or self.min_advocates > 0
 
 
 class Stage(Strict):

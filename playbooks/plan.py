@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playbooks.model import Play, Playbook, Stage, Step
+from playbooks.model import Gate, Play, Playbook, Stage, Step
 
 
 def applies(play: Play, partner_type: str, verticals: list[str], tier: int) -> bool:
@@ -25,3 +25,24 @@ def readiness(playbook: Playbook, completed: list[str]) -> tuple[int, dict[str, 
         for signal, value in playbook.step(key).signals.items():
             points[signal.value] = points.get(signal.value, 0) + value
     return min(100, sum(points.values())), points
+
+
+SIGNAL_LABEL = {
+    "gtm_readiness": "GTM readiness",
+    "proven_capability": "proven capability",
+    "early_traction": "early co-sell traction",
+    "field_advocacy": "field advocacy",
+    "behavior": "behavior",
+}
+
+
+def signal_shortfalls(gate: Gate, title: str, values: dict[str, int], advocates: int) -> list[str]:
+    """Why a gate's signal requirements are not met (none: they are), in the words the PM reads."""
+    missed = [
+        f"{SIGNAL_LABEL[name]} {values.get(name, 0)} is below the {title} gate of {least}"
+        for name, least in gate.min_signals.items()
+        if values.get(name, 0) < least
+    ]
+    if advocates < gate.min_advocates:
+        missed.append(f"{advocates} AE(s) would invite them again; the {title} gate needs {gate.min_advocates}")
+    return missed

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from playbooks.loader import PlaybookError, load_playbook, reference, shipped_playbooks
+from playbooks.loader import PlaybookError, canonical_json, load_playbook, reference, shipped_playbooks
 
 GOOD = Path(__file__).resolve().parents[2] / "playbooks" / "content" / "quickstart-14d"
 
@@ -58,6 +58,30 @@ class TestErrors:
         lines = (folder / "playbook.yaml").read_text().splitlines()
         assert lines[issue.line - 1].strip() == "due_days: 0"
         assert str(issue).startswith(f"{folder / 'playbook.yaml'}:{issue.line}: stages[1]")
+
+    def test_a_gate_on_an_unknown_signal_or_out_of_range_names_file_line_and_path(self, tmp_path: Path) -> None:
+        folder = broken(
+            tmp_path,
+            "gate: {min_readiness: 20, on_fail: hold}",
+            "gate:\n      min_readiness: 20\n      min_signals:\n        behaviour: 50\n        gtm_readiness: 160",
+        )
+        with pytest.raises(PlaybookError) as err:
+            load_playbook(folder)
+        lines = (folder / "playbook.yaml").read_text().splitlines()
+        found = {(i.path, lines[i.line - 1].strip()) for i in err.value.issues}
+        assert found == {
+            ("stages[0].gate.min_signals.behaviour.[key]", "behaviour: 50"),
+            ("stages[0].gate.min_signals.gtm_readiness", "gtm_readiness: 160"),
+        }
+        assert any("'field_advocacy'" in i.message for i in err.value.issues)
+
+    def test_a_gate_without_signals_hashes_as_before_they_existed(self) -> None:
+        quickstart = load_playbook(GOOD)
+        with_signals = quickstart.model_validate(
+            {**quickstart.model_dump(), "stages": [{**quickstart.stages[0].model_dump(), "gate": {"min_advocates": 1}}]}
+        )
+        assert "min_signals" not in canonical_json(quickstart) and "min_advocates" not in canonical_json(quickstart)
+        assert '"min_advocates":1' in canonical_json(with_signals)
 
     def test_every_problem_is_reported_not_just_the_first(self, tmp_path: Path) -> None:
         folder = broken(tmp_path, "kind: acknowledge", "kind: telepathy")

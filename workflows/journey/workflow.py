@@ -12,6 +12,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from workflows.journey.effects import OpenStep
+from workflows.journey.gates import gate_shortfalls
 from workflows.journey.send_back import SendBackHandling
 from workflows.waiting import until_or
 
@@ -358,14 +359,13 @@ class PartnerJourneyWorkflow(SendBackHandling):
             await self._notify_pm("escalated", f"no step completed for {days} days; '{current.step.title}' is overdue")
 
     async def _gate(self, stage: Stage) -> str:
-        assert self._ctx
-        score = readiness(self._ctx.playbook, self._completed)[0]
-        gate = stage.gate
-        detail = {"readiness": score, "required": gate.min_readiness}
-        if score >= gate.min_readiness:
+        assert self._ctx and self._inp
+        gate, score = stage.gate, readiness(self._ctx.playbook, self._completed)[0]
+        detail: dict = {"readiness": score, "required": gate.min_readiness}
+        if not (missed := await gate_shortfalls(stage, detail, self._inp.partner_id)):
             await self._project("gate_passed", data=detail)
             return "advance"
-        reason = f"readiness {score} is below the {stage.title} gate of {gate.min_readiness}"
+        reason = "; ".join(missed)
         if gate.on_fail == "exit":
             self._exit_reason = reason
             return "exit"
