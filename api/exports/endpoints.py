@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from api.cohorts.schemas import PartnerProgress
+from api.deals.service import program_of
 from api.deps import PMAuth, SessionDep, SessionFactoryDep
-from api.errors import documented
-from api.exports import progress
+from api.errors import NotFound, documented
+from api.exports import progress, reports
 from api.exports.csv_stream import csv_response, filename
+from api.exports.rows import DealRow, FeedbackRow, PartnerSignalsRow, TimelineRow
+from api.fields import NO_NUL, Moment
+from db.cosell_models import AeFeedback, Deal
+from db.models import Cohort, Partner
+from domain.deals import Stage
 
 router = APIRouter(prefix="/api/v1", tags=["exports"], dependencies=[PMAuth], responses=documented(401))
 CSV: dict[int | str, dict[str, Any]] = {
@@ -28,3 +35,60 @@ async def export_progress(cohort_id: str, session: SessionDep, sessions: Session
     head, at = await progress.standing_of(session, cohort_id)
     name = filename(head.program, head.cohort.name, "progress")
     return csv_response(name, PartnerProgress, progress.pages(sessions, cohort_id, at))
+
+
+@router.get("/cohorts/{cohort_id}/export/partners.csv", response_class=StreamingResponse, responses=CSV)
+async def export_partner_signals(
+    cohort_id: str, session: SessionDep, sessions: SessionFactoryDep, as_of: Moment | None = None
+) -> StreamingResponse:
+    """The cohort's partners with their four signals, behavior, tier, class and next action, judged at
+    `as_of` (default now): GET /cohorts/{id}/intelligence's `partners`, flattened."""
+    cohort = await session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotFound(f"cohort {cohort_id} not found")
+    moment = (as_of or datetime.now(UTC)).astimezone(UTC)
+    pages = reports.partner_signals(sessions, cohort_id, moment)
+    return csv_response(filename(cohort.name, "partners"), PartnerSignalsRow, pages)
+
+
+@router.get("/export/deals.csv", response_class=StreamingResponse, responses=CSV)
+async def export_deals(
+    session: SessionDep,
+    sessions: SessionFactoryDep,
+    program: str | None = Query(None, pattern=NO_NUL, description="Program id or name"),
+    partner: str | None = Query(None, pattern=NO_NUL, description="Partner id"),
+    conflict: Literal["flagged", "resolved"] | None = None,
+    stage: Stage | None = None,
+) -> StreamingResponse:
+    """Deals as GET /deals lists them (same filters, registration order) with the attribution that counts
+    and everyone's (`said_by: attribution; ...`)."""
+    where: list[Any] = [Deal.program_id == (await program_of(session, program)).id] if program else []
+    for column, value in ((Deal.partner_id, partner), (Deal.conflict, conflict), (Deal.stage, stage)):
+        if value:
+            where.append(column == value)
+    return csv_response(filename("deals"), DealRow, reports.deal_rows(sessions, where))
+
+
+@router.get("/export/feedback.csv", response_class=StreamingResponse, responses=CSV)
+async def export_feedback(
+    session: SessionDep,
+    sessions: SessionFactoryDep,
+    program: str | None = Query(None, pattern=NO_NUL, description="Program id or name"),
+    partner: str | None = Query(None, pattern=NO_NUL, description="Partner id"),
+) -> StreamingResponse:
+    """Every AE feedback answer (oldest first): the deal, partner, AE, contribution, scores, would invite
+    again and the comment; the 360's `feedback` items with who and where."""
+    where: list[Any] = [Deal.program_id == (await program_of(session, program)).id] if program else []
+    if partner:
+        where.append(AeFeedback.partner_id == partner)
+    return csv_response(filename("ae-feedback"), FeedbackRow, reports.feedback_rows(sessions, where))
+
+
+@router.get("/partners/{partner_id}/export/timeline.csv", response_class=StreamingResponse, responses=CSV)
+async def export_timeline(partner_id: str, session: SessionDep, sessions: SessionFactoryDep) -> StreamingResponse:
+    """Everything that happened to one partner, journey by journey (newest first), each journey's events
+    oldest first: the 360's `journeys[].timeline`, one event a row, its data as JSON."""
+    found = await session.get(Partner, partner_id)
+    if found is None:
+        raise NotFound(f"partner {partner_id} not found")
+    return csv_response(filename(found.name, "timeline"), TimelineRow, reports.timeline_rows(sessions, partner_id))

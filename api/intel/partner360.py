@@ -33,7 +33,7 @@ from domain.intel.facts import PartnerFacts
 from domain.intel.rubric import program_rubric
 
 
-async def _journeys(session: AsyncSession, partner_id: str) -> list[JourneyOut]:
+async def journeys_of(session: AsyncSession, partner_id: str) -> list[JourneyOut]:
     out = []
     for row in await dashboard.journeys_of_partner(session, partner_id):
         j = row.journey
@@ -87,7 +87,7 @@ async def partner_360(session: AsyncSession, partner_id: str, as_of: datetime) -
         partner=PartnerHeadOut.model_validate(row),
         as_of=as_of,
         contacts=[ContactOut.model_validate(c) for c in contacts],
-        journeys=await _journeys(session, partner_id),
+        journeys=await journeys_of(session, partner_id),
         submissions=_submissions(facts, step_journeys),
         signals=signals,
         tier_history=[TierMoveOut.model_validate(m) for m in await tier_reviews.history(session, partner_id)],
