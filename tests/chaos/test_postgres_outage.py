@@ -26,7 +26,6 @@ async def outage_while_submitting(
     browsers: list[PartnerBrowser],
     forms: list[dict[str, str]],
     pm: Answers,
-    stop: asyncio.Event,
 ) -> tuple[list[asyncio.Task[str]], float]:
     """Postgres stops; the partners submit their open forms and are refused (503) until it is back."""
     page = browsers[0].answers
