@@ -95,15 +95,15 @@ async def test_a_replay_resends_the_same_event_freshly_signed(
 
 @pytest.mark.timeout(120)
 async def test_one_partners_events_arrive_in_order_once_each(
-    ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+    ts_env: WorkflowEnvironment, sessions: SessionFactory
 ) -> None:
-    settings = settings_for(sqlite_sessions)
-    await create_cohort(sqlite_sessions, [partner()])
+    settings = settings_for(sessions)
+    await create_cohort(sessions, [partner()])
     steps = ["icp", "rules", "deal", "plan", "review"]
-    async with receiver([503]) as rec, running_worker(ts_env.client, settings, sqlite_sessions):
-        sub = await subscribe(sqlite_sessions, rec.url)
-        ids = [await emit_step(sqlite_sessions, sub, "p1", s) for s in steps]
-        assert not await emit(sqlite_sessions, sub, "p1", steps[0])  # the same fact again: recorded once
+    async with receiver([503]) as rec, running_worker(ts_env.client, settings, sessions):
+        sub = await subscribe(sessions, rec.url)
+        ids = [await emit_step(sessions, sub, "p1", s) for s in steps]
+        assert not await emit(sessions, sub, "p1", steps[0])  # the same fact again: recorded once
         await dispatch(ts_env, settings)
         assert await dispatch(ts_env, settings) == []  # nothing left: nothing sent twice
     bodies = [json.loads(r.body) for r in rec.seen]
