@@ -32,20 +32,23 @@ class EventType(StrEnum):
     window_closed = "window.closed"
 
 
-# The timeline event kinds (journey_events.kind) that are webhook events.
+# The timeline event kinds (journey_events.kind) that are webhook events. A journey stalls when a step goes
+# overdue after too long without progress: the PM is alerted (`escalated`), once.
 TIMELINE_KINDS: dict[str, EventType] = {
     "stage_entered": EventType.stage_entered,
     "step_completed": EventType.step_completed,
-    "pm_stalled": EventType.stalled,
+    "escalated": EventType.stalled,
     "journey_exited": EventType.exited,
     "journey_completed": EventType.exited,
     "tier_changed": EventType.tier_changed,
     "deal_registered": EventType.deal_registered,
     "deal_accepted": EventType.deal_accepted,
-    "deal_won": EventType.deal_won,
-    "deal_lost": EventType.deal_lost,
+    "deal_closed_won": EventType.deal_won,
+    "deal_closed_lost": EventType.deal_lost,
     "ae_feedback_received": EventType.feedback_received,
-    "intro_answered": EventType.intro_answered,
+    "intro_accepted": EventType.intro_answered,
+    "intro_declined": EventType.intro_answered,
+    "intro_not_now": EventType.intro_answered,
 }
 
 
