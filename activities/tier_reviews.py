@@ -65,8 +65,9 @@ class TierReviewActivities(ActivityFamily):
             for f in facts.values():
                 a = assess(f, review.as_of, rubric)
                 t = a.tier
+                cls = a.classification.label
                 judged.append(
-                    Judged(f.partner_id, f.tier, t.tier, t.move, t.missed_reviews, t.reasons, a.values, t.rubric)
+                    Judged(f.partner_id, f.tier, t.tier, t.move, t.missed_reviews, t.reasons, a.values, t.rubric, cls)
                 )
             moved = await tier_reviews.record(session, review, judged)
         return ReviewPageResult(

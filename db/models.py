@@ -52,6 +52,11 @@ class Partner(Base):
     # Reviews in a row that kept the partner in a tier it missed (hysteresis); the last review to judge it.
     missed_reviews: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     tier_reviewed_in: Mapped[str | None] = mapped_column(String(120))
+    # What the last tier review judged (its as_of): the four signals and behavior (0-100 each) and the
+    # classification, so progress pages read them instead of rescoring every partner per request.
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    classification: Mapped[str | None] = mapped_column(String(20))
+    scored_at: Mapped[datetime | None] = mapped_column()
     # The partner manager responsible (a dashboard user): alerts about the partner go to them, else the PM.
     owner_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

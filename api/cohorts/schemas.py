@@ -145,6 +145,15 @@ class PartnerProgress(BaseModel):
     last_progress_at: datetime | None = Field(description="Last completed step (or the journey's start)")
     days_behind_cohort: float = Field(description="How far the last progress trails the cohort median, in days")
     lagging: bool = Field(description="Behind the cohort median by more than the playbook's stall threshold")
+    behavior: int | None = Field(default=None, description="0-100 at the last tier review; none before the first")
+    gtm_readiness: int | None = Field(default=None, description="Signal, 0-100, at the last tier review")
+    proven_capability: int | None = Field(default=None, description="Signal, 0-100, at the last tier review")
+    early_traction: int | None = Field(default=None, description="Signal, 0-100, at the last tier review")
+    field_advocacy: int | None = Field(default=None, description="Signal, 0-100, at the last tier review")
+    classification: str | None = Field(
+        default=None, description="on_track | not_yet | at_risk | not_now, at the last tier review"
+    )
+    scored_at: datetime | None = Field(default=None, description="The moment the last tier review judged")
 
 
 class StepCounts(BaseModel):

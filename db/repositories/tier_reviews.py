@@ -35,6 +35,7 @@ class Judged:
     reasons: tuple[str, ...]
     signals: dict[str, int]
     rubric: str
+    classification: str | None = None  # on_track | not_yet | at_risk | not_now
 
 
 async def open_review(session: AsyncSession, program_id: str, period: str, review_id: str, now: datetime) -> TierReview:
@@ -86,18 +87,31 @@ async def _latest_journeys(session: AsyncSession, program_id: str, partner_ids: 
     return {j.partner_id: j for j in rows}  # the latest wins
 
 
+async def _store_partners(session: AsyncSession, review: TierReview, judged: Sequence[Judged]) -> None:
+    """Each partner's tier, hysteresis state and the scores judged (progress pages read them)."""
+    await session.execute(
+        update(Partner),
+        [
+            {
+                "id": j.partner_id,
+                "tier": j.tier,
+                "missed_reviews": j.missed_reviews,
+                "tier_reviewed_in": review.id,
+                "scores": j.signals,
+                "classification": j.classification,
+                "scored_at": review.as_of,
+            }
+            for j in judged
+        ],
+    )
+
+
 async def record(session: AsyncSession, review: TierReview, judged: Sequence[Judged]) -> int:
     """Store a page's decisions: every partner's tier and hysteresis state, and each movement with its
     timeline event and audit row. Returns the movements this call recorded."""
     if not judged:
         return 0
-    await session.execute(
-        update(Partner),
-        [
-            {"id": j.partner_id, "tier": j.tier, "missed_reviews": j.missed_reviews, "tier_reviewed_in": review.id}
-            for j in judged
-        ],
-    )
+    await _store_partners(session, review, judged)
     moved = [j for j in judged if j.tier != j.previous]
     latest = await _latest_journeys(session, review.program_id, [j.partner_id for j in moved])
     movements, audits = [], []

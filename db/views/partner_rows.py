@@ -34,6 +34,17 @@ class PartnerRow:
     last_progress_at: datetime | None
     days_behind_cohort: float
     lagging: bool
+    # As the last tier review stored them (None before the partner's first review).
+    behavior: int | None
+    gtm_readiness: int | None
+    proven_capability: int | None
+    early_traction: int | None
+    field_advocacy: int | None
+    classification: str | None
+    scored_at: datetime | None
+
+
+SCORES = ("behavior", "gtm_readiness", "proven_capability", "early_traction", "field_advocacy")
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,9 @@ ROW = (
     Partner.name,
     Partner.type,
     Partner.tier,
+    Partner.scores,
+    Partner.classification,
+    Partner.scored_at,
     Journey.stage,
     Journey.current_play,
     Journey.current_step,
@@ -82,10 +96,12 @@ ROW = (
     Journey.updated_at,
     Journey.last_progress_at,
 )
+PARTNER_COLUMNS = 7  # ROW's columns of the partner; the rest are its journey's
 
 
 def _row(found: Any, at: Standing) -> PartnerRow:
-    pid, name, type_, tier, stage, play, step, status, readiness, updated, last = found
+    pid, name, type_, tier, scores, cls, scored_at, stage, play, step, status, readiness, updated, last = found
+    scores = scores or {}
     status = status or NOT_STARTED
     return PartnerRow(
         partner_id=pid,
@@ -101,6 +117,9 @@ def _row(found: Any, at: Standing) -> PartnerRow:
         last_progress_at=last,
         days_behind_cohort=at.days_behind(last),
         lagging=at.lagging(last, status),
+        **{name: scores.get(name) for name in SCORES},
+        classification=cls,
+        scored_at=scored_at,
     )
 
 
@@ -178,9 +197,9 @@ async def _unstarted(
 ) -> list[Any]:
     started = select(Journey.id).where(Journey.cohort_id == cohort_id, Journey.partner_id == CohortMember.partner_id)
     pid = CohortMember.partner_id
-    no_journey = [null().label(c.key) for c in ROW[4:]]
+    no_journey = [null().label(c.key) for c in ROW[PARTNER_COLUMNS:]]
     query = (
-        select(*ROW[:4], *no_journey, null())
+        select(*ROW[:PARTNER_COLUMNS], *no_journey, null())
         .select_from(CohortMember)
         .join(Partner, Partner.id == CohortMember.partner_id)
         .where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None), ~started.exists())
