@@ -21,7 +21,7 @@ from activities.feedback_inputs import (
 )
 from db.cosell_models import AccountExecutive, Deal
 from db.models import Program
-from db.repositories import deals, feedback, journeys
+from db.repositories import deals, feedback, journeys, win_wires
 from db.repositories.trust import recompute_trust
 from db.session import transaction
 from db.views.feedback import feedback_facts, outcome_of
@@ -128,6 +128,8 @@ class FeedbackActivities(ActivityFamily):
                     f"feedback/{rec.deal_id}/{rec.ae_id} vanished", type="NotFound", non_retryable=True
                 )
             await deals.say(session, rec.deal_id, a.contribution, "ae", facts.ae.email, rec.submitted_at)
+            # The win wire's draft waits for the PM's approval; a repeated answer finds the one it wrote.
+            await win_wires.draft_if_earned(session, rec.deal_id, rec.ae_id, rec.submitted_at)
             trust = await recompute_trust(session, facts.partner.id)
             journey = await journeys.latest_of_partner(session, facts.partner.id)
             if journey is not None:

@@ -40,6 +40,7 @@ from api.subscriptions import events_doc
 from api.subscriptions.endpoints import router as subscriptions_router
 from api.webhooks.endpoints import router as webhooks_router
 from api.webhooks.signature import WebhookVerifier
+from api.win_wires.endpoints import router as win_wires_router
 from db.session import make_engine, make_sessionmaker
 from observability.health import router as health_router
 from observability.logs import RequestIds, install_log_redaction
@@ -108,6 +109,7 @@ def create_app(
     events_doc.document(app)
     app.include_router(cohorts_router)
     app.include_router(programs_router)
+    app.include_router(win_wires_router)
     app.include_router(tier_reviews_router)
     app.include_router(rubric_router)
     app.include_router(subscriptions_router)

@@ -4,3 +4,4 @@ from db import cosell_models as cosell_models
 from db import intel_models as intel_models
 from db import user_models as user_models
 from db import webhook_models as webhook_models
+from db import win_wire_models as win_wire_models
