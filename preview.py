@@ -202,7 +202,7 @@ async def _act(
         return False
     progress = await handle.query(PartnerJourneyWorkflow.progress)
     step = progress.open_step
-    if step is None or "silent" in name:
+    if step is None or "silent" in name or playbook.step(step.step_key).wait is not None:
         return True
     # "Late" means the last day before the deadline, never the deadline tick itself, where the
     # step's own deadline timer would race the submission.

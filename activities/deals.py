@@ -16,6 +16,7 @@ from activities.family import ActivityFamily
 from db.models import Cohort
 from db.repositories import deals, partners
 from db.session import transaction
+from workflows.journey.tell import tell_recorded
 
 
 async def register_step_deal(session: AsyncSession, req: RegisterDeal) -> str | None:
@@ -42,7 +43,9 @@ class DealActivities(ActivityFamily):
     @activity.defn
     async def register_deal(self, req: RegisterDeal) -> str | None:
         async with transaction(self._sessions) as session:
-            return await register_step_deal(session, req)
+            deal_id = await register_step_deal(session, req)
+        await tell_recorded(session)
+        return deal_id
 
     def all(self) -> list:  # type: ignore[type-arg]
         return [self.register_deal]

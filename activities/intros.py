@@ -30,6 +30,7 @@ from domain.schedule import zone
 from mail import Email
 from mail.notices import address_key
 from workflows.intro_batch.messages import IntroAnswerReceipt, IntroBatchAdd, IntroBatchInput, intro_batch_id
+from workflows.journey.tell import tell_recorded
 
 # The digest goes out in the afternoon of the AE's working day, so the morning's requests are in it
 # and it lands while the AE is still at work. AEs carry no time zone yet: UTC.
@@ -290,7 +291,7 @@ class IntroActivities(ActivityFamily):
             if request.status not in OPEN:  # a retry after the first attempt committed
                 assert request.answered_at is not None
                 return IntroAnswerReceipt(request_id=request.id, status=request.status, answered_at=request.answered_at)
-            await intros.answer(session, request.id, status, answer.answered_at, answer.note.strip())
+            await intros.answer(session, request, status, answer.answered_at, answer.note.strip())
             journey = await journeys.get_journey(session, request.journey_id)
             account = await session.get(VendorAccount, request.vendor_account_id)
             ae = await session.get(AccountExecutive, request.ae_id)
@@ -311,6 +312,7 @@ class IntroActivities(ActivityFamily):
                     },
                 )
             await recompute_trust(session, request.partner_id)
+        await tell_recorded(session)
         return IntroAnswerReceipt(request_id=answer.request_id, status=status, answered_at=answer.answered_at)
 
     def all(self) -> list:  # type: ignore[type-arg]

@@ -20,6 +20,7 @@ JourneyEventKind = Literal[
     "step_revised",
     "step_overdue",
     "step_skipped",
+    "step_waiting",
     "gate_passed",
     "gate_held",
     "gate_decided",

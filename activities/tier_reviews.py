@@ -20,7 +20,7 @@ from activities.tier_review_inputs import (
     ReviewPage,
     ReviewPageResult,
 )
-from db.repositories import partner_facts, tier_reviews
+from db.repositories import partner_events, partner_facts, tier_reviews
 from db.repositories.tier_reviews import Judged
 from db.session import transaction
 from domain.intel.assess import assess
@@ -28,6 +28,8 @@ from domain.intel.review_period import period_of, review_id
 from domain.intel.rubric import Rubric, program_rubric
 from mail import Email
 from mail.post import NOTHING_SENT
+from playbooks.model import WaitEvent
+from workflows.journey.tell import tell_recorded
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,11 @@ class TierReviewActivities(ActivityFamily):
                     Judged(f.partner_id, f.tier, t.tier, t.move, t.missed_reviews, t.reasons, a.values, t.rubric, cls)
                 )
             moved = await tier_reviews.record(session, review, judged)
+            for j in judged:
+                if j.tier < j.previous:  # promoted: waits for "this tier or better" may be over
+                    fact = f"{review.id}/{j.partner_id}"
+                    await partner_events.note(session, j.partner_id, WaitEvent.tier_reached, fact, review.as_of, j.tier)
+        await tell_recorded(session)
         return ReviewPageResult(
             next_after=ids[-1] if len(ids) == inp.limit else None, reviewed=len(judged), moved=moved
         )

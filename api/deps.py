@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -14,11 +15,15 @@ from api import api_keys
 from api.after_commit import AfterCommit
 from api.errors import AppError, Unauthorized
 from api.idempotency import Idempotency, check, fingerprint, operation
+from db.repositories import partner_events
 from db.repositories.idempotency import Scope
 from db.session import SessionFactory
 from domain.links import LinkSigner
 from mail import EmailSender
 from settings import Settings
+from workflows.journey.tell import tell_journeys
+
+log = logging.getLogger(__name__)
 
 
 def _after_commit(request: Request) -> AfterCommit:
@@ -40,7 +45,18 @@ async def _session(request: Request, background: BackgroundTasks) -> AsyncIterat
         except BaseException:
             await session.rollback()
             raise
+    await tell_after_commit(request.app.state.temporal, partner_events.pending(session))
     await _after_commit(request).flush(request.app.state.sessions, request.app.state.mailer, background)
+
+
+async def tell_after_commit(temporal: Client, told: partner_events.Told) -> None:
+    """Facts the request recorded (a deal accepted, an account list that creates overlap) reach the partner's
+    running journeys. Not an error for the client: what it sent is saved, and a wait that never hears
+    times out on the playbook's branch; the warning names what was not told."""
+    try:
+        await tell_journeys(temporal, told)
+    except Exception:
+        log.warning("could not tell journeys %s", sorted({f"{j}:{e.id}" for j, e in told}), exc_info=True)
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]

@@ -160,7 +160,7 @@ def _inline_content_files(base: Path, root: yaml.Node, data: dict) -> dict:
 
 
 # Fields added after snapshots were published, at their "absent" value: left out of the hash.
-_ABSENT: dict[str, Any] = {"when": None, "min_signals": {}, "min_advocates": 0}
+_ABSENT: dict[str, Any] = {"when": None, "wait": None, "min_signals": {}, "min_advocates": 0}
 
 
 def _without_absent_conditions(node: Any) -> Any:

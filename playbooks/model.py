@@ -31,6 +31,7 @@ class StepKind(StrEnum):
     ae_intro_request = "ae_intro_request"
     deal_registration = "deal_registration"
     meeting = "meeting"
+    wait_for_event = "wait_for_event"
 
 
 class PartnerType(StrEnum):
@@ -108,6 +109,26 @@ class EmailCopy(Strict):
         return self
 
 
+class WaitEvent(StrEnum):
+    """What a wait_for_event step waits for; each reaches the journey as a signal from where it is recorded."""
+
+    deal_registered = "deal_registered"  # by the partner's step, the PM or a CRM import
+    deal_accepted = "deal_accepted"
+    deal_won = "deal_won"
+    intro_accepted = "intro_accepted"
+    feedback_received = "feedback_received"
+    tier_reached = "tier_reached"
+
+
+class Wait(Strict):
+    event: WaitEvent
+    # Required: a wait that nothing ends would hold the partner's journey until the window closes.
+    timeout_days: int = Field(gt=0, le=90)
+    on_event: Literal["continue"] = "continue"
+    on_timeout: Literal["skip", "escalate", "exit"]
+    tier: Literal[1, 2] | None = None  # tier_reached: this tier or better
+
+
 class Step(Strict):
     key: KEY
     kind: StepKind
@@ -119,12 +140,28 @@ class Step(Strict):
     signals: dict[ReadinessSignal, int] = Field(default_factory=dict)
     email: EmailCopy
     when: str | None = Field(default=None, min_length=1)  # a CEL condition (playbooks.conditions)
+    wait: Wait | None = None  # wait_for_event steps only
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wait_defaults(cls, data: object) -> object:
+        """A wait asks nothing of the partner: it is due when it times out and emails nobody."""
+        waits = isinstance(data, dict) and data.get("kind") == StepKind.wait_for_event
+        if isinstance(data, dict) and waits and isinstance(data.get("wait"), dict):
+            timeout, title = data["wait"].get("timeout_days"), data.get("title") or "wait"
+            if "due_days" not in data:  # a missing or bad timeout is reported at wait.timeout_days alone
+                data = {**data, "due_days": timeout if isinstance(timeout, int) and 0 < timeout <= 90 else 1}
+            if "email" not in data:
+                data = {**data, "email": {"subject": title, "intro": title}}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> Step:
         keys = [f.key for f in self.fields]
         if len(set(keys)) != len(keys):
             raise ValueError(f"field keys must be unique in step {self.key}")
+        if self.wait is not None and self.kind != StepKind.wait_for_event:
+            raise ValueError(f"only a wait_for_event step may say `wait:`, not a {self.kind.value} step")
         check = kinds.KINDS[self.kind].check
         if check is not None:
             check(self)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cosell_models import AccountExecutive, Deal, DealAttribution, VendorAccount
 from db.models import AuditLog, Cohort, CohortMember, Journey, Program
-from db.repositories import journeys
+from db.repositories import journeys, partner_events
 from db.upsert import insert_ignore, upsert
 from domain.accounts import name_key, normalize_domain
 from domain.deals import ACTIVE, CLOSED, Stage, account_key, check_move, current_attribution, path
@@ -198,7 +198,9 @@ async def _journey_of(session: AsyncSession, deal: Deal) -> Journey | None:
 async def timeline(
     session: AsyncSession, deal: Deal, kind: str, at: datetime, data: dict[str, Any], key: str | None = None
 ) -> None:
-    """Put a deal event on the partner's journey timeline (when the deal belongs to one), once per deal and key."""
+    """Put a deal event on the partner's journey timeline (when the deal belongs to one), once per deal and key,
+    and tell the partner's running journeys (their waits) what the deal has now reached."""
+    await partner_events.note_many(session, partner_events.reached_by(deal, kind, at))
     journey = await _journey_of(session, deal)
     if journey is None:
         return

@@ -9,7 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cosell_models import AccountMatch, IntroRequest, VendorAccount
+from db.repositories import partner_events
 from db.upsert import insert_ignore
+from playbooks.model import WaitEvent
 
 OPEN = ("pending", "sent", "escalated")  # not yet answered
 
@@ -54,13 +56,15 @@ async def mark_escalated(session: AsyncSession, request_ids: list[str]) -> None:
     )
 
 
-async def answer(session: AsyncSession, request_id: str, status: str, at: datetime, note: str) -> None:
-    """Only an open request takes an answer: the first answer stands."""
+async def answer(session: AsyncSession, request: IntroRequest, status: str, at: datetime, note: str) -> None:
+    """Only an open request takes an answer: the first answer stands. An acceptance may end a journey's wait."""
     await session.execute(
         update(IntroRequest)
-        .where(IntroRequest.id == request_id, IntroRequest.status.in_(OPEN))
+        .where(IntroRequest.id == request.id, IntroRequest.status.in_(OPEN))
         .values(status=status, answered_at=at, answer_note=note)
     )
+    if status == "accepted":
+        await partner_events.note(session, request.partner_id, WaitEvent.intro_accepted, request.id, at)
 
 
 async def of_step(session: AsyncSession, journey_id: str, step_key: str) -> list[tuple[IntroRequest, str]]:

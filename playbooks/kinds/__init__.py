@@ -18,7 +18,15 @@ generic one, its page module and templates), and list it in KINDS below.
 
 from __future__ import annotations
 
-from playbooks.kinds import account_upload, acknowledge, ae_intro_request, deal_registration, form, meeting
+from playbooks.kinds import (
+    account_upload,
+    acknowledge,
+    ae_intro_request,
+    deal_registration,
+    form,
+    meeting,
+    wait_for_event,
+)
 from playbooks.kinds.spec import Answers, Cleaned, CompletionHost, StepKindSpec
 from playbooks.model import Step, StepKind
 
@@ -31,6 +39,7 @@ KINDS: dict[StepKind, StepKindSpec] = {
         account_upload.SPEC,
         ae_intro_request.SPEC,
         deal_registration.SPEC,
+        wait_for_event.SPEC,
     )
 }
 

@@ -184,13 +184,14 @@ async def test_a_worker_restarted_mid_review_records_no_movement_twice(
     assert (audits, events) == (2, 2)
 
 
-async def test_a_retried_page_records_nothing_twice(sessions: SessionFactory) -> None:
+async def test_a_retried_page_records_nothing_twice(sessions: SessionFactory, ts_env: WorkflowEnvironment) -> None:
     settings = settings_for(sessions)
     now = START + 200 * DAY
     await three_partners(sessions, now)
     program = await program_id(sessions)
     acts = TierReviewActivities(sessions, make_sender(settings), make_signer(settings), EmailRenderer(), settings)
-    env = ActivityEnvironment()
+    # A client: a promotion is told to the partner's journeys (none runs here; NOT_FOUND is no error).
+    env = ActivityEnvironment(client=ts_env.client)
     opened = await env.run(acts.open_tier_review, ReviewOpen(program_id=program, period="2027-03", now=now))
     reopened = await env.run(
         acts.open_tier_review, ReviewOpen(program_id=program, period="2027-03", now=now + timedelta(hours=1))

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from playbooks.model import PlaybookRef
+from playbooks.model import PlaybookRef, WaitEvent
 
 JourneyStatus = Literal["active", "waiting", "overdue", "stalled", "held", "paused", "completed", "exited"]
 
@@ -45,6 +45,16 @@ class Reopened(BaseModel):
     due_at: datetime
 
 
+class PartnerEvent(BaseModel):
+    """Signal to the partner's running journeys: something a wait_for_event step may wait for was recorded.
+    `id` names the fact (a deal's acceptance), so the same fact recorded or delivered twice counts once."""
+
+    id: str
+    kind: WaitEvent
+    occurred_at: datetime
+    tier: int | None = None  # tier_reached: the tier the partner is in now
+
+
 class JourneyCarry(BaseModel):
     """State carried across continue-as-new at a stage boundary."""
 
@@ -58,6 +68,7 @@ class JourneyCarry(BaseModel):
     feedback_keys: list[str] = Field(default_factory=list)
     reopened: list[Reopened] = Field(default_factory=list)  # sent back, waiting for the revision
     send_backs: dict[str, SendBackReceipt] = Field(default_factory=dict)  # by SendBack.tag: a repeat is answered
+    events: list[PartnerEvent] = Field(default_factory=list)  # what waits of later stages may already have
 
 
 class JourneyInput(BaseModel):
@@ -120,3 +131,4 @@ class JourneyProgress(BaseModel):
     readiness_score: int
     trust_score: int | None = None
     feedback_received: int = 0
+    heard: list[str] = Field(default_factory=list)  # ids of the partner events the journey heard, once each

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from workflows.journey.effects import OpenStep
 from workflows.journey.gates import gate_shortfalls
 from workflows.journey.send_back import SendBackHandling
+from workflows.journey.waits import WAITS, JourneyWaits
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
@@ -25,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.journeys import JourneyActivities
     from domain.schedule import due_at, reminder_at
     from playbooks.kinds import kind_of
-    from playbooks.model import Play, Playbook, PlaybookRef, Stage, Step
+    from playbooks.model import Play, Playbook, PlaybookRef, Stage, Step, WaitEvent
     from playbooks.plan import readiness, stage_steps
     from workflows.journey.messages import (
         FeedbackNote,
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         JourneyStatus,
         NextStep,
         OpenStepView,
+        PartnerEvent,
         Reopened,
         SendBackReceipt,
         StepReceipt,
@@ -46,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn
-class PartnerJourneyWorkflow(SendBackHandling):
+class PartnerJourneyWorkflow(SendBackHandling, JourneyWaits):
     def __init__(self) -> None:
         self._inp: JourneyInput | None = None
         self._ctx: JourneyContext | None = None
@@ -70,6 +72,7 @@ class PartnerJourneyWorkflow(SendBackHandling):
         self._feedback_keys: list[str] = []
         self._reopened: dict[str, Reopened] = {}
         self._send_backs: dict[str, SendBackReceipt] = {}
+        self._events: list[PartnerEvent] = []
 
     # --- messages -------------------------------------------------------------------------
 
@@ -92,6 +95,11 @@ class PartnerJourneyWorkflow(SendBackHandling):
             self._changed = True
 
     @workflow.signal
+    def partner_event(self, event: PartnerEvent) -> None:
+        """Something a wait may wait for was recorded (a deal, an intro, feedback, a tier)."""
+        self._heard(event)
+
+    @workflow.signal
     async def ae_feedback_received(self, note: FeedbackNote) -> None:
         """An AE answered a post-deal feedback form about this partner: keep the trust score it produced
         and put it on the timeline, whichever stage the journey is in."""
@@ -99,6 +107,8 @@ class PartnerJourneyWorkflow(SendBackHandling):
             return  # a redelivered signal
         self._feedback_keys.append(note.key)
         self._trust = note.trust_score
+        heard = WaitEvent.feedback_received
+        self._heard(PartnerEvent(id=f"{heard.value}/{note.key}", kind=heard, occurred_at=note.occurred_at))
         await workflow.wait_condition(lambda: self._ctx is not None)
         change = TrustProjection(
             journey_id=self._jid(),
@@ -157,6 +167,8 @@ class PartnerJourneyWorkflow(SendBackHandling):
             raise ApplicationError("this step is not open", type="StepNotOpen")
         if current.submitting or current.done:
             raise ApplicationError("this step is already completed", type="AlreadyCompleted")
+        if current.step.wait is not None:
+            raise ApplicationError("this step waits for an event, not for an answer", type="StepNotOpen")
         if workflow.now() >= self._due(current) or self._exit_reason:
             raise ApplicationError("this step closed at its due date", type="StepClosed")
         _, errors = kind_of(current.step).clean(current.step, submission.answers)
@@ -183,6 +195,7 @@ class PartnerJourneyWorkflow(SendBackHandling):
             readiness_score=readiness(self._ctx.playbook, self._completed)[0] if self._ctx else 0,
             trust_score=self._trust,
             feedback_received=len(self._feedback_keys),
+            heard=[e.id for e in self._events],
         )
 
     # --- the interpreter ------------------------------------------------------------------
@@ -199,6 +212,7 @@ class PartnerJourneyWorkflow(SendBackHandling):
         self._feedback_keys = [*carry.feedback_keys, *self._feedback_keys]
         self._reopened = {r.step_key: r for r in carry.reopened} | self._reopened
         self._send_backs = {**carry.send_backs, **self._send_backs}
+        self._events = [*carry.events, *self._events]
         self._ctx = await workflow.execute_activity_method(
             JourneyActivities.load_journey_context,
             LoadContext(cohort_id=inp.cohort_id, partner_id=inp.partner_id, playbook=inp.playbook),
@@ -246,15 +260,11 @@ class PartnerJourneyWorkflow(SendBackHandling):
             feedback_keys=self._feedback_keys,
             reopened=list(self._reopened.values()),
             send_backs=self._send_backs,
+            events=self._events,
         )
         return inp.model_copy(
             update={"carry": carry, "window_ends_at": self._ends_at, "playbook": self._next_playbook or inp.playbook}
         )
-
-    def _window_over(self) -> bool:
-        if self._exit_reason is None and workflow.now() >= self._ends_at:
-            self._exit_reason = "the activation window ended"
-        return self._exit_reason is not None
 
     async def _run_steps(self, playbook: Playbook, pending: list[tuple[Play, Step]]) -> bool:
         """Run the stage's remaining steps in order; False when the journey must exit."""
@@ -267,7 +277,11 @@ class PartnerJourneyWorkflow(SendBackHandling):
                 self._skipped.append(step.key)
                 await self._project("step_skipped", step_key=step.key, data={"reason": "the stage time-box ended"})
                 continue
-            if await self._conditions_hold(play, step):
+            if not await self._conditions_hold(play, step):
+                continue
+            if step.wait is not None and workflow.patched(WAITS):
+                await self._run_wait(play, step)
+            else:
                 await self._run_step(playbook, play, step)
         self._upcoming = []
         return not self._window_over()
@@ -291,23 +305,6 @@ class PartnerJourneyWorkflow(SendBackHandling):
         data = {"reason": f"condition not met: {failed[0]}", "conditions": failed, "facts": outcome.facts}
         await self._project("step_skipped", step_key=step.key, data=data)
         return False
-
-    async def _hold_while_paused(self, current: OpenStep | None) -> None:
-        """Timers stop while paused; deadlines move by the pause so the partner loses no time."""
-        if not self._paused or self._exit_reason:
-            return
-        paused_at, previous = workflow.now(), self._status
-        self._status = "paused"
-        await self._project("journey_paused")
-        await workflow.wait_condition(
-            lambda: not self._paused or self._exit_reason is not None or (current is not None and current.submitting)
-        )
-        shift = workflow.now() - paused_at
-        self._stage_ends += shift
-        if current is not None:
-            current.natural_due += shift
-        self._status = previous
-        await self._project("journey_resumed", data={"paused_days": round(shift / timedelta(days=1), 2)})
 
     async def _run_step(self, playbook: Playbook, play: Play, step: Step) -> None:
         assert self._ctx
