@@ -240,7 +240,7 @@ class IntroActivities(ActivityFamily):
             for (program_id, to_email), waiting in by_recipient.items():
                 program = await session.get(Program, program_id)
                 if program is not None and to_email:
-                    await post.send(_escalation_email(mail, ae, program, to_email, waiting))
+                    await post.send(_escalation_email(mail, ae, program, to_email, waiting, self.link("/partners", "")))
         return f"escalated to {len(post.statuses)} program manager(s)"
 
     async def _answered_mail(self, mail: IntroMail) -> str:
@@ -358,7 +358,7 @@ async def _open_views(session: AsyncSession, request_ids: list[str]) -> list[Int
 
 
 def _escalation_email(
-    mail: IntroMail, ae: AccountExecutive, program: Program, to_email: str, waiting: list[IntroView]
+    mail: IntroMail, ae: AccountExecutive, program: Program, to_email: str, waiting: list[IntroView], partners_url: str
 ) -> Email:
     # The PM's key is the one used before partners had owners; an owner's names its address too.
     owner = "" if to_email == program.pm_email else f"/{address_key(to_email)}"
@@ -374,9 +374,8 @@ def _escalation_email(
             ae_name=ae.name,
             ae_email=ae.email,
             day=mail.day,
-            requests=[
-                dict(partner_name=v.partner.name, account_name=v.account.name, reason=v.request.reason) for v in waiting
-            ],
+            requests=[dict(partner=v.partner, account_name=v.account.name, reason=v.request.reason) for v in waiting],
+            partners_url=partners_url,  # each partner's dashboard page is this plus its id
         ),
     )
 

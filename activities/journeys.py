@@ -292,7 +292,10 @@ class JourneyActivities(ActivityFamily):
                         kind=notice.kind,
                         reason=notice.reason,
                         stage=notice.stage,
-                        progress_url=self.link("/api/v1/cohorts", f"{cohort.id}/progress"),
+                        # A hold is decided on the cohort board; a stalled partner is looked at on its own page.
+                        dashboard_url=self.link("/cohorts", cohort.id)
+                        if notice.kind == "gate_held"
+                        else self.link("/partners", partner.id),
                     ),
                     journey_id=notice.journey_id,
                 )

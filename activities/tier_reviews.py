@@ -107,6 +107,7 @@ class TierReviewActivities(ActivityFamily):
                 new=f"Tier {m.new_tier} {rubric.name(m.new_tier)}",
                 move=m.move,
                 why="; ".join(m.reasons),
+                url=self.link("/partners", m.partner_id),
             )
             for m, name in moves
         ]

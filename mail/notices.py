@@ -60,6 +60,7 @@ async def contact_unreachable(
     step_key: str | None,
     occurred_at: datetime,
     provider: str,
+    base_url: str = "",
 ) -> str | None:
     """Put it on the journey's timeline and queue one alert to the PM per journey, address and reason.
 
@@ -95,6 +96,8 @@ async def contact_unreachable(
             reason=REASONS.get(reason, reason),
             reminders_only=reason == "unsubscribe",
             step_title=facts.step_title(step_key),
+            # Delivery's own suppression check knows no public address: that alert goes without the link.
+            dashboard_url=f"{base_url.rstrip('/')}/partners/{facts.partner.id}" if base_url else "",
         ),
         journey_id=journey.id,
     )

@@ -104,14 +104,20 @@ async def unsubscribe_page(token: str, request: Request, session: SessionDep, si
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
 async def unsubscribe(
-    token: str, request: Request, session: SessionDep, signer: SignerDep, queue: AfterCommitDep, mailer: MailerDep
+    token: str,
+    request: Request,
+    session: SessionDep,
+    signer: SignerDep,
+    queue: AfterCommitDep,
+    mailer: MailerDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
     """RFC 8058 one-click: mailbox providers POST here without cookies, so no CSRF token is asked for;
     the signed token is the authority, and the worst a replay can do is stop reminders."""
     page = await _unsubscribe_target(signer, session, token)
     if page is None:
         return not_found(request)
-    if alert := await service.unsubscribe(session, page, mailer.name):
+    if alert := await service.unsubscribe(session, page, mailer.name, settings.public_base_url):
         queue.deliver([alert])
     return render_page(request, "unsubscribe.html", 200, page=page, done=True)
 

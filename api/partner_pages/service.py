@@ -122,7 +122,7 @@ async def unsubscribe_page(session: AsyncSession, claims: UnsubscribeClaims) -> 
     return UnsubscribePage(row, facts)
 
 
-async def unsubscribe(session: AsyncSession, page: UnsubscribePage, provider: str) -> str | None:
+async def unsubscribe(session: AsyncSession, page: UnsubscribePage, provider: str, base_url: str) -> str | None:
     """Stop reminders to this address; the first time, tell the journey and queue the PM's alert."""
     widened = await suppressions.record(session, page.row.to_email, suppressions.REMINDERS, "unsubscribe", "link")
     if not widened or page.facts is None:
@@ -136,6 +136,7 @@ async def unsubscribe(session: AsyncSession, page: UnsubscribePage, provider: st
         step_key=notices.step_of(page.row),
         occurred_at=utcnow(),
         provider=provider,
+        base_url=base_url,
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import AfterCommitDep, MailerDep, SessionDep
+from api.deps import AfterCommitDep, MailerDep, SessionDep, SettingsDep
 from api.errors import documented
 from api.webhooks import service
 from api.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
@@ -44,7 +44,7 @@ def _refuse(status: int, error: str) -> JSONResponse:
     openapi_extra={"requestBody": _EVENTS},
 )
 async def sendgrid_events(
-    request: Request, session: SessionDep, queue: AfterCommitDep, mailer: MailerDep
+    request: Request, session: SessionDep, queue: AfterCommitDep, mailer: MailerDep, settings: SettingsDep
 ) -> JSONResponse:
     """Verify the ECDSA signature over the raw body and a fresh timestamp, store each event once,
     then apply it. Answers 2xx only once the events are committed, so SendGrid retries otherwise."""
@@ -64,7 +64,7 @@ async def sendgrid_events(
         return _refuse(400, "body is not JSON")
     if not isinstance(events, list):
         return _refuse(400, "expected a JSON array of events")
-    result = await service.apply_batch(session, events, mailer.name)
+    result = await service.apply_batch(session, events, mailer.name, settings.public_base_url)
     count_webhook_events(result.received, result.new, result.ignored)
     queue.deliver(result.alerts or [])
     return JSONResponse({"received": result.received, "new": result.new, "ignored": result.ignored})

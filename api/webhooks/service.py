@@ -108,18 +108,20 @@ async def _outbox_row(session: AsyncSession, event: dict[str, Any]) -> EmailOutb
     return None
 
 
-async def apply_batch(session: AsyncSession, events: list[Any], provider: str) -> BatchResult:
+async def apply_batch(session: AsyncSession, events: list[Any], provider: str, base_url: str) -> BatchResult:
     result = BatchResult(received=len(events), alerts=[])
     for event in events:
         if not _valid(event):
             result.ignored += 1
             continue
-        if await _apply(session, event, provider, result):
+        if await _apply(session, event, provider, base_url, result):
             result.new += 1
     return result
 
 
-async def _apply(session: AsyncSession, event: dict[str, Any], provider: str, result: BatchResult) -> bool:
+async def _apply(
+    session: AsyncSession, event: dict[str, Any], provider: str, base_url: str, result: BatchResult
+) -> bool:
     row = await _outbox_row(session, event)
     occurred_at = datetime.fromtimestamp(event["timestamp"], UTC)
     kind = event["event"][:30]
@@ -142,7 +144,7 @@ async def _apply(session: AsyncSession, event: dict[str, Any], provider: str, re
             await _signal(session, row, kind, occurred_at, event)
     suppression = suppression_for(event)
     if suppression is not None:
-        alert = await _suppress(session, event["email"], row, suppression, occurred_at, provider)
+        alert = await _suppress(session, event["email"], row, suppression, occurred_at, provider, base_url)
         if alert:
             assert result.alerts is not None
             result.alerts.append(alert)
@@ -186,6 +188,7 @@ async def _suppress(
     suppression: tuple[str, str],
     at: datetime,
     provider: str,
+    base_url: str,
 ) -> str | None:
     scope, reason = suppression
     if not await suppressions.record(session, email, scope, reason, source="sendgrid"):
@@ -206,4 +209,5 @@ async def _suppress(
         step_key=notices.step_of(journey_row),
         occurred_at=at,
         provider=provider,
+        base_url=base_url,
     )

@@ -82,7 +82,8 @@ async def test_an_escalation_goes_to_the_owner_and_falls_back_to_the_pm(sqlite_s
         facts = await journey_facts(session, j_owned)
         assert facts is not None
         await contact_unreachable(session, facts, email="alliances@owned-partner.example", contact_name="X",
-                                  reason="bounce", step_key="s1", occurred_at=AT, provider="test")  # fmt: skip
+                                  reason="bounce", step_key="s1", occurred_at=AT, provider="test",
+                                  base_url="http://cosell.test")  # fmt: skip
     assert await _sent(sessions, "pm_alert") == [(j_owned, "ann.lee@vendor.example")]
 
     # Without an owner the PM hears again.

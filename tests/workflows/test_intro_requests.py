@@ -201,6 +201,7 @@ class TestReminderAndEscalation:
             # 21d step cadence: every 2 business days, 2 reminders; the third tick escalates (~6 business days).
             await sleep_until(ts_env, send_at + timedelta(days=10))
             escalations = await _until(lambda: _n_rows(sessions, "pm_intro_escalation", 1))
+            assert f"/partners/{alpha}" in escalations[0].text  # the partner's dashboard page
             reminders = await outbox(sessions, "intro_reminder")
             handle = ts_env.client.get_workflow_handle(intro_batch_id(crm.ae_ids["dana"], day))
             assert (await handle.describe()).status is not None and await handle.query(
