@@ -21,6 +21,7 @@ from api.dashboard.key_pages import router as dashboard_keys
 from api.dashboard.pages import router as dashboard_pages
 from api.dashboard.review_pages import router as dashboard_reviews
 from api.dashboard.signin import router as dashboard_signin
+from api.dashboard.tier_pages import router as dashboard_tiers
 from api.deals.endpoints import router as deals_router
 from api.dev.endpoints import router as dev_router
 from api.emails.endpoints import router as emails_router
@@ -134,6 +135,7 @@ def create_app(
     app.include_router(dashboard_keys)
     app.include_router(dashboard_gates)
     app.include_router(dashboard_reviews)
+    app.include_router(dashboard_tiers)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 

@@ -6,12 +6,17 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 from temporalio.service import RPCError
 
+from api.api_keys import actor_of
 from api.deps import PMAuth, SessionDep, SettingsDep, TemporalDep
 from api.errors import NotFound, Unavailable, documented
+from db.models import AuditLog
 from db.repositories import tier_reviews
 from domain.intel.review_period import PERIOD, period_of, review_id
+from settings import Settings
 from workflows.tier_review.messages import tier_review_workflow_id
 from workflows.tier_review.schedule import ensure_review_schedule, start_review
 
@@ -60,6 +65,31 @@ class TierReviewOut(BaseModel):
     movements: list[MovementOut]
 
 
+async def start(
+    session: AsyncSession, temporal: Client, settings: Settings, program_id: str, period: str | None
+) -> TierReviewStarted:
+    """Start the program's review for `period` (default: the current one at its cadence), audited; the API's
+    POST and the dashboard's button both come here."""
+    program = await tier_reviews.program(session, program_id)
+    if program is None:
+        raise NotFound(f"program {program_id} not found", {"program_id": program_id})
+    period = period or period_of(program.tier_review_cadence, datetime.now(UTC))
+    try:
+        await ensure_review_schedule(temporal, program.id, program.tier_review_cadence, settings.task_queue)
+        await start_review(temporal, program.id, period, settings.task_queue)
+    except RPCError as exc:
+        raise Unavailable("the tier review could not be started; retry", {"reason": str(exc)}) from exc
+    detail = {"program_id": program.id, "period": period}
+    session.add(AuditLog(actor=actor_of(session), action="tier_review_started", detail=detail))
+    return TierReviewStarted(
+        program_id=program.id,
+        period=period,
+        review_id=review_id(program.id, period),
+        workflow_id=tier_review_workflow_id(program.id, period),
+        status="started",
+    )
+
+
 @router.post("/{program_id}/tier-reviews", status_code=202, responses=documented(404, 413, 422, 503))
 async def start_tier_review(
     program_id: str,
@@ -69,22 +99,7 @@ async def start_tier_review(
     body: TierReviewRequest | None = None,
 ) -> TierReviewStarted:
     """Review every partner of the program now; read the outcome at GET .../tier-reviews/{period}."""
-    program = await tier_reviews.program(session, program_id)
-    if program is None:
-        raise NotFound(f"program {program_id} not found", {"program_id": program_id})
-    period = (body.period if body else None) or period_of(program.tier_review_cadence, datetime.now(UTC))
-    try:
-        await ensure_review_schedule(temporal, program.id, program.tier_review_cadence, settings.task_queue)
-        await start_review(temporal, program.id, period, settings.task_queue)
-    except RPCError as exc:
-        raise Unavailable("the tier review could not be started; retry", {"reason": str(exc)}) from exc
-    return TierReviewStarted(
-        program_id=program.id,
-        period=period,
-        review_id=review_id(program.id, period),
-        workflow_id=tier_review_workflow_id(program.id, period),
-        status="started",
-    )
+    return await start(session, temporal, settings, program_id, body.period if body else None)
 
 
 @router.get("/{program_id}/tier-reviews/{period}", responses=documented(404))
