@@ -89,6 +89,8 @@ async def edit_win_wire(program_id: str, wire_id: str, body: WinWireEdit, sessio
     if wire.status != "draft":
         raise Conflict(f"win wire {wire_id} was approved and sent: it cannot be edited", {"status": wire.status})
     values = body.model_dump(exclude_none=True)
+    if not values:
+        raise AppError("nothing to change: send `subject` or `text`", {"path": "body", "message": "empty"}, 422)
     before = {key: getattr(wire, key) for key in values}
     for key, value in values.items():
         setattr(wire, key, value)
@@ -140,7 +142,6 @@ async def _queue(session: AsyncSession, wire: WinWire, program: Program, to: str
         subject=f"{program.name}: {wire.subject}",
         template="win_wire",
         context=dict(text=wire.text, program_name=program.name, pm_email=program.pm_email),
-        reply_to=program.pm_email or None,
     )
     outbox_id, _ = await queue_email(session, email, provider)
     return outbox_id

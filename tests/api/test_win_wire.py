@@ -96,6 +96,8 @@ async def test_edit_then_approve_emails_the_field_list_once(
         assert bad.status_code == 422 and bad.json()["detail"][0]["path"] == "emails.1", bad.text
         put = await api.put(f"{base}/field-list", json={"emails": [*FIELD, "ana@vendor.example"]})
         assert put.json() == {"emails": ["ana@vendor.example", "bo@vendor.example"]}, put.text
+        empty = await api.patch(f"{base}/win-wires/{draft['id']}", json={})
+        assert empty.status_code == 422 and "nothing to change" in empty.json()["error"], empty.text
         edited = "Northwind and Jordan won Contoso Health: a one-week security sign-off."
         patched = await api.patch(f"{base}/win-wires/{draft['id']}", json={"text": edited})
         assert patched.status_code == 200 and patched.json()["text"] == edited, patched.text
