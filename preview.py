@@ -36,7 +36,7 @@ from playbooks.kinds import simulated_answers
 from playbooks.model import Playbook
 from settings import Settings
 from worker import build_worker
-from workflows.journey.messages import StepSubmission, journey_id
+from workflows.journey.messages import PartnerEvent, StepSubmission, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
 from workflows.window.messages import window_id
 
@@ -69,6 +69,8 @@ class PreviewReport:
     seconds: float = 0.0
     # partner name -> its final signals and behavior, tier and classification (domain.intel), judged at the end
     judged: dict[str, Judged] = field(default_factory=dict)
+    # partner name -> "step: branch" for each wait it met (the event came, or the timeout's branch)
+    branches: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass(frozen=True)
@@ -202,12 +204,16 @@ async def _act(
         return False
     progress = await handle.query(PartnerJourneyWorkflow.progress)
     step = progress.open_step
-    if step is None or "silent" in name or playbook.step(step.step_key).wait is not None:
-        return True
+    if step is None or "silent" in name:
+        return True  # a silent partner's waits time out too: nothing it waits for ever happens
     # "Late" means the last day before the deadline, never the deadline tick itself, where the
     # step's own deadline timer would race the submission.
     late_ready = "late" in name and timedelta(hours=1) < step.due_at - now <= timedelta(days=1, hours=12)
-    if "prompt" in name or late_ready:
+    wait = playbook.step(step.step_key).wait
+    if wait is not None and ("prompt" in name or late_ready):  # the awaited event happens now
+        event = PartnerEvent(id=f"{wait.event.value}/sim/{pid}/{step.step_key}", kind=wait.event, occurred_at=now)
+        await handle.signal(PartnerJourneyWorkflow.partner_event, event.model_copy(update={"tier": wait.tier}))
+    elif "prompt" in name or late_ready:
         answers = simulated_answers(playbook.step(step.step_key))
         await handle.execute_update(
             PartnerJourneyWorkflow.complete_step, StepSubmission(step_key=step.step_key, answers=answers)
@@ -221,15 +227,18 @@ async def _collect(sessions: Any, start: datetime, report: PreviewReport) -> Non
         report.pm_emails = len(list(await session.scalars(select(EmailOutbox).where(EmailOutbox.kind.like("pm_%")))))
         outcome_rows = (
             await session.execute(
-                select(Partner.name, Journey.status, Journey.stage, Journey.readiness_score)
+                select(Partner.name, Journey.status, Journey.stage, Journey.readiness_score, Journey.id)
                 .join(Journey, Journey.partner_id == Partner.id)
                 .order_by(Partner.name)
             )
         ).all()
+    names = {row[4]: row[0] for row in outcome_rows}
     for event in events:
+        if "branch" in event.data:
+            report.branches[names[event.journey_id]].append(f"{event.step_key}: {event.data['branch']}")
         if event.kind in COLUMNS:
             report.days[(event.occurred_at - start).days][COLUMNS[event.kind]] += 1
-    report.outcomes = [(name, status, stage, score) for name, status, stage, score in outcome_rows]
+    report.outcomes = [(name, status, stage, score) for name, status, stage, score, _ in outcome_rows]
 
 
 async def _judge(sessions: SessionFactory, end: datetime, report: PreviewReport) -> None:
@@ -270,6 +279,9 @@ def render(report: PreviewReport) -> str:
         f"  {name:<38} {status:<10} {stage:<13} readiness {score}{_judged(report.judged.get(name))}"
         for name, status, stage, score in report.outcomes
     ]
+    if report.branches:
+        lines += ["", "Waits (prompt and late partners' events happen, silent partners' never do):"]
+        lines += [f"  {name:<38} {'; '.join(report.branches[name])}" for name in sorted(report.branches)]
     biggest = max(report.run_events.values(), default=0)
     lines += [
         "",

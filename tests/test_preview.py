@@ -79,3 +79,15 @@ class TestSlowServer:
             result.output
         )
         assert "Traceback" not in result.output
+
+
+class TestPreviewWaits:
+    async def test_the_awaited_event_happens_for_prompt_and_late_partners_and_never_for_silent_ones(self) -> None:
+        report = await run_preview(load_playbook(CONTENT_DIR / "overlap-first-21d"), partners=3)
+        branches = {name.split(" (")[1].split(",")[0]: b for name, b in report.branches.items()}
+        assert branches == {
+            "prompt": ["deal-accepted: on_event"],
+            "late": ["deal-accepted: on_event"],
+            "silent": ["deal-accepted: on_timeout: escalate"],
+        }, report.branches
+        assert "Partner 3 (silent, MSP)" in render(report).split("Waits (")[1]
