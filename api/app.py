@@ -16,6 +16,7 @@ from api.ae_pages.intros import router as ae_intros_router
 from api.body_limit import BodyLimit
 from api.cohorts.endpoints import router as cohorts_router
 from api.dashboard import access as dashboard_access
+from api.dashboard.audit_pages import router as dashboard_audit
 from api.dashboard.gate_pages import router as dashboard_gates
 from api.dashboard.key_pages import router as dashboard_keys
 from api.dashboard.pages import router as dashboard_pages
@@ -136,6 +137,7 @@ def create_app(
     app.include_router(dashboard_gates)
     app.include_router(dashboard_reviews)
     app.include_router(dashboard_tiers)
+    app.include_router(dashboard_audit)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 
