@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Path, Query, UploadFile
 
 from api.accounts.schemas import ImportOut
 from api.deps import ColumnMapping, IdempotencyKey, PMAuth, SessionDep
@@ -27,6 +27,8 @@ from playbooks.model import PartnerType
 
 router = APIRouter(prefix="/api/v1/partners", tags=["partners"], dependencies=[PMAuth], responses=documented(401))
 EDIT = documented(404, 409, 413, 422)
+# A contacts row id: a 32-bit integer in the database, so a larger one is a 422 (it was a 500 on Postgres).
+ContactId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("", response_model=PartnerPage, responses=documented(422))
@@ -83,19 +85,21 @@ async def add_contact(partner_id: str, body: ContactCreate, session: SessionDep,
 
 @router.patch("/{partner_id}/contacts/{contact_id}", response_model=PartnerDetail, responses=EDIT)
 async def change_contact(
-    partner_id: str, contact_id: int, body: ContactPatch, session: SessionDep, key: IdempotencyKey
+    partner_id: str, contact_id: ContactId, body: ContactPatch, session: SessionDep, key: IdempotencyKey
 ) -> PartnerDetail:
     return await key.answer(await service.change_contact(session, partner_id, contact_id, body), 200)
 
 
 @router.delete("/{partner_id}/contacts/{contact_id}", response_model=PartnerDetail, responses=documented(404, 409, 422))
-async def remove_contact(partner_id: str, contact_id: int, session: SessionDep, key: IdempotencyKey) -> PartnerDetail:
+async def remove_contact(
+    partner_id: str, contact_id: ContactId, session: SessionDep, key: IdempotencyKey
+) -> PartnerDetail:
     return await key.answer(await service.remove_contact(session, partner_id, contact_id), 200)
 
 
 @router.post("/{partner_id}/contacts/{contact_id}/restore", response_model=PartnerDetail, responses=EDIT)
 async def restore_contact(
-    partner_id: str, contact_id: int, body: ContactRestore, session: SessionDep, key: IdempotencyKey
+    partner_id: str, contact_id: ContactId, body: ContactRestore, session: SessionDep, key: IdempotencyKey
 ) -> PartnerDetail:
     """Let email go to a suppressed contact again, with a reason. A hard bounce needs a changed address
     (422 otherwise); a spam report or unsubscribe is lifted."""
