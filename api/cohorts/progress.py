@@ -26,7 +26,7 @@ from api.errors import AppError, NotFound
 from db.views import partner_rows
 from db.views import progress as views
 
-Sort = Literal["name", "-name", "readiness", "-readiness", "last_progress", "-last_progress", "updated", "-updated"]
+Sort = Literal["name", "-name", "readiness", "-readiness", "last_progress", "-last_progress"]
 MAX_PAGE = 1000
 
 
