@@ -84,9 +84,14 @@ async def detail(session: AsyncSession, partner_id: str) -> PartnerDetail:
     return PartnerDetail(**summary, created_at=partner.created_at, owner=owner_out, contacts=contacts, cohorts=windows)
 
 
+CLEARABLE = "external_id"
+
+
 async def change(session: AsyncSession, partner_id: str, body: PartnerPatch) -> PartnerDetail:
     partner = await _partner(session, partner_id)
-    values = body.model_dump(exclude_unset=True, mode="json")
+    # null leaves a field as it is (every column but external_id is required), or clears external_id
+    given = body.model_dump(exclude_unset=True, mode="json")
+    values = {k: v for k, v in given.items() if v is not None or k == CLEARABLE}
     if values.get("external_id") and values["external_id"] != partner.external_id:
         taken = await partners.by_external_id(session, values["external_id"])
         if taken is not None:
