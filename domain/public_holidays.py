@@ -15,7 +15,8 @@ import holidays
 
 @cache
 def supported_countries() -> frozenset[str]:
-    return frozenset(holidays.list_supported_countries())
+    # The library also lists alpha-3 aliases (COL, DEU); a partner's country is stored as alpha-2.
+    return frozenset(code for code in holidays.list_supported_countries() if len(code) == 2)
 
 
 def normalize_country(value: str | None) -> str | None:
