@@ -59,12 +59,16 @@ async def upsert_partner(session: AsyncSession, data: PartnerIn) -> Partner:
     partner.country = data.holiday_country
     await session.flush()
     existing = await partners.contacts_by_email(session, partner.id)
+    listed: set[str] = set()
     for index, contact in enumerate(data.contacts):
+        if contact.email in listed:  # an address listed twice is one contact, as first given (it was a 500)
+            continue
+        listed.add(contact.email)
         row = existing.get(contact.email) or PartnerContact(partner_id=partner.id, email=contact.email)
         row.name, row.role, row.is_primary = contact.name, contact.role, index == 0
         session.add(row)
     for email, row in existing.items():
-        if email not in {c.email for c in data.contacts}:
+        if email not in listed:
             row.is_primary = False
     return partner
 
