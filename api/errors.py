@@ -6,6 +6,7 @@ document describes the bodies clients get (FastAPI's own 422 schema describes a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 
 # RFC 9110 §11.6.1: a 401 names the scheme the client should use.
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="cosell"'}
@@ -105,10 +106,21 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route serves on this path: Starlette's own 405 names only the first route's."""
-    routes = request.app.router.routes
-    served = [m for m in _METHODS if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)]
-    return ", ".join(served)
+    """Every method of the path template the request matched first (Starlette's own 405 names only the
+    first route's); not those of a later template that also matches (`/deals/import` is not `/deals/{id}`)."""
+    matching = [r for r in _leaves(request.app.router.routes) if r.matches(request.scope)[0] != Match.NONE]
+    template = getattr(matching[0], "path_format", None) if matching else None
+    same = (getattr(r, "methods", None) or () for r in matching if getattr(r, "path_format", None) == template)
+    methods = set().union(*same)
+    return ", ".join(m for m in _METHODS if m in methods)
+
+
+def _leaves(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes themselves: FastAPI keeps an included router as one entry (its routes carry its prefix;
+    the app includes its routers without another)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        yield from _leaves(inner.routes) if inner is not None else (route,)
 
 
 def install(app: FastAPI) -> None:
