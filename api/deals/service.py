@@ -175,9 +175,10 @@ async def change(news: News, deal_id: str, body: DealPatch, key: str | None) -> 
     deal = await deal_of(session, deal_id)
     now = datetime.now(UTC)
     changes: dict[str, list[Any]] = {}
+    # Checked before comparing stages: the schema requires it of every rejection, a repeated one too.
+    if body.stage == Stage.rejected and not body.reason.strip():
+        raise AppError("invalid request", [{"path": "reason", "message": _WHY_REJECTED}], status_code=422)
     if body.stage is not None and body.stage != deal.stage:
-        if body.stage == Stage.rejected and not body.reason.strip():
-            raise AppError("invalid request", [{"path": "reason", "message": _WHY_REJECTED}], status_code=422)
         before = deal.stage
         try:
             moved = await repo.move(session, deal, body.stage, now)

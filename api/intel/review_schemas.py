@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.fields import Plain
+from api.fields import NOT_BLANK, Plain
 
 
 class ReviewIn(BaseModel):
@@ -21,7 +21,21 @@ class ReviewIn(BaseModel):
                 {"decision": "approve"},
                 {"decision": "grade", "score": 70, "comment": "Name the unit"},
                 {"decision": "send_back", "comment": "Name a customer and the outcome in numbers"},
-            ]
+            ],
+            # api/intel/reviews.py's rules, stated in the schema: a grade has a score, the others none,
+            # and a send-back a comment (it is emailed to the partner).
+            "anyOf": [
+                {"properties": {"decision": {"const": "approve"}, "score": {"type": "null"}}},
+                {"properties": {"decision": {"const": "grade"}, "score": {"type": "integer"}}, "required": ["score"]},
+                {
+                    "properties": {
+                        "decision": {"const": "send_back"},
+                        "score": {"type": "null"},
+                        "comment": {"type": "string", "pattern": NOT_BLANK},
+                    },
+                    "required": ["comment"],
+                },
+            ],
         },
     )
     decision: Literal["approve", "grade", "send_back"] = Field(
