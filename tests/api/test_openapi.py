@@ -1,6 +1,6 @@
 """The OpenAPI document tells the truth, checked one defect at a time (issue 15, defect 5).
 
-tests/api/test_contract.py fuzzes the whole API against the document; these pin each fix quickly.
+tests/api/test_schemathesis.py fuzzes the running API against the document; these pin each fix quickly.
 """
 
 from __future__ import annotations
