@@ -66,7 +66,7 @@ class PartnerDetail(PartnerSummary):
 
 
 class PartnerPatch(Input):
-    """The fields to change; null leaves a field as it is, except `external_id`, which null clears."""
+    """The fields to change; null leaves a field as it is, except `external_id` and `owner`, which null clears."""
 
     external_id: str | None = Text(120, default=None)
     name: str | None = Text(200, default=None)

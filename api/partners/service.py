@@ -84,14 +84,14 @@ async def detail(session: AsyncSession, partner_id: str) -> PartnerDetail:
     return PartnerDetail(**summary, created_at=partner.created_at, owner=owner_out, contacts=contacts, cohorts=windows)
 
 
-CLEARABLE = "external_id"
+CLEARABLE = {"external_id", "owner"}  # the optional ones; every other column is required
 
 
 async def change(session: AsyncSession, partner_id: str, body: PartnerPatch) -> PartnerDetail:
     partner = await _partner(session, partner_id)
-    # null leaves a field as it is (every column but external_id is required), or clears external_id
+    # null clears an optional field and leaves a required one as it is (it was a not-null 500)
     given = body.model_dump(exclude_unset=True, mode="json")
-    values = {k: v for k, v in given.items() if v is not None or k == CLEARABLE}
+    values = {k: v for k, v in given.items() if v is not None or k in CLEARABLE}
     if values.get("external_id") and values["external_id"] != partner.external_id:
         taken = await partners.by_external_id(session, values["external_id"])
         if taken is not None:
@@ -110,7 +110,8 @@ async def _owner_id(session: AsyncSession, email: str | None) -> str | None:
         return None
     user = await users.by_email(session, email)
     if user is None:
-        raise invalid("owner", f"no user {email}: create them first (cosell users create)")
+        # A 404 like any other id named in a body: the request is well-formed, the user does not exist.
+        raise NotFound(f"no user {email}: create them first (cosell users create)", {"owner": email})
     return user.id
 
 
