@@ -146,6 +146,16 @@ async def send_back_the_answer(page: Page) -> None:
     await shot(page, "05b-sent-back")
 
 
+async def tiers_and_audit(page: Page, base: str) -> None:
+    await page.goto(f"{base}/cohorts")
+    await page.get_by_role("link", name="Tiers of Test program").click()
+    await expect(page.get_by_role("heading", name="Tiers of Test program")).to_be_visible()
+    await shot(page, "07c-tiers")
+    await page.get_by_role("link", name="Audit log").click()
+    await expect(page.locator("table")).to_contain_text("user:ann.lee@vendor.example")
+    await shot(page, "07d-audit")
+
+
 async def test_a_manager_walks_the_dashboard_in_a_real_browser(
     chromium: Browser, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
 ) -> None:
@@ -193,14 +203,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
         await shot(page, "07-resumed")
 
         await create_use_and_revoke_a_key(page, base)
-
-        await page.goto(f"{base}/cohorts")
-        await page.get_by_role("link", name="Tiers of Test program").click()
-        await expect(page.get_by_role("heading", name="Tiers of Test program")).to_be_visible()
-        await shot(page, "07c-tiers")
-        await page.get_by_role("link", name="Audit log").click()
-        await expect(page.locator("table")).to_contain_text("user:ann.lee@vendor.example")
-        await shot(page, "07d-audit")
+        await tiers_and_audit(page, base)
 
         await page.get_by_role("button", name="Sign out", exact=True).click()
         await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
