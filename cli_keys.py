@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from settings import get_settings
+from cli_db import run_as_cli
 
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-T = TypeVar("T")
 keys_app = typer.Typer(help="Users' API keys (stored hashed; shown once on creation)", no_args_is_help=True)
-
-
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run work(session) in one transaction; a refused key is said on stderr with exit status 1."""
-    from api.api_keys import KeyRefused, set_actor
-    from db.session import make_engine, make_sessionmaker, transaction
-
-    async def run() -> T:
-        engine = make_engine(get_settings().database_url)
-        try:
-            async with transaction(make_sessionmaker(engine)) as session:
-                set_actor(session, "cli")
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(run())
-    except KeyRefused as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
 
 
 @keys_app.command("create")
@@ -47,7 +19,7 @@ def keys_create(
     """Create a key and print it once (cosell keeps only its hash)."""
     from api.api_keys import issue
 
-    issued = _run(lambda session: issue(session, user, name, datetime.now(UTC)))
+    issued = run_as_cli(lambda session: issue(session, user, name, datetime.now(UTC)))
     typer.echo(issued.key)
     typer.echo(f"created key {issued.prefix} for {user}; it is shown only now", err=True)
 
@@ -60,7 +32,7 @@ def keys_list() -> None:
     def when(moment: datetime | None) -> str:
         return moment.isoformat(timespec="seconds") if moment else "-"
 
-    for key, email in _run(lambda session: listing(session, None)):
+    for key, email in run_as_cli(lambda session: listing(session, None)):
         fields = [key.prefix, email, key.name, when(key.created_at), when(key.last_used_at), when(key.revoked_at)]
         typer.echo("\t".join(fields))
 
@@ -70,5 +42,5 @@ def keys_revoke(prefix: str) -> None:
     """Revoke a key by its prefix; requests with it are refused at once."""
     from api.api_keys import revoke
 
-    _run(lambda session: revoke(session, prefix, datetime.now(UTC)))
+    run_as_cli(lambda session: revoke(session, prefix, datetime.now(UTC)))
     typer.echo(f"revoked key {prefix}")
