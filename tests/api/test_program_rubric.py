@@ -55,7 +55,7 @@ async def test_a_programs_rubric_is_validated_then_judges_its_partners(
         assert [(g["signal"], g["min"]) for g in signals["tier"]["needed"]] == [("proven_capability", 40)]
 
         acts = TierReviewActivities(sessions, make_sender(settings), make_signer(settings), EmailRenderer(), settings)
-        env = ActivityEnvironment()
+        env = ActivityEnvironment(client=ts_env.client)
         opened = await env.run(acts.open_tier_review, ReviewOpen(program_id=program, period="2026-11", now=now))
         page = ReviewPage(review_id=opened.review_id, program_id=program, as_of=opened.as_of, limit=10)
         await env.run(acts.review_tier_page, page)
