@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
@@ -65,17 +65,27 @@ def page() -> SimpleNamespace:
             "steps": [step],
         }
     )
-    now = datetime.now(UTC)
+    # A fixed due date: the page prints it, and a clock reading such as 12:49 would contain the "49" the
+    # template-injection assertions must not find.
+    due = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
     return SimpleNamespace(
         step=step,
         play=play,
         partner=SimpleNamespace(name='<img src=x onerror="alert(1)">', timezone="UTC"),
-        step_row=SimpleNamespace(due_at=now + timedelta(days=3)),
+        step_row=SimpleNamespace(due_at=due),
     )
 
 
 def render(**values: object) -> str:
-    context = {"page": page(), "values": {}, "errors": {}, "csrf": "c", "submission_id": "s", **values}
+    context = {
+        "page": page(),
+        "values": {},
+        "errors": {},
+        "csrf": "c",
+        "submission_id": "s",
+        "sent_back": None,
+        **values,
+    }
     return templates.get_template("step.html").render(context)
 
 
@@ -93,6 +103,12 @@ class TestStepPageRendering:
         html = render(values={"industry": typed, "size": typed}, errors={"industry": "is required"})
         assert Elements(html).unsafe() == []
         assert "&#34;&gt;&lt;script&gt;" in html
+
+    def test_the_pms_send_back_comment_comes_back_escaped(self) -> None:
+        comment = '"><script>alert(1)</script>Name a <b>buyer</b>'
+        html = render(sent_back=SimpleNamespace(comment=comment, previous={}))
+        assert Elements(html).unsafe() == [] and "Sent back for a revision" in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;Name a &lt;b&gt;buyer&lt;/b&gt;" in html
 
     def test_markdown_is_sanitised_and_keeps_formatting(self) -> None:
         out = str(
