@@ -209,7 +209,7 @@ class JourneyActivities(ActivityFamily):
                 change.occurred_at,
                 change.data,
             )
-            if change.kind == "step_revised" and change.step_key:
+            if change.kind in ("step_completed", "step_revised") and change.step_key:
                 await journeys.mark_step(
                     session,
                     change.journey_id,
@@ -218,17 +218,9 @@ class JourneyActivities(ActivityFamily):
                     completed_at=change.occurred_at,
                     submission=change.data.get("answers", {}),
                 )
-                await reviews.revised(session, change.journey_id, change.step_key, change.occurred_at)
-            elif change.kind == "step_completed" and change.step_key:
-                await journeys.mark_step(
-                    session,
-                    change.journey_id,
-                    change.step_key,
-                    status="completed",
-                    completed_at=change.occurred_at,
-                    submission=change.data.get("answers", {}),
-                )
-                if change.registers_deal:
+                if change.kind == "step_revised":
+                    await reviews.revised(session, change.journey_id, change.step_key, change.occurred_at)
+                elif change.registers_deal:
                     await self._register_deal(session, change)
             elif change.kind == "step_overdue" and change.step_key:
                 await journeys.mark_step(session, change.journey_id, change.step_key, status="overdue")
