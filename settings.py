@@ -62,10 +62,13 @@ class Settings(BaseSettings):
     # /dev/inbox shows every email with its live links and no auth: only `cosell up` (embedded) turns it on.
     dev_inbox: bool = False
     # The outbox sweeper (a Temporal Schedule): how often it runs, how long a row may stay `pending` before
-    # the sweeper sends it, how long an `unknown` send waits for a provider event before it is `unsettled`.
+    # the sweeper sends it, how long an `unknown` send waits for a provider event before it is `unsettled`,
+    # and how old an `unknown` send must be before the provider is asked about it (SendGrid's Email Activity
+    # shows a message within minutes) or, with a provider that cannot be asked (SMTP), it is `unsettled`.
     outbox_sweep_every_seconds: int = Field(default=300, gt=0)
     outbox_pending_grace_seconds: int = Field(default=900, gt=0)
     outbox_settle_window_seconds: int = Field(default=172800, gt=0)
+    outbox_query_after_seconds: int = Field(default=1800, gt=0)
     # Outbound webhooks: per-request timeout, how long a delivery is retried, after how many deliveries in a row
     # given up a subscription is disabled, and how often pending deliveries are handed to delivery workflows.
     outbound_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)

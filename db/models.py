@@ -202,6 +202,8 @@ class EmailOutbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     # When the current attempt claimed the row: tells a live claim from one left by a dead worker.
     claimed_at: Mapped[datetime | None] = mapped_column()
+    # When the sweeper sent again a row the provider proved it never received: at most once per row.
+    resent_at: Mapped[datetime | None] = mapped_column()
     # First sighting of each provider event (webhook); the status column only ever moves forward.
     delivered_at: Mapped[datetime | None] = mapped_column()
     opened_at: Mapped[datetime | None] = mapped_column()

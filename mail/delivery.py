@@ -43,12 +43,12 @@ async def deliver(sessions: SessionFactory, sender: EmailSender, outbox_id: str,
             return await _not_claimed(session, outbox_id)
         block = await suppressions.blocking(session, row.to_email, row.kind)
         if block is None:
-            email = await _outbound(session, row, reply_to)
+            email = await outbound(session, row, reply_to)
         else:
             await outbox.finish(session, outbox_id, "suppressed", error=f"suppressed: {block.reason}")
             alert_id = await _suppressed(session, row, block.reason, sender.name)
     if block is None:
-        return await _send(sessions, sender, email)
+        return await send_claimed(sessions, sender, email)
     if alert_id is not None:
         await deliver_quietly(sessions, sender, alert_id)
     return "suppressed"
@@ -71,7 +71,7 @@ async def deliver_all(sessions: SessionFactory, sender: EmailSender, outbox_ids:
         await deliver_quietly(sessions, sender, outbox_id)
 
 
-async def _outbound(session: AsyncSession, row: EmailOutbox, reply_to: str | None) -> OutboundEmail:
+async def outbound(session: AsyncSession, row: EmailOutbox, reply_to: str | None) -> OutboundEmail:
     facts = await journey_facts(session, row.journey_id) if row.journey_id else None
     if reply_to is None and facts is not None and not notices.is_pm_email(row.kind):
         reply_to = facts.pm_email or None  # the PM answers partners' replies
@@ -88,7 +88,8 @@ async def _outbound(session: AsyncSession, row: EmailOutbox, reply_to: str | Non
     )
 
 
-async def _send(sessions: SessionFactory, sender: EmailSender, email: OutboundEmail) -> str:
+async def send_claimed(sessions: SessionFactory, sender: EmailSender, email: OutboundEmail) -> str:
+    """Send a row this caller has claimed (`sending`) and record the outcome."""
     outbox_id = email.outbox_id
     try:
         message_id = await sender.send(email)

@@ -7,7 +7,7 @@ states: permanent -> `failed`, transient -> back to `pending` for a retry, ambig
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,31 @@ class AmbiguousSendError(Exception):
     """The provider may have accepted the message (read timeout, dropped connection): never resend blindly."""
 
 
+class LookupUnanswered(Exception):
+    """The provider could not say whether it has a message (unreachable, rate-limited, no access): ask later."""
+
+
 class EmailSender(Protocol):
     name: str
 
     async def send(self, email: OutboundEmail) -> str:
         """Deliver the email and return the provider's message id."""
         ...
+
+
+class SentLookup(Protocol):
+    async def lookup(self, outbox_id: str) -> str | None:
+        """The provider's message id of the message it accepted for this outbox row, None if it has none;
+        LookupUnanswered when it could not be asked."""
+        ...
+
+
+def lookup_of(sender: EmailSender) -> SentLookup | None:
+    """The backend's way to ask the provider what it accepted; None for one that cannot be asked (SMTP)."""
+    backend: object = sender
+    while not callable(getattr(backend, "lookup", None)) and hasattr(backend, "inner"):
+        backend = backend.inner  # the wrappers (timing, List-Unsubscribe) expose what they wrap
+    return cast(SentLookup, backend) if callable(getattr(backend, "lookup", None)) else None
 
 
 class OutboxOnlySender:

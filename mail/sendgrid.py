@@ -5,6 +5,9 @@ Failure mapping (measured in shared/notes/email-and-links.md, section 1.3):
 - 429 and 5xx, or nothing reached SendGrid (URLError: refused, DNS, timeout while *sending*) -> TransientSendError.
 - a timeout or dropped connection *after* the request was sent -> AmbiguousSendError: SendGrid may well
   have accepted it, and Mail Send has no idempotency key, so a resend could deliver twice.
+
+Such an ambiguous send is settled later by asking SendGrid's Email Activity API (`GET /v3/messages`, a paid
+add-on limited to 6 requests a minute) for the message carrying our outbox id in its custom args.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from sendgrid.helpers.mail import (
 
 from mail.sender import (
     AmbiguousSendError,
+    LookupUnanswered,
     OutboundEmail,
     PermanentSendError,
     TransientSendError,
@@ -82,6 +86,23 @@ class SendGridSender:
             raise AmbiguousSendError(f"unexpected SendGrid status {response.status_code}")
         # 202 carries X-Message-Id; sandbox mode answers 200 without one.
         return str(response.headers.get("X-Message-Id") or f"sendgrid-{email.outbox_id}")
+
+    async def lookup(self, outbox_id: str) -> str | None:
+        return await asyncio.to_thread(self._lookup, outbox_id)
+
+    def _lookup(self, outbox_id: str) -> str | None:
+        # Custom args of v3 Mail Send are the Email Activity query language's `unique_args`.
+        query = f"unique_args['{OUTBOX_ARG}']=\"{outbox_id}\""
+        try:
+            response = self._client.client.messages.get(query_params={"query": query, "limit": 10})
+            messages = json.loads(response.body or b"{}").get("messages") or []
+        except HTTPError as exc:  # 429, 5xx, or 401/403 when the account lacks the Email Activity add-on
+            raise LookupUnanswered(f"SendGrid Email Activity {exc.status_code}: {_first_error(exc.body)}") from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, ValueError) as exc:
+            raise LookupUnanswered(f"SendGrid Email Activity unreachable: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            raise LookupUnanswered(f"unexpected SendGrid Email Activity status {response.status_code}")
+        return str(messages[0].get("msg_id") or f"sendgrid-{outbox_id}") if messages else None
 
     def _mail(self, email: OutboundEmail) -> Mail:
         mail = Mail(

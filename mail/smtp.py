@@ -54,7 +54,8 @@ class SmtpSender:
         msg["From"] = formataddr((one_line(email.from_name or self._from_name), self._from_email))
         msg["To"] = formataddr((one_line(email.to_name), email.to_email))
         msg["Subject"] = one_line(email.subject)
-        msg["Message-ID"] = make_msgid(domain=self._from_email.rpartition("@")[2] or None)
+        # The row id in the Message-ID too: a relay logs that header, so an `unsettled` row can be looked up there.
+        msg["Message-ID"] = make_msgid(idstring=email.outbox_id, domain=self._from_email.rpartition("@")[2] or None)
         if email.reply_to:
             msg["Reply-To"] = email.reply_to
         msg[OUTBOX_HEADER] = email.outbox_id

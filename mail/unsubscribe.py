@@ -27,6 +27,11 @@ class ListUnsubscribe:
         self._inner, self._signer, self._base = inner, signer, public_base_url
         self.name = inner.name
 
+    @property
+    def inner(self) -> EmailSender:
+        """The wrapped backend (mail.sender.lookup_of asks it whether it can look sends up)."""
+        return self._inner
+
     async def send(self, email: OutboundEmail) -> str:
         if email.kind == REMINDER_KIND:
             url = unsubscribe_url(self._signer, self._base, email.outbox_id)

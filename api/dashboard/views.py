@@ -19,6 +19,7 @@ from domain.intel.facts import DealFact, Submission
 
 ENDED = ("closed", "cancelled")
 TODAY_LIMIT = 50
+UNSETTLED_IMPACT = 4  # as an unanswered intro: the partner may be waiting for an email that never came
 TIMELINE_LIMIT = 100
 CLASSIFICATIONS = ("on_track", "not_yet", "at_risk", "not_now")
 
@@ -31,15 +32,35 @@ class TodayEntry:
 
 
 async def today(session: AsyncSession, viewer: Viewer, moment: datetime) -> list[TodayEntry]:
-    """The act-today lists of every running cohort the viewer may see, ranked together as the API ranks one."""
+    """The act-today lists of every running cohort the viewer may see, ranked together as the API ranks one,
+    and the partners' emails nobody could confirm were sent (GET /api/v1/emails/unsettled lists them all)."""
     entries = []
     for row in await dashboard.cohorts(session, viewer.program_ids):
         if row.status in ENDED:
             continue
         intel = await intel_service.cohort(session, row.id, moment)
         entries += [TodayEntry(item, row.id, row.name) for item in (intel.today if intel else [])]
+    for email in await dashboard.unsettled_emails(session, viewer.program_ids, TODAY_LIMIT):
+        entries.append(TodayEntry(_unsettled_item(email, moment), email.cohort_id, email.cohort_name))
     entries.sort(key=lambda e: (-e.item.rank, e.item.since, e.item.partner_id, e.item.kind))
     return entries[:TODAY_LIMIT]
+
+
+def _unsettled_item(email: dashboard.UnsettledEmail, moment: datetime) -> TodayItemOut:
+    """Ranked like the intel list's items (domain/intel/today.py): impact 4, urgency up by one every 2 days."""
+    impact, urgency = UNSETTLED_IMPACT, min(5, 1 + max((moment - email.since).days, 0) // 2)
+    return TodayItemOut(
+        kind="email_unsettled",
+        partner_id=email.partner_id,
+        partner_name=email.partner_name,
+        reason=f"“{email.subject}” to {email.to_email} may never have arrived: {email.why}.",
+        action="Check your email provider's log; if it never arrived, reach the partner another way",
+        link="/api/v1/emails/unsettled",
+        since=email.since,
+        impact=impact,
+        urgency=urgency,
+        rank=impact * urgency,
+    )
 
 
 @dataclass(frozen=True)

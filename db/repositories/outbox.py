@@ -3,8 +3,10 @@
 Status moves forward only. The send path: pending -> sending -> sent | failed | unknown | suppressed
 (or back to pending after a transient failure). Provider events then move an accepted message along
 sent -> delivered -> bounced | dropped; `unknown` is settled by the first event that proves acceptance.
-The sweeper (activities/sweeper.py) moves an `unknown` row no event settled within the settling window
-to `unsettled`, for the PM to check by hand; a late event still settles it.
+The sweeper (activities/sweeper.py) asks a provider that can be asked (SendGrid) about an `unknown` row:
+found -> `sent`; provably not there -> `sending` again for one resend (`resent_at`, at most once a row).
+It moves an `unknown` row nothing settled within the settling window to `unsettled`, for the PM to check
+by hand; a late event still settles it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = [
     "advance",
     "by_provider_message_id",
     "claim",
+    "claim_resend",
     "enqueue",
     "enqueue_if_new",
     "finish",
@@ -32,6 +35,7 @@ __all__ = [
     "release_stale_claim",
     "settle_unknown",
     "stale_pending",
+    "unknown_claimed_before",
     "unsettled",
 ]
 
@@ -194,6 +198,31 @@ async def settle_unknown(session: AsyncSession, claimed_before: datetime, why: s
         .values(status="unsettled", error=why)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def unknown_claimed_before(session: AsyncSession, claimed_before: datetime, limit: int) -> list[str]:
+    """`unknown` rows whose claim is older than `claimed_before`, oldest first: the provider is asked about them."""
+    rows = await session.scalars(
+        select(EmailOutbox.id)
+        .where(EmailOutbox.status == "unknown", EmailOutbox.claimed_at < claimed_before)
+        .order_by(EmailOutbox.claimed_at, EmailOutbox.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def claim_resend(session: AsyncSession, outbox_id: str) -> EmailOutbox | None:
+    """unknown -> sending for the one resend of a row the provider proved it never received, atomically and
+    only for a row never resent: a second sweep, or one retried after dying mid-resend, finds nothing to claim."""
+    now = utcnow()
+    result = await session.execute(
+        update(EmailOutbox)
+        .where(EmailOutbox.id == outbox_id, EmailOutbox.status == "unknown", EmailOutbox.resent_at.is_(None))
+        .values(status="sending", attempts=EmailOutbox.attempts + 1, claimed_at=now, resent_at=now)
+    )
+    if not getattr(result, "rowcount", 0):
+        return None
+    return await session.get(EmailOutbox, outbox_id, populate_existing=True)
 
 
 async def unsettled(session: AsyncSession, limit: int = 500) -> list[EmailOutbox]:

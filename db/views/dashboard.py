@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cosell_models import Deal
-from db.models import Cohort, CohortMember, Journey, JourneyEvent, Program
+from db.models import Cohort, CohortMember, EmailOutbox, Journey, JourneyEvent, Partner, Program
 
 
 @dataclass
@@ -24,6 +24,51 @@ class CohortRow:
     ends_at: datetime
     partners: int = 0
     by_stage: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UnsettledEmail:
+    """A partner's email nobody could confirm was sent (outbox `unsettled`), with the cohort and partner it is for."""
+
+    outbox_id: str
+    cohort_id: str
+    cohort_name: str
+    partner_id: str
+    partner_name: str
+    to_email: str
+    subject: str
+    why: str
+    since: datetime
+
+
+async def unsettled_emails(
+    session: AsyncSession, program_ids: Collection[str] | None, limit: int
+) -> list[UnsettledEmail]:
+    """Journey emails left `unsettled` in cohorts of these programs (None: all), oldest first."""
+    stmt = (
+        select(EmailOutbox, Cohort.id, Cohort.name, Partner.id, Partner.name)
+        .join(Journey, Journey.id == EmailOutbox.journey_id)
+        .join(Cohort, Cohort.id == Journey.cohort_id)
+        .join(Partner, Partner.id == Journey.partner_id)
+        .where(EmailOutbox.status == "unsettled")
+    )
+    if program_ids is not None:
+        stmt = stmt.where(Cohort.program_id.in_(list(program_ids)))
+    rows = await session.execute(stmt.order_by(EmailOutbox.created_at, EmailOutbox.id).limit(limit))
+    return [
+        UnsettledEmail(
+            e.id,
+            cohort_id,
+            cohort,
+            partner_id,
+            partner,
+            e.to_email,
+            e.subject,
+            e.error or "",
+            e.claimed_at or e.created_at,
+        )
+        for e, cohort_id, cohort, partner_id, partner in rows
+    ]
 
 
 async def cohorts(session: AsyncSession, program_ids: Collection[str] | None) -> list[CohortRow]:
