@@ -28,11 +28,10 @@ from db.session import transaction
 from domain.links import StepClaims
 from domain.public_holidays import public_holidays
 from mail import Email
-from mail.render import local_time
+from mail.render import STEP_SUBJECTS, local_time
 from playbooks.model import Playbook, StepKind
 
 FINAL = ("completed", "exited")
-SUBJECTS = {"invite": "{}", "reminder": "Reminder: {}", "sent_back": "Please revise: {}"}
 
 
 async def _who(session: AsyncSession, cohort_id: str, partner_id: str) -> tuple[Cohort, Partner, Program | None]:
@@ -108,7 +107,7 @@ class JourneyActivities(ActivityFamily):
                 activity.logger.warning("partner %s has no contact; %s not emailed", partner.id, key)
                 return "no-contact"
             token = self._signer.sign_step(StepClaims(journey_id=notice.journey_id, step_key=notice.step_key))
-            subject = SUBJECTS[notice.kind].format(step.email.subject)
+            subject = STEP_SUBJECTS[notice.kind].format(step.email.subject)
             await post.send(
                 Email(
                     kind=f"step_{notice.kind}",

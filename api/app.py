@@ -20,6 +20,7 @@ from api.dashboard.audit_pages import router as dashboard_audit
 from api.dashboard.gate_pages import router as dashboard_gates
 from api.dashboard.key_pages import router as dashboard_keys
 from api.dashboard.pages import router as dashboard_pages
+from api.dashboard.playbook_pages import router as dashboard_playbooks
 from api.dashboard.review_pages import router as dashboard_reviews
 from api.dashboard.signin import router as dashboard_signin
 from api.dashboard.tier_pages import router as dashboard_tiers
@@ -138,6 +139,7 @@ def create_app(
     app.include_router(dashboard_reviews)
     app.include_router(dashboard_tiers)
     app.include_router(dashboard_audit)
+    app.include_router(dashboard_playbooks)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 

@@ -14,6 +14,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from domain.schedule import zone
 
 TEMPLATES = Path(__file__).parent / "templates"
+# A step email's subject is the playbook's, marked for a reminder or a send-back (the dashboard previews it too).
+STEP_SUBJECTS = {"invite": "{}", "reminder": "Reminder: {}", "sent_back": "Please revise: {}"}
 
 
 def local_time(moment: datetime, tz: str) -> str:

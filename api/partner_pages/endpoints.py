@@ -27,7 +27,7 @@ def _expired(request: Request, token: str) -> HTMLResponse:
     return csrf.render_form(request, "expired.html", 410, token=token)
 
 
-def _form_page(
+def form_page(
     request: Request,
     page: service.StepPage,
     values: dict[str, Any],
@@ -153,7 +153,7 @@ async def show_step(token: str, request: Request, session: SessionDep, signer: S
     if page.state != "open":
         return _state_page(request, page)
     sent = await service.sent_back(session, page)  # a revision starts from the answer sent back
-    return _form_page(request, page, sent.previous if sent else {}, {}, sent_back=sent)
+    return form_page(request, page, sent.previous if sent else {}, {}, sent_back=sent)
 
 
 async def _expired_or_state(request: Request, session: Any, token: str, exc: LinkExpired) -> HTMLResponse:
@@ -204,10 +204,10 @@ async def submit_step(
     _, errors = clean_answers(page.step, raw)
     sent = await service.sent_back(session, page) if errors else None
     if errors:
-        return _form_page(request, page, raw, errors, status=422, submission_id=submission_id, sent_back=sent)
+        return form_page(request, page, raw, errors, status=422, submission_id=submission_id, sent_back=sent)
     outcome = await service.submit(temporal, claims, raw, submission_id)
     if outcome.kind == "invalid":
-        return _form_page(request, page, raw, outcome.errors, status=422, submission_id=submission_id)
+        return form_page(request, page, raw, outcome.errors, status=422, submission_id=submission_id)
     if outcome.kind == "busy":
         return busy(request, "Your answers were not saved yet. Please press back and submit again in a minute.")
     if outcome.kind == "done" and outcome.result is not None:
