@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.cohorts import control
 from api.cohorts import service as cohort_service
-from api.dashboard import views
+from api.dashboard import chart_views, views
 from api.dashboard.access import ViewerDep, checked_form, not_found, now, page, redirect, visible_cohort
 from api.deps import AfterCommitDep, SessionDep, TemporalDep
 from api.errors import AppError
@@ -63,11 +63,15 @@ async def cohort_board(
     await visible_cohort(session, viewer, cohort_id)
     filters = views.Filters(stage=stage, status=status, classification=classification)
     board = await views.board(session, cohort_id, now(), filters)
+    stage_funnel, step_funnel = chart_views.funnels(board.progress, board.stages)
     return page(
         request,
         "board.html",
         active="cohorts",
         board=board,
+        stage_funnel=stage_funnel,
+        step_funnel=step_funnel,
+        first_deal=await chart_views.first_deal_chart(session, board.progress),
         filters=filters,
         classifications=views.CLASSIFICATIONS,
         done=DONE.get(done, ""),
@@ -113,4 +117,5 @@ async def partner_page(partner_id: str, request: Request, session: SessionDep, v
     if found is None:
         raise not_found()
     done = REVIEWED.get(request.query_params.get("done", ""))
-    return page(request, "partner.html", p=found, done=done)
+    chart = await chart_views.signals_chart(session, partner_id, now(), found.signals) if found.signals else None
+    return page(request, "partner.html", p=found, done=done, signals_chart=chart)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.dashboard import chart_views
 from api.dashboard.access import ViewerDep, checked_form, not_found, page, redirect
 from api.dashboard.views import CLASSIFICATIONS
 from api.deps import SessionDep, SettingsDep, TemporalDep
@@ -47,15 +48,17 @@ async def tiers_page(
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     review = await tiers.latest_review(session, program_id)
     moves = await tiers.movements(session, review.id, MOVEMENTS_LIMIT) if review else []
+    mix, rubric = await tiers.tier_mix(session, program_id), program_rubric(program.tier_rubric)
     return page(
         request,
         "tiers.html",
         active="cohorts",
         program=program,
-        rubric=program_rubric(program.tier_rubric),
+        rubric=rubric,
         classifications=CLASSIFICATIONS,
         classification=classification,
-        mix=await tiers.tier_mix(session, program_id),
+        mix=mix,
+        mix_chart=await chart_views.tier_mix_chart(session, program_id, mix, rubric),
         rows=rows,
         tier=tier_no,
         page_no=page_no,

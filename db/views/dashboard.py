@@ -149,3 +149,11 @@ async def deal_programs(session: AsyncSession, deal_ids: list[str]) -> dict[str,
     """Each deal's program: a partner's page shows a manager only the deals of their programs."""
     rows = await session.execute(select(Deal.id, Deal.program_id).where(Deal.id.in_(deal_ids)))
     return {deal_id: program_id for deal_id, program_id in rows}
+
+
+async def first_deals(session: AsyncSession, cohort_id: str) -> list[datetime]:
+    """When each partner of the cohort registered its first deal tied to the cohort (metrics' time to first deal)."""
+    rows = await session.scalars(
+        select(func.min(Deal.registered_at)).where(Deal.cohort_id == cohort_id).group_by(Deal.partner_id)
+    )
+    return list(rows)

@@ -4,6 +4,7 @@ the tier mix, and the latest tier review with its movements."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,3 +71,38 @@ async def movements(session: AsyncSession, review_id: str, limit: int) -> list[t
         .limit(limit)
     )
     return [(m, name) for m, name in rows]
+
+
+async def review_moves(
+    session: AsyncSession, program_id: str, limit: int
+) -> list[tuple[str, dict[tuple[int, int], int]]]:
+    """The program's last `limit` finished reviews, oldest first, each with how many partners moved from
+    one tier to another (the Tiers page rebuilds the mix after each review from these)."""
+    reviews = list(
+        await session.scalars(
+            select(TierReview)
+            .where(TierReview.program_id == program_id, TierReview.status == "done")
+            .order_by(TierReview.as_of.desc())
+            .limit(limit)
+        )
+    )
+    counts = await session.execute(
+        select(TierMovement.review_id, TierMovement.previous_tier, TierMovement.new_tier, func.count())
+        .where(TierMovement.review_id.in_([r.id for r in reviews]))
+        .group_by(TierMovement.review_id, TierMovement.previous_tier, TierMovement.new_tier)
+    )
+    moves: dict[str, dict[tuple[int, int], int]] = {r.id: {} for r in reviews}
+    for review_id, before, after, n in counts:
+        moves[review_id][(before, after)] = n
+    return [(r.period, moves[r.id]) for r in reversed(reviews)]
+
+
+async def signal_history(session: AsyncSession, partner_id: str, limit: int) -> list[tuple[datetime, dict[str, int]]]:
+    """The signal values a partner's tier movements read (the only past values cosell keeps), oldest first."""
+    rows = await session.execute(
+        select(TierMovement.at, TierMovement.signals)
+        .where(TierMovement.partner_id == partner_id)
+        .order_by(TierMovement.at.desc())
+        .limit(limit)
+    )
+    return [(at, dict(signals or {})) for at, signals in reversed(rows.all())]
