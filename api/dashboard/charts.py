@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-WIDTH, LABEL_W, VALUE_W, BAR_H, GAP, TOP, LEGEND_H = 600, 170, 44, 14, 10, 8, 22
-PLOT_H = 200  # columns and lines: the plot's height under the legend
-LABEL_CHARS = 26
+# In viewBox units: on a phone the 600 wide box is drawn about 330 pixels wide, so text is 18 units (about 10 px).
+WIDTH, LABEL_W, VALUE_W, BAR_H, GAP, TOP, LEGEND_ROW = 600, 230, 50, 22, 12, 8, 28
+PLOT_H = 240  # columns and lines: the plot's height under the legend
+LABEL_CHARS, LEGEND_COLUMNS = 20, 3
 
 
 @dataclass(frozen=True)
@@ -70,18 +71,22 @@ def _short(label: str) -> str:
     return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
+def _legend_height(series: int) -> int:
+    return 0 if series < 2 else LEGEND_ROW * -(-series // LEGEND_COLUMNS)
+
+
 def _legend(chart: Chart) -> None:
     if len(chart.series) > 1:
         for i, name in enumerate(chart.series):
-            x = 10 + i * 118
-            chart.swatches.append((x, 4, i))
-            chart.texts.append((x + 14, 13, "start", name))
+            x, y = 10 + (i % LEGEND_COLUMNS) * (WIDTH // LEGEND_COLUMNS), 4 + (i // LEGEND_COLUMNS) * LEGEND_ROW
+            chart.swatches.append((x, y, i))
+            chart.texts.append((x + 20, y + 15, "start", name))
 
 
 def grouped(chart_id: str, title: str, labels: Sequence[str], series: Mapping[str, Sequence[float]]) -> Chart:
     """Horizontal bars: one row per label, one bar per series in it (a funnel, a distribution)."""
     names = list(series)
-    legend = LEGEND_H if len(names) > 1 else 0
+    legend = _legend_height(len(names))
     row_h = len(names) * BAR_H + GAP
     chart = Chart(chart_id, title, names, TOP + legend + max(len(labels), 1) * row_h)
     chart.columns = ["", *names] if len(names) > 1 else ["", names[0] if names else "value"]
@@ -94,7 +99,7 @@ def grouped(chart_id: str, title: str, labels: Sequence[str], series: Mapping[st
             value = series[name][r]
             y = y0 + s * BAR_H
             chart.bars.append(Bar(label, s, value, LABEL_W, y, value * scale, BAR_H - 2))
-            chart.texts.append((LABEL_W + value * scale + 4, y + BAR_H - 4, "start", _number(value)))
+            chart.texts.append((LABEL_W + value * scale + 4, y + BAR_H - 6, "start", _number(value)))
         chart.rows.append([label, *(_number(series[n][r]) for n in names)])
     _legend(chart)
     return chart
@@ -108,18 +113,18 @@ def stacked(
     chart_id: str, title: str, columns: Sequence[tuple[str, Mapping[str, float]]], series: Sequence[str]
 ) -> Chart:
     """Vertical columns, each split by series (the tier mix at each review)."""
-    chart = Chart(chart_id, title, list(series), TOP + LEGEND_H + PLOT_H + 24)
+    base = TOP + _legend_height(len(series)) + PLOT_H + 24  # room above the columns for their totals
+    chart = Chart(chart_id, title, list(series), base + 30)
     chart.columns = ["", *series]
     top = max((sum(parts.values()) for _, parts in columns), default=0) or 1
     slot = (WIDTH - 20) / max(len(columns), 1)
-    base = TOP + LEGEND_H + PLOT_H
     for c, (label, parts) in enumerate(columns):
         x, y = 10 + c * slot + slot * 0.2, float(base)
         for s, name in enumerate(series):
             h = parts.get(name, 0) * PLOT_H / top
             y -= h
             chart.bars.append(Bar(label, s, parts.get(name, 0), x, y, slot * 0.6, h))
-        chart.texts.append((x + slot * 0.3, base + 16, "middle", _short(label)))
+        chart.texts.append((x + slot * 0.3, base + 22, "middle", _short(label)))
         chart.texts.append((x + slot * 0.3, y - 4, "middle", _number(sum(parts.values()))))
         chart.rows.append([label, *(_number(parts.get(n, 0)) for n in series)])
     _legend(chart)
@@ -131,19 +136,19 @@ def lines(
 ) -> Chart:
     """Points over time, joined per series (a partner's signals at each moment a value was kept)."""
     names = list(series)
-    chart = Chart(chart_id, title, names, TOP + LEGEND_H + PLOT_H + 24)
+    base = TOP + _legend_height(len(names)) + PLOT_H + 12
+    chart = Chart(chart_id, title, names, base + 30)
     chart.columns = ["", *names]
-    step = (WIDTH - 60) / max(len(labels) - 1, 1)
-    base = TOP + LEGEND_H + PLOT_H
+    step = (WIDTH - 100) / max(len(labels) - 1, 1)
     for i, label in enumerate(labels):
-        x = 40 + (i * step if len(labels) > 1 else (WIDTH - 60) / 2)
+        x = 60 + (i * step if len(labels) > 1 else (WIDTH - 100) / 2)
         for s, name in enumerate(names):
             value = series[name][i]
             if value is not None:
                 chart.points.append(Point(label, s, value, x, base - min(value, top) * PLOT_H / top))
-        chart.texts.append((x, base + 16, "middle", _short(label)))
+        chart.texts.append((x, base + 22, "middle", _short(label)))
         chart.rows.append([label, *("–" if series[n][i] is None else _number(series[n][i] or 0) for n in names)])
-    chart.texts += [(34, base + 4, "end", "0"), (34, base - PLOT_H + 4, "end", _number(top))]
+    chart.texts += [(44, base + 6, "end", "0"), (44, base - PLOT_H + 6, "end", _number(top))]
     _legend(chart)
     return chart
 
@@ -158,13 +163,13 @@ def _shapes(chart: Chart) -> list[str]:
         f'height="{b.height:.1f}"/>'
         for b in chart.bars
     ]
-    out += [f'<rect class="swatch series-{s}" x="{x}" y="{y}" width="10" height="10"/>' for x, y, s in chart.swatches]
+    out += [f'<rect class="swatch series-{s}" x="{x}" y="{y}" width="16" height="16"/>' for x, y, s in chart.swatches]
     for s in range(len(chart.series)):
         mine = [p for p in chart.points if p.series == s]
         if len(mine) > 1:
             joined = " ".join(f"{p.x:.1f},{p.y:.1f}" for p in mine)
             out.append(f'<polyline class="line series-{s}" points="{joined}"/>')
-        out += [f'<circle class="point series-{s}" cx="{p.x:.1f}" cy="{p.y:.1f}" r="4"/>' for p in mine]
+        out += [f'<circle class="point series-{s}" cx="{p.x:.1f}" cy="{p.y:.1f}" r="6"/>' for p in mine]
     return out + [_text(*t) for t in chart.texts]
 
 

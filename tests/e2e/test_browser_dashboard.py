@@ -156,6 +156,21 @@ async def tiers_and_audit(page: Page, base: str) -> None:
     await shot(page, "07d-audit")
 
 
+async def playbooks(page: Page) -> None:
+    """Playbooks -> a version read as partners get it -> one step's page as partners see it (a partner page)."""
+    await page.get_by_role("navigation").get_by_role("link", name="Playbooks").click()
+    await expect(page.get_by_role("heading", name="Playbooks", exact=True)).to_be_visible()
+    await shot(page, "07e-playbooks")
+    await page.get_by_role("link", name="Read quickstart-14d version 1").click()
+    await expect(page.get_by_role("button", name="Start the dry run")).to_be_visible()
+    await page.locator("summary", has_text="The invite email").first.click()  # the email's text, opened
+    await shot(page, "07f-playbook")
+    await page.get_by_role("link", name=re.compile("^The page of ")).first.click()
+    await expect(page.get_by_text("Sample Partner Ltd").first).to_be_visible()
+    await shot(page, "07g-step-as-partners-see-it")
+    await page.go_back()
+
+
 async def test_a_manager_walks_the_dashboard_in_a_real_browser(
     chromium: Browser, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
 ) -> None:
@@ -204,6 +219,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
 
         await create_use_and_revoke_a_key(page, base)
         await tiers_and_audit(page, base)
+        await playbooks(page)
 
         await page.get_by_role("button", name="Sign out", exact=True).click()
         await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
