@@ -31,8 +31,9 @@ class IntrosRequested(BaseModel):
 
 
 class IntroMail(BaseModel):
-    """One email of an AE's batch: the digest (n = 0; 1.. for late arrivals), a reminder (n = 1..), the PM
-    escalation, or the partner's "the AE answered" for one request."""
+    """One email of an AE's batch: the digest (n = 0; 1.. for late arrivals) with its intro requests and
+    deal registrations, a reminder (n = 1..), the PM escalation, or the partner's "the AE answered" for one
+    request."""
 
     ae_id: str
     day: str
@@ -40,6 +41,7 @@ class IntroMail(BaseModel):
     n: int
     request_ids: list[str]
     occurred_at: datetime
+    deal_ids: list[str] = Field(default_factory=list)  # partner deal registrations the digest carries
 
 
 class RecordIntroAnswer(BaseModel):

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
+from activities import ae_deal_news as deal_news
 from activities.family import ActivityFamily
 from activities.intro_inputs import INTRO_ANSWER_STATUS, IntroMail, IntrosRequested, RecordIntroAnswer, RequestIntros
 from db.cosell_models import AccountExecutive, IntroRequest, VendorAccount
@@ -25,42 +26,21 @@ from db.repositories.trust import recompute_trust
 from db.session import transaction
 from db.views.intros import ANSWER_WORDS, IntroView, intro_view
 from db.views.journeys import journey_facts
+from domain.ae_digest import AE_TIMEZONE, digest_slot
+from domain.ae_digest import next_day as _next_day
+from domain.ae_digest import send_at as _send_at
 from domain.links import IntroClaims
-from domain.schedule import zone
 from mail import Email
 from mail.notices import address_key
 from workflows.intro_batch.messages import IntroAnswerReceipt, IntroBatchAdd, IntroBatchInput, intro_batch_id
 from workflows.journey.tell import tell_recorded
 
-# The digest goes out in the afternoon of the AE's working day, so the morning's requests are in it
-# and it lands while the AE is still at work. AEs carry no time zone yet: UTC.
-DIGEST_AT = time(16, 0)
-AE_TIMEZONE = "UTC"
 NEXT_STEPS = {
     "accepted": "Reply to this email within a day with two or three times for a 20-minute account planning call, "
     "and bring your account notes.",
     "declined": "Nothing to do on this account for now. Pick another account from your overlap where the timing fits.",
     "not_now": "The timing is not right yet. Keep the account warm and ask again when something changes there.",
 }
-
-
-def digest_slot(moment: datetime, tz: str = AE_TIMEZONE) -> tuple[str, datetime]:
-    """The AE's digest a request made at `moment` goes into: (day, send time). Weekends roll to Monday."""
-    local = moment.astimezone(zone(tz))
-    day = local.date()
-    if local.time() >= DIGEST_AT:
-        day += timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day.isoformat(), _send_at(day, tz)
-
-
-def _send_at(day: date, tz: str) -> datetime:
-    return datetime.combine(day, DIGEST_AT, zone(tz)).astimezone(zone("UTC"))
-
-
-def _next_day(day: str) -> tuple[str, datetime]:
-    return digest_slot(_send_at(date.fromisoformat(day), AE_TIMEZONE))
 
 
 def request_id_for(journey_id: str, step_key: str, vendor_account_id: str) -> str:
@@ -150,29 +130,25 @@ class IntroActivities(ActivityFamily):
             if ae is None:
                 raise ApplicationError(f"AE {mail.ae_id} not found", type="NotFound", non_retryable=True)
             views = await _open_views(session, mail.request_ids)  # a reminder never chases an answered one
-            if not views:
+            kind, key = deal_news.digest_key(mail, bool(views))
+            deals = await deal_news.digest_deals(session, self._signer, self.link, mail, key)
+            if not views and not deals:
                 return "nothing-to-send"
-            count = len(views)
             partner_names = sorted({v.partner.name for v in views})
-            subject = (
-                f"{count} co-sell intro request{'s' if count > 1 else ''} from {_names(partner_names)}"
-                if mail.kind == "digest"
-                else f"Reminder: {count} intro request{'s' if count > 1 else ''} waiting for your answer"
-            )
-            suffix = "" if mail.kind == "digest" and mail.n == 0 else f"/{mail.n}"
             await post.send(
                 Email(
-                    kind=f"intro_{mail.kind}",
-                    dedupe_key=f"intro-{mail.kind}/{mail.ae_id}/{mail.day}{suffix}",
+                    kind=kind,
+                    dedupe_key=key,
                     to_email=ae.email,
                     to_name=ae.name,
-                    subject=subject,
+                    subject=deal_news.subject(mail, partner_names, len(views), deals),
                     template="intro_digest",
                     context=dict(
-                        program_name=views[0].program_name,
+                        program_name=views[0].program_name if views else deals[0]["program_name"],
                         ae_name=ae.name,
                         kind=mail.kind,
                         requests=[self._entry(v) for v in views],
+                        deals=deals,
                     ),
                 )
             )
@@ -391,7 +367,3 @@ def _by_batch(requests: list[IntroRequest]) -> dict[str, list[str]]:
         if request.batch_id:
             batches[request.batch_id].append(request.id)
     return batches
-
-
-def _names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"

@@ -9,7 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.deal_inputs import RegisterDeal
-from activities.deals import register_step_deal
+from activities.deals import StepDeal, register_step_deal, tell_owner_of
 from activities.family import ActivityFamily
 from activities.journey_inputs import (
     CohortStatusChange,
@@ -180,6 +180,7 @@ class JourneyActivities(ActivityFamily):
         event_id = f"{change.journey_id}/{change.step_key or change.stage}/{change.kind}"
         if "revision" in change.data:  # a step is revised once per send-back
             event_id += f"/{change.data['revision']}"
+        registered = None
         async with transaction(self._sessions) as session:
             values = dict(
                 id=change.journey_id,
@@ -220,11 +221,12 @@ class JourneyActivities(ActivityFamily):
                 if change.kind == "step_revised":
                     await reviews.revised(session, change.journey_id, change.step_key, change.occurred_at)
                 elif change.registers_deal:
-                    await self._register_deal(session, change)
+                    registered = await self._register_deal(session, change)
             elif change.kind == "step_overdue" and change.step_key:
                 await journeys.mark_step(session, change.journey_id, change.step_key, status="overdue")
+        await tell_owner_of(self, registered)
 
-    async def _register_deal(self, session: AsyncSession, change: JourneyUpdate) -> None:
+    async def _register_deal(self, session: AsyncSession, change: JourneyUpdate) -> StepDeal | None:
         """The unpatched path (JourneyUpdate.registers_deal): a completed deal_registration step registers
         its deal in the same transaction as the completion. The kind is checked here because a projection
         an older worker scheduled says registers_deal for every step."""
@@ -234,9 +236,9 @@ class JourneyActivities(ActivityFamily):
         try:
             kind = playbook.step(change.step_key).kind
         except KeyError:
-            return
+            return None
         if kind != StepKind.deal_registration:
-            return
+            return None
         req = RegisterDeal(
             journey_id=change.journey_id,
             cohort_id=change.cohort_id,
@@ -245,7 +247,7 @@ class JourneyActivities(ActivityFamily):
             answers=change.data.get("answers", {}),
             registered_at=change.occurred_at,
         )
-        await register_step_deal(session, req)
+        return await register_step_deal(session, req)
 
     @activity.defn
     async def notify_pm(self, notice: PmNotice) -> str:

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api import database_down, errors, openapi
 from api.accounts.endpoints import router as accounts_router
+from api.ae_pages.deals import router as ae_deals_router
 from api.ae_pages.feedback import router as ae_feedback_router
 from api.ae_pages.intros import router as ae_intros_router
 from api.body_limit import BodyLimit
@@ -125,6 +126,7 @@ def create_app(
     app.include_router(partner_pages_router)
     app.include_router(ae_feedback_router)
     app.include_router(ae_intros_router)
+    app.include_router(ae_deals_router)
     app.include_router(trust_router)
     app.include_router(intel_router)
     app.include_router(exports_router)

@@ -24,6 +24,7 @@ FEEDBACK_DONE_PURPOSE = "ae-feedback-done"
 INTRO_DONE_PURPOSE = "ae-intro-done"
 CSRF_PURPOSE = "csrf"
 SIGN_IN_PURPOSE = "pm-sign-in"
+DEAL_OVERLAP_PURPOSE = "ae-deal-overlap"
 
 # Unsubscribing must keep working long after the reminder was sent (RFC 8058 asks for that).
 UNSUBSCRIBE_MAX_AGE = timedelta(days=365)
@@ -65,6 +66,14 @@ class IntroClaims:
     """An AE's answer link: one intro request, one AE."""
 
     request_id: str
+    ae_id: str
+
+
+@dataclass(frozen=True)
+class DealOverlapClaims:
+    """An owner AE's look at the overlap behind a partner's deal registration: one deal, one AE."""
+
+    deal_id: str
     ae_id: str
 
 
@@ -146,6 +155,11 @@ def _intro(data: Any) -> IntroClaims | None:
     return IntroClaims(*values) if values else None
 
 
+def _deal_overlap(data: Any) -> DealOverlapClaims | None:
+    values = _strings(data, "d", "a")
+    return DealOverlapClaims(*values) if values else None
+
+
 def _unsubscribe(data: Any) -> UnsubscribeClaims | None:
     values = _strings(data, "o")
     return UnsubscribeClaims(*values) if values else None
@@ -173,6 +187,9 @@ class LinkSigner:
         )
         self._intro = _Purpose[IntroClaims](
             keys, INTRO_PURPOSE, max_age, lambda c: {"i": c.request_id, "a": c.ae_id}, _intro
+        )
+        self._deal_overlap = _Purpose[DealOverlapClaims](
+            keys, DEAL_OVERLAP_PURPOSE, max_age, lambda c: {"d": c.deal_id, "a": c.ae_id}, _deal_overlap
         )
         self._unsubscribe = _Purpose[UnsubscribeClaims](
             keys, UNSUBSCRIBE_PURPOSE, UNSUBSCRIBE_MAX_AGE, lambda c: {"o": c.outbox_id}, _unsubscribe
@@ -218,6 +235,12 @@ class LinkSigner:
 
     def verify_intro(self, token: str) -> IntroClaims:
         return self._intro.verify(token)
+
+    def sign_deal_overlap(self, claims: DealOverlapClaims) -> str:
+        return self._deal_overlap.sign(claims)
+
+    def verify_deal_overlap(self, token: str) -> DealOverlapClaims:
+        return self._deal_overlap.verify(token)
 
     def sign_unsubscribe(self, claims: UnsubscribeClaims) -> str:
         return self._unsubscribe.sign(claims)

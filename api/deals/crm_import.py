@@ -173,6 +173,7 @@ async def _write(
         ids.append(deal.id)
         if deal.stage in CLOSED:
             closed.append(deal)
+    # No news to the owner AE (ae_deal_notices): an imported deal is the AE's own CRM data, not a partner telling them.
     await batches.insert_registered(session, created, SaidBy.crm.value, f"{fmt} import")
     await batches.flag_all(session, collisions, now)
     return counts, ids, closed

@@ -4,7 +4,7 @@ from typing import Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
-from api.deals import crm_import, service
+from api.deals import ae_news, crm_import, service
 from api.deals.schemas import DealIn, DealList, DealOut, DealPatch, ImportResult, ResolveConflict
 from api.deps import (
     AfterCommitDep,
@@ -13,6 +13,7 @@ from api.deps import (
     MailerDep,
     PMAuth,
     SessionDep,
+    SessionFactoryDep,
     SettingsDep,
     TemporalDep,
 )
@@ -27,13 +28,24 @@ router = APIRouter(prefix="/api/v1/deals", tags=["deals"], dependencies=[PMAuth]
     "",
     status_code=201,
     response_model=DealOut,
-    responses={200: {"model": DealOut, "description": "Already registered"}, **documented(404, 409, 413, 422)},
+    responses={200: {"model": DealOut, "description": "Already registered"}, **documented(404, 409, 413, 422, 503)},
 )
-async def register_deal(body: DealIn, session: SessionDep, response: Response, key: IdempotencyKey) -> DealOut:
+async def register_deal(
+    body: DealIn,
+    session: SessionDep,
+    response: Response,
+    key: IdempotencyKey,
+    queue: AfterCommitDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    sessions: SessionFactoryDep,
+) -> DealOut:
     """Register a co-sell deal for a partner. The same partner on the same account answers 200 with the
     deal already registered (a retry with the same Idempotency-Key gets the first answer); another
-    partner's active deal on the account flags both for you to resolve."""
-    deal, created = await service.register(session, body, key.key)
+    partner's active deal on the account flags both for you to resolve. The account's owner AE is told
+    in that day's digest."""
+    deal, created, owner_batch = await service.register(session, body, key.key)
+    ae_news.tell_after_commit(queue, temporal, settings, sessions, deal.id, owner_batch)
     response.status_code = 201 if created else 200
     return await key.answer(await service.out(session, deal), response.status_code)
 

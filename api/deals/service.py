@@ -18,8 +18,8 @@ from api.errors import AppError, Conflict, NotFound, Unavailable
 from api.feedback.start import already_requested, request_feedback
 from db.cosell_models import Deal
 from db.models import AuditLog, Cohort, Partner, Program
+from db.repositories import ae_deal_notices, partners, programs
 from db.repositories import deals as repo
-from db.repositories import partners, programs
 from domain.deals import CLOSED, IllegalMove, SaidBy, Stage, whole
 from mail import deal_news
 from settings import Settings
@@ -100,8 +100,9 @@ def _attr(row: Any) -> AttributionOut:
     return AttributionOut(attribution=row.attribution, said_by=row.said_by, actor=row.actor, at=row.at)
 
 
-async def register(session: AsyncSession, body: DealIn, key: str | None) -> tuple[Deal, bool]:
-    """(deal, created). The same Idempotency-Key, or the same partner on the same account, returns the first."""
+async def register(session: AsyncSession, body: DealIn, key: str | None) -> tuple[Deal, bool, str | None]:
+    """(deal, created, the owner AE's digest batch still to hear of it). The same Idempotency-Key, or the
+    same partner on the same account, returns the first."""
     program = await program_of(session, body.program)
     partner = await partner_of(session, body.partner_id, body.partner_external_id)
     if body.cohort_id:
@@ -141,7 +142,9 @@ async def register(session: AsyncSession, body: DealIn, key: str | None) -> tupl
             )
         )
         await session.flush()
-    return registered.deal, registered.created
+    notice = await ae_deal_notices.note(session, registered.deal, registered.created, "pm", body.description or "", now)
+    batch = notice.batch_id if notice is not None and notice.status == ae_deal_notices.PENDING else None
+    return registered.deal, registered.created, batch
 
 
 _WHY_REJECTED = "say why the deal is rejected: the partner is told"

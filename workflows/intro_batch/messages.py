@@ -1,4 +1,4 @@
-"""IntroBatchWorkflow's id, input, signal and update (an AE's answer and its receipt)."""
+"""IntroBatchWorkflow's id, input, signals and update (an AE's answer and its receipt)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ class IntroBatchInput(BaseModel):
 
 class IntroBatchAdd(BaseModel):
     request_ids: list[str]
+
+
+class IntroBatchDeals(BaseModel):
+    """Partner deal registrations on the AE's accounts: news in the same digest (patch "deal-news")."""
+
+    deal_ids: list[str]
 
 
 class IntroAnswer(BaseModel):

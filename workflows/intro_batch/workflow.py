@@ -4,6 +4,10 @@ Id `intros/<ae id>/<day>`: the request activity signals-with-start it, so every 
 joins the same run and the AE gets one email a day, however many partners and accounts ask. It stays
 open while any emailed answer link is still valid, so an AE who answers after the PM was told is still
 heard; it ends when every request is answered or the links have expired.
+
+Partners' deal registrations on the AE's accounts join the same batch (`add_deals`, patch "deal-news"):
+they ride in the day's intro digest, or make the day's digest on their own when no partner asked for an
+intro; they need no answer, so a batch of deals only ends once its digest is sent.
 """
 
 from __future__ import annotations
@@ -19,8 +23,18 @@ with workflow.unsafe.imports_passed_through():
     from activities.intro_inputs import IntroMail, IntroMailKind, RecordIntroAnswer
     from activities.intros import IntroActivities
     from domain.schedule import reminder_at
-    from workflows.intro_batch.messages import IntroAnswer, IntroAnswerReceipt, IntroBatchAdd, IntroBatchInput
+    from workflows.intro_batch.messages import (
+        IntroAnswer,
+        IntroAnswerReceipt,
+        IntroBatchAdd,
+        IntroBatchDeals,
+        IntroBatchInput,
+    )
     from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
+
+# Deal registrations in the digest. Asked only when a batch has deals to send, which no run begun before
+# the patch can have; its saved history is intro-batch-deal-news--v1.
+DEAL_NEWS = "deal-news"
 
 
 @workflow.defn
@@ -29,6 +43,8 @@ class IntroBatchWorkflow:
         self._inp: IntroBatchInput | None = None
         self._requests: list[str] = []
         self._mailed: set[str] = set()
+        self._deals: list[str] = []
+        self._deals_mailed: set[str] = set()
         self._answering: set[str] = set()
         self._answered: set[str] = set()
         self._to_notify: list[str] = []
@@ -42,6 +58,14 @@ class IntroBatchWorkflow:
         for request_id in add.request_ids:
             if request_id not in self._requests:
                 self._requests.append(request_id)
+                self._added = True
+
+    @workflow.signal
+    def add_deals(self, add: IntroBatchDeals) -> None:
+        # A retried registration signals again: deals already here are no-ops.
+        for deal_id in add.deal_ids:
+            if deal_id not in self._deals:
+                self._deals.append(deal_id)
                 self._added = True
 
     @workflow.signal
@@ -98,7 +122,7 @@ class IntroBatchWorkflow:
             await self._notify_partners()
             if not self._unanswered():
                 break
-            if any(r not in self._mailed for r in self._requests):
+            if any(r not in self._mailed for r in self._requests) or self._unsent_deals():
                 last_link = await self._send_new_requests()  # arrived after the digest: a short follow-up
                 continue
             answers_until = last_link + timedelta(days=inp.link_max_age_days)
@@ -123,6 +147,8 @@ class IntroBatchWorkflow:
             next_nudge = self._next_nudge(now)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._notify_partners()
+        if self._unsent_deals():  # registered while the batch was finishing
+            await self._send_new_requests()
         return self._unanswered()
 
     def _next_nudge(self, after: datetime) -> datetime:
@@ -130,12 +156,20 @@ class IntroBatchWorkflow:
         inp = self._inp
         return reminder_at(after, inp.every_business_days, inp.timezone, inp.quiet_start, inp.quiet_end)
 
+    def _unsent_deals(self) -> list[str]:
+        return [d for d in self._deals if d not in self._deals_mailed]
+
     async def _send_new_requests(self) -> datetime:
         new = [r for r in self._requests if r not in self._mailed]
-        if new:
-            await self._mail("digest", self._digests, new)
+        deals = self._unsent_deals()
+        if deals and not workflow.patched(DEAL_NEWS):
+            self._deals_mailed.update(deals)  # never reached: only a patched run can have been sent deals
+            deals = []
+        if new or deals:
+            await self._mail("digest", self._digests, new, deals)
             self._digests += 1
             self._mailed.update(new)
+            self._deals_mailed.update(deals)
         return workflow.now()
 
     async def _notify_partners(self) -> None:
@@ -144,7 +178,9 @@ class IntroBatchWorkflow:
             await self._mail("answered", 0, [request_id])
             self._to_notify.pop(0)
 
-    async def _mail(self, kind: IntroMailKind, n: int, request_ids: list[str]) -> None:
+    async def _mail(
+        self, kind: IntroMailKind, n: int, request_ids: list[str], deal_ids: list[str] | None = None
+    ) -> None:
         assert self._inp
         mail = IntroMail(
             ae_id=self._inp.ae_id,
@@ -153,6 +189,7 @@ class IntroBatchWorkflow:
             n=n,
             request_ids=request_ids,
             occurred_at=workflow.now(),
+            deal_ids=deal_ids or [],
         )
         await workflow.execute_activity_method(
             IntroActivities.send_intro_mail, mail, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
