@@ -1,7 +1,7 @@
 """ae_deal_notices: the owner AE's news of each partner deal registration (batched into the daily digest)
 
 Revision ID: v22aedealnews
-Revises: u21winwire01
+Revises: x24resend01
 Create Date: 2026-12-03 14:30:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = 'v22aedealnews'
-down_revision: str | None = 'u21winwire01'
+down_revision: str | None = 'x24resend01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
