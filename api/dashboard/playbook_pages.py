@@ -81,6 +81,9 @@ async def read_playbook(
         "playbook.html",
         active="playbooks",
         pb=playbook,
+        others=[
+            r.version for r in await repo.list_all(session) if r.playbook_id == playbook.id and r.version != version
+        ],
         emails=emails,
         partners=DRY_RUN_PARTNERS,
         most=DRY_RUN_MAX,

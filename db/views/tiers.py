@@ -76,14 +76,12 @@ async def movements(session: AsyncSession, review_id: str, limit: int) -> list[t
 async def review_moves(
     session: AsyncSession, program_id: str, limit: int
 ) -> list[tuple[str, dict[tuple[int, int], int]]]:
-    """The program's last `limit` finished reviews, oldest first, each with how many partners moved from
-    one tier to another (the Tiers page rebuilds the mix after each review from these)."""
+    """The program's last `limit` reviews, oldest first, each with how many partners moved from one tier to
+    another (the Tiers page rebuilds the mix after each review from these). A running review's movements
+    are already in the partners' tiers, so it is listed too, marked."""
     reviews = list(
         await session.scalars(
-            select(TierReview)
-            .where(TierReview.program_id == program_id, TierReview.status == "done")
-            .order_by(TierReview.as_of.desc())
-            .limit(limit)
+            select(TierReview).where(TierReview.program_id == program_id).order_by(TierReview.as_of.desc()).limit(limit)
         )
     )
     counts = await session.execute(
@@ -94,7 +92,7 @@ async def review_moves(
     moves: dict[str, dict[tuple[int, int], int]] = {r.id: {} for r in reviews}
     for review_id, before, after, n in counts:
         moves[review_id][(before, after)] = n
-    return [(r.period, moves[r.id]) for r in reversed(reviews)]
+    return [(r.period + (" (running)" if r.status != "done" else ""), moves[r.id]) for r in reversed(reviews)]
 
 
 async def signal_history(session: AsyncSession, partner_id: str, limit: int) -> list[tuple[datetime, dict[str, int]]]:

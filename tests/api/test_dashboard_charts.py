@@ -4,8 +4,9 @@ and one point still make a named, described image; labels are escaped."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
-from api.dashboard import charts
+from api.dashboard import chart_views, charts
 
 
 def count(markup: str, what: str) -> int:
@@ -62,3 +63,25 @@ def test_one_point_is_a_dot_without_a_line_and_no_data_says_so() -> None:
 def test_labels_are_escaped() -> None:
     markup = charts.svg(charts.bars("x", "<b>", [("<script>", 1)]))
     assert "<script>" not in markup and "&lt;script&gt;" in markup and "<b>" not in markup
+
+
+def test_the_tier_mix_after_each_review_is_rebuilt_backwards_from_today() -> None:
+    reviews = [("2026-09", {(3, 2): 2}), ("2026-10", {(2, 1): 1, (3, 2): 1})]
+    assert chart_views.mix_over_time({1: 1, 2: 2, 3: 1}, reviews) == [
+        ("2026-09", {1: 0, 2: 2, 3: 2}),
+        ("2026-10", {1: 1, 2: 2, 3: 1}),
+    ]
+    assert chart_views.mix_over_time({3: 4}, []) == [("now", {3: 4})]
+
+
+def test_first_deals_fall_in_weeks_from_the_window_start() -> None:
+    start = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    firsts = [
+        start - timedelta(hours=1),
+        start + timedelta(days=6, hours=23),
+        start + timedelta(days=7),
+        start + timedelta(days=90),
+    ]
+    buckets = dict(chart_views.first_deal_buckets(start, firsts, partners=6))
+    assert (buckets["week 1"], buckets["week 2"], buckets["after week 8"], buckets["no deal yet"]) == (2, 1, 1, 2)
+    assert len(buckets) == chart_views.WEEKS + 2

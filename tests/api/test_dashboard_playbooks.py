@@ -97,6 +97,8 @@ async def test_two_shipped_versions_compare_by_structure(
         await sign_in(ann, "ann@a.example")
         listed = (await ann.get("/playbooks")).text
         assert 'aria-label="Compare versions of overlap-first-21d"' in listed
+        v2 = (await ann.get("/playbooks/overlap-first-21d/v/2")).text
+        assert '<a href="/playbooks/overlap-first-21d/compare?old=1&amp;new=2">Compare with version 1</a>' in v2
         html = (await ann.get("/playbooks/overlap-first-21d/compare", params={"old": 1, "new": 2})).text
     assert "2 changes" in html
     assert re.search(r"Changed stage</strong> Register the first co-sell deal", html)
