@@ -8,9 +8,9 @@ non-retryable one for any other answer that is not 2xx (a 410 included) or a ref
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -18,7 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.family import ActivityFamily
 from db.models import Program
@@ -32,15 +34,26 @@ from wiring import webhook_policy
 EXCERPT = 500
 RETRYABLE = {408, 429}
 MAX_RETRY_AFTER = timedelta(hours=1)
+DESCRIBE_AT_ONCE = 50
 
 
 class DeliveryChain(BaseModel):
     """One subscription's deliveries for one partner, in the order they are sent."""
 
-    id: str
+    id: str  # the partner's id ("-" for events of no partner): one delivery workflow per subscription and partner
     subscription_id: str
     delivery_ids: list[str]
     retry_for: timedelta = timedelta(hours=24)  # how long one delivery is retried before it is given up
+
+    @property
+    def workflow_id(self) -> str:
+        return chain_workflow_id(self.subscription_id, self.id)
+
+
+def chain_workflow_id(subscription_id: str, partner_id: str) -> str:
+    """The same id for every run of a (subscription, partner) chain: the dispatcher can see whether one runs, and
+    starts a fresh run under the id once the last is closed (the child's default reuse policy allows it)."""
+    return f"webhook-delivery/{subscription_id}/{partner_id or '-'}"
 
 
 class GiveUp(BaseModel):
@@ -52,11 +65,16 @@ class WebhookActivities(ActivityFamily):
     @activity.defn
     async def claim_webhook_deliveries(self, limit: int) -> list[DeliveryChain]:
         async with transaction(self._sessions) as session:
-            groups = await deliveries.claim(session, limit)
+            waiting = await deliveries.waiting(session, limit)
+        gate = asyncio.Semaphore(DESCRIBE_AT_ONCE)
+        runs = await asyncio.gather(*(_running(chain_workflow_id(*g), gate) for g in waiting))
+        running = [g for g, run in zip(waiting, runs, strict=True) if run]
+        closed = [g for g, run in zip(waiting, runs, strict=True) if not run]
+        async with transaction(self._sessions) as session:
+            groups = await deliveries.claim(session, limit, reopen=closed, running=running)
         retry_for = timedelta(hours=self._settings.outbound_webhook_retry_hours)
         return [
-            DeliveryChain(id=str(uuid.uuid4()), subscription_id=s, delivery_ids=ids, retry_for=retry_for)
-            for s, ids in groups
+            DeliveryChain(id=p or "-", subscription_id=s, delivery_ids=ids, retry_for=retry_for) for s, p, ids in groups
         ]
 
     @activity.defn
@@ -128,6 +146,19 @@ class WebhookActivities(ActivityFamily):
 
     def all(self) -> list:  # type: ignore[type-arg]
         return [self.claim_webhook_deliveries, self.send_webhook, self.give_up_webhook]
+
+
+async def _running(workflow_id: str, gate: asyncio.Semaphore) -> bool:
+    """Whether the chain's delivery workflow is running. Terminated, failed, timed out or never started (its
+    dispatcher failed after the claim) all mean its queued deliveries wait for nobody."""
+    try:
+        async with gate:
+            described = await activity.client().get_workflow_handle(workflow_id).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return described.status == WorkflowExecutionStatus.RUNNING
 
 
 def _later(until: datetime | None, now: datetime) -> bool:

@@ -4,19 +4,40 @@ delivered or given up (and a subscription that keeps failing disabled)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 
-async def claim(session: AsyncSession, limit: int) -> list[tuple[str, list[str]]]:
+async def waiting(session: AsyncSession, limit: int) -> list[tuple[str, str]]:
+    """(subscription, partner) groups with pending deliveries: the dispatcher asks Temporal whether each one's
+    delivery workflow still runs before `claim` (a terminated or failed one would otherwise hold them forever)."""
+    rows = await session.execute(
+        select(WebhookDelivery.subscription_id, WebhookDelivery.partner_id)
+        .where(WebhookDelivery.status == "pending")
+        .distinct()
+        .limit(limit)
+    )
+    return sorted((s, p) for s, p in rows)
+
+
+async def claim(
+    session: AsyncSession,
+    limit: int,
+    reopen: Sequence[tuple[str, str]] = (),
+    running: Sequence[tuple[str, str]] = (),
+) -> list[tuple[str, str, list[str]]]:
     """Pending deliveries, grouped by (subscription, partner) in the partner's event order, now `queued`.
-    A group that still has a queued delivery waits for it: one partner's events go out one after another.
-    Deliveries of disabled subscriptions become `skipped`. Returns (subscription id, delivery ids) groups."""
+    A group that still has a queued delivery, or whose workflow is `running` (it may be closing), waits: one
+    partner's events go out one after another. A group in `reopen` (its delivery workflow is closed) has its
+    undelivered queued deliveries sent again first, in sequence, with the pending ones. Deliveries of disabled
+    subscriptions become `skipped`. Returns (subscription id, partner id, delivery ids) groups."""
+    again = set(reopen)
     busy = {
         (s, p)
         for s, p in await session.execute(
@@ -24,14 +45,18 @@ async def claim(session: AsyncSession, limit: int) -> list[tuple[str, list[str]]
             .where(WebhookDelivery.status == "queued")
             .distinct()
         )
-    }
+    } - again | set(running)
+    stranded = [
+        and_(WebhookDelivery.status == "queued", WebhookDelivery.subscription_id == s, WebhookDelivery.partner_id == p)
+        for s, p in again
+    ]
     rows = await session.execute(
         select(
             WebhookDelivery.id, WebhookDelivery.subscription_id, WebhookDelivery.partner_id, WebhookSubscription.enabled
         )
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
         .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-        .where(WebhookDelivery.status == "pending")
+        .where(or_(WebhookDelivery.status == "pending", *stranded))
         .order_by(WebhookEvent.sequence, WebhookDelivery.created_at)
         .limit(limit)
     )
@@ -46,12 +71,12 @@ async def claim(session: AsyncSession, limit: int) -> list[tuple[str, list[str]]
     if claimed:
         await session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(claimed), WebhookDelivery.status == "pending")
+            .where(WebhookDelivery.id.in_(claimed), WebhookDelivery.status.in_(("pending", "queued")))
             .values(status="queued")
         )
     if skipped:
         await session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(skipped)).values(status="skipped"))
-    return [(sub_id, ids) for (sub_id, _), ids in groups.items()]
+    return [(sub_id, partner_id, ids) for (sub_id, partner_id), ids in groups.items()]
 
 
 async def load(

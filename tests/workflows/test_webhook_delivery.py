@@ -5,10 +5,12 @@ partner's events arrive in order, once each, with valid signatures."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import EmailOutbox
@@ -16,9 +18,11 @@ from db.session import SessionFactory, transaction
 from db.webhook_models import WebhookSubscription
 from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
+from tests.waiting import eventually
 from tests.webhook_receiver import receiver
 from tests.workflows.helpers import running_worker
 from tests.workflows.webhook_helpers import deliveries, dispatch, emit, emit_step, subscribe
+from workflows.webhook_delivery.workflow import WebhookDispatchWorkflow
 
 
 @pytest.mark.timeout(120)
@@ -109,3 +113,35 @@ async def test_one_partners_events_arrive_in_order_once_each(
     bodies = [json.loads(r.body) for r in rec.seen]
     assert [b["id"] for b in bodies] == [ids[0], *ids]  # the first was retried after the 503, in place
     assert [b["sequence"] for b in bodies[1:]] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.timeout(120)
+async def test_a_terminated_delivery_workflow_does_not_block_the_partners_later_events(
+    ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+) -> None:
+    """Terminated while it backs off from a 503: the next dispatch starts a fresh run under the same id, which
+    sends the undelivered event first and then the new one."""
+    settings = settings_for(sqlite_sessions)
+    await create_cohort(sqlite_sessions, [partner()])
+    async with receiver([503]) as rec, running_worker(ts_env.client, settings, sqlite_sessions):
+        sub = await subscribe(sqlite_sessions, rec.url)
+        first = await emit_step(sqlite_sessions, sub, "p1", "icp")
+        [wid] = await ts_env.client.execute_workflow(
+            WebhookDispatchWorkflow.run, id=f"dispatch-{uuid.uuid4()}", task_queue=settings.task_queue
+        )
+
+        async def answered_503() -> bool:
+            assert [r.status for r in rec.seen] == [503]
+            return True
+
+        await eventually(answered_503, what="the receiver answered the first attempt 503")
+        handle = ts_env.client.get_workflow_handle(wid)
+        await handle.terminate(reason="stuck, by hand")
+        assert (await handle.describe()).status == WorkflowExecutionStatus.TERMINATED
+        second = await emit_step(sqlite_sessions, sub, "p1", "rules")
+        assert await dispatch(ts_env, settings) == [["200", "200"]]
+    assert [r.headers["webhook-id"] for r in rec.seen] == [first, first, second]
+    assert sorted((d.event_id, d.status, len(a)) for d, a in await deliveries(sqlite_sessions, sub.id)) == [
+        (first, "delivered", 2),
+        (second, "delivered", 1),
+    ]

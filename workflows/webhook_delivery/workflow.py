@@ -29,7 +29,7 @@ SEND_RETRY = RetryPolicy(
 
 
 def chain_workflow_id(chain: DeliveryChain) -> str:
-    return f"webhook-delivery/{chain.subscription_id}/{chain.id}"
+    return chain.workflow_id
 
 
 @workflow.defn
