@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.cosell_models import Deal, DealAttribution, VendorAccount
 from db.models import AuditLog, Cohort, CohortMember, Journey, Partner
 from db.repositories import journeys as timeline
-from db.repositories import partner_events
+from db.repositories import partner_events, webhooks
 from db.upsert import insert_ignore_many
 from domain.accounts import name_key, normalize_domain
 from domain.deals import ACTIVE
@@ -172,6 +172,7 @@ async def insert_registered(
         ],
     )
     await timeline.append_events(session, await _registered_events(session, registered))
+    await webhooks.emit_deals_created(session, list(registered))
     reached = [fact for d in deals for fact in partner_events.reached_by(d, "deal_registered", d.registered_at)]
     await partner_events.note_many(session, reached)  # told to the partners' running journeys after the commit
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cosell_models import AccountExecutive, Deal, DealAttribution, VendorAccount
 from db.models import AuditLog, Cohort, CohortMember, Journey, Program
-from db.repositories import journeys, partner_events
+from db.repositories import journeys, partner_events, webhooks
 from db.upsert import insert_ignore, upsert
 from domain.accounts import name_key, normalize_domain
 from domain.deals import ACTIVE, CLOSED, Stage, account_key, check_move, current_attribution, path
@@ -199,8 +199,10 @@ async def timeline(
     session: AsyncSession, deal: Deal, kind: str, at: datetime, data: dict[str, Any], key: str | None = None
 ) -> None:
     """Put a deal event on the partner's journey timeline (when the deal belongs to one), once per deal and key,
-    and tell the partner's running journeys (their waits) what the deal has now reached."""
+    and tell the partner's running journeys (their waits) what the deal has now reached. A deal webhook event
+    is the program's, journey or not."""
     await partner_events.note_many(session, partner_events.reached_by(deal, kind, at))
+    await webhooks.emit_deal(session, deal, kind, at, data)
     journey = await _journey_of(session, deal)
     if journey is None:
         return

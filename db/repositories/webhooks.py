@@ -15,10 +15,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.cosell_models import Deal
 from db.models import Cohort, Journey
 from db.upsert import insert_ignore
 from db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
-from domain.webhook_events import TIMELINE_KINDS, EventType, JourneyData, WebhookEnvelope, WindowData
+from domain.deals import Stage, path
+from domain.webhook_events import DEAL_KINDS, TIMELINE_KINDS, EventType, envelope
 
 
 async def subscriptions_of(session: AsyncSession, program_id: str) -> list[WebhookSubscription]:
@@ -37,10 +39,10 @@ async def emit(
     partner_id: str | None,
     type_: EventType,
     occurred_at: datetime,
-    data: JourneyData | WindowData,
+    data: dict[str, Any],
 ) -> bool:
     """Record one event and its deliveries, unless no enabled subscription of the program wants it or it was
-    recorded before. True when this call recorded it."""
+    recorded before. True when this call recorded it. `data` must fit the type's model (domain.webhook_events)."""
     wanted = [
         s.id for s in await subscriptions_of(session, program_id) if s.enabled and type_.value in (s.events or [])
     ]
@@ -54,9 +56,9 @@ async def emit(
         )
         or 0
     )
-    envelope = WebhookEnvelope(
+    typed = envelope(
+        type_,
         id=event_id,
-        type=type_,
         timestamp=occurred_at,
         program_id=program_id,
         partner_id=partner_id,
@@ -69,7 +71,7 @@ async def emit(
         partner_id=partner_id or "",
         sequence=sequence,
         type=type_.value,
-        payload=envelope.model_dump(mode="json"),
+        payload=typed.model_dump(mode="json"),
         occurred_at=occurred_at,
     )
     if not await insert_ignore(session, WebhookEvent, values):
@@ -108,7 +110,7 @@ async def emit_timeline(
     if found is None:
         return False
     cohort_id, partner_id, program_id = found
-    body = JourneyData(
+    body = dict(
         journey_id=journey_id,
         cohort_id=cohort_id,
         partner_id=partner_id,
@@ -123,10 +125,7 @@ async def emit_timeline(
 async def emit_timeline_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """`emit_timeline` for rows written in bulk; nothing to do (one query) when no program has a subscription."""
     rows = [r for r in rows if r["kind"] in TIMELINE_KINDS]
-    if (
-        not rows
-        or await session.scalar(select(WebhookSubscription.id).where(WebhookSubscription.enabled).limit(1)) is None
-    ):
+    if not rows or not await any_enabled(session):
         return
     for r in rows:
         await emit_timeline(
@@ -138,10 +137,52 @@ async def emit_window(session: AsyncSession, cohort: Cohort, status: str, at: da
     type_ = {"active": EventType.window_launched, "closed": EventType.window_closed}.get(status)
     if type_ is None:
         return False
-    body = WindowData(
+    body = dict(
         cohort_id=cohort.id, name=cohort.name, status=status, starts_at=cohort.starts_at, ends_at=cohort.ends_at
     )
     return await emit(session, f"window/{cohort.id}/{status}", cohort.program_id, None, type_, at, body)
+
+
+async def emit_deal(session: AsyncSession, deal: Deal, kind: str, at: datetime, details: dict[str, Any]) -> bool:
+    """A deal event for the deal's program, journey or not, under the id its timeline event has."""
+    type_ = DEAL_KINDS.get(kind)
+    if type_ is None:
+        return False
+    body: dict[str, Any] = dict(
+        deal_id=deal.id,
+        partner_id=deal.partner_id,
+        cohort_id=deal.cohort_id,
+        journey_id=deal.journey_id,
+        kind=kind,
+        account=deal.account_name,
+        stage=deal.stage,
+        source=deal.source,
+        role=deal.partner_role,
+        amount=deal.amount,
+        currency=deal.currency,
+        expected_close=deal.expected_close,
+        crm_id=deal.crm_id,
+        registered_at=deal.registered_at,
+        closed_at=deal.closed_at,
+    )
+    if type_ is EventType.deal_registered:
+        body["details"] = details
+    return await emit(session, f"deal/{deal.id}/{kind}", deal.program_id, deal.partner_id, type_, at, body)
+
+
+async def emit_deals_created(session: AsyncSession, created: list[tuple[Deal, dict[str, Any]]]) -> None:
+    """Deals written in bulk (a CRM import): each registered, then every stage it was created at or past
+    (an opportunity imported as won is accepted and won too)."""
+    if not created or not await any_enabled(session):
+        return
+    for deal, details in created:
+        await emit_deal(session, deal, "deal_registered", deal.registered_at, details)
+        for stage in path(Stage.registered, deal.stage):
+            await emit_deal(session, deal, f"deal_{stage.value}", deal.closed_at or deal.registered_at, {})
+
+
+async def any_enabled(session: AsyncSession) -> bool:
+    return await session.scalar(select(WebhookSubscription.id).where(WebhookSubscription.enabled).limit(1)) is not None
 
 
 async def deliveries_of(

@@ -65,4 +65,4 @@ async def test_a_deal_on_a_journey_is_registered_accepted_and_won_for_subscriber
     seen = [(e.type, e.partner_id, e.sequence) for e in events]
     assert [(t, s) for t, _, s in seen] == [("deal.registered", 1), ("deal.accepted", 2), ("deal.won", 3)], seen
     assert {p for _, p, _ in seen} == {adatum}
-    assert events[-1].payload["data"]["details"]["deal_id"] == made.json()["id"]
+    assert events[-1].payload["data"]["deal_id"] == made.json()["id"]

@@ -15,7 +15,7 @@ from db.models import Program
 from db.repositories import webhooks
 from db.session import SessionFactory, transaction
 from db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from domain.webhook_events import EventType, JourneyData
+from domain.webhook_events import EventType
 from domain.webhook_signing import new_secret
 from settings import Settings
 from tests.waiting import eventually
@@ -42,8 +42,14 @@ async def subscribe(
 
 async def emit(sessions: SessionFactory, sub: WebhookSubscription, partner_id: str, step: str) -> bool:
     """A `journey.step_completed` of this partner through `webhooks.emit`; True when it was recorded."""
-    data = JourneyData(
-        journey_id="j", cohort_id="c", partner_id=partner_id, stage="awareness", step_key=step, kind="step_completed"
+    data = dict(
+        journey_id="j",
+        cohort_id="c",
+        partner_id=partner_id,
+        stage="awareness",
+        step_key=step,
+        kind="step_completed",
+        details={"play": "fit", "answers": {}},
     )
     async with transaction(sessions) as session:
         return await webhooks.emit(
