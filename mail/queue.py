@@ -28,13 +28,19 @@ class Email:
 
 
 async def queue(
-    session: AsyncSession, email: Email, provider: str, renderer: EmailRenderer | None = None
+    session: AsyncSession,
+    email: Email,
+    provider: str,
+    renderer: EmailRenderer | None = None,
+    outbox_id: str | None = None,
 ) -> tuple[str, bool]:
-    """Render and write the outbox row; return its id and whether this call created it."""
+    """Render and write the outbox row; return its id and whether this call created it. `outbox_id`: the id
+    the new row gets (an email whose body links to its own row, such as an unsubscribe link, names it first)."""
     html, text = (renderer or _renderer).render(email.template, {"subject": email.subject, **email.context})
     return await outbox.enqueue_if_new(
         session,
         email.dedupe_key,
+        **({"id": outbox_id} if outbox_id else {}),
         journey_id=email.journey_id,
         kind=email.kind,
         to_email=email.to_email,

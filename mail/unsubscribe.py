@@ -1,7 +1,8 @@
-"""Reminders carry RFC 8058 one-click unsubscribe; invites and notices are transactional and don't.
+"""Reminders and win wires carry RFC 8058 one-click unsubscribe; invites and notices are transactional and don't.
 
 A reminder series is closer to a subscription than a one-off "complete this step" email (Google's
-sender guidelines draw that line), so mailbox providers should offer an unsubscribe button for it.
+sender guidelines draw that line), so mailbox providers should offer an unsubscribe button for it; a win wire
+to the field list is a subscription outright (one click takes the address off the program's field list).
 The header is added at send time because it names the outbox row, which exists only after enqueueing.
 """
 
@@ -13,6 +14,8 @@ from domain.links import LinkSigner, UnsubscribeClaims
 from mail.sender import EmailSender, OutboundEmail
 
 REMINDER_KIND = "step_reminder"
+WIN_WIRE_KIND = "win_wire"
+ONE_CLICK_KINDS = (REMINDER_KIND, WIN_WIRE_KIND)
 
 
 def unsubscribe_url(signer: LinkSigner, public_base_url: str, outbox_id: str) -> str:
@@ -21,7 +24,7 @@ def unsubscribe_url(signer: LinkSigner, public_base_url: str, outbox_id: str) ->
 
 
 class ListUnsubscribe:
-    """Wraps any backend; adds List-Unsubscribe and List-Unsubscribe-Post to reminders."""
+    """Wraps any backend; adds List-Unsubscribe and List-Unsubscribe-Post to reminders and win wires."""
 
     def __init__(self, inner: EmailSender, signer: LinkSigner, public_base_url: str):
         self._inner, self._signer, self._base = inner, signer, public_base_url
@@ -33,7 +36,7 @@ class ListUnsubscribe:
         return self._inner
 
     async def send(self, email: OutboundEmail) -> str:
-        if email.kind == REMINDER_KIND:
+        if email.kind in ONE_CLICK_KINDS:
             url = unsubscribe_url(self._signer, self._base, email.outbox_id)
             headers = {
                 **email.headers,

@@ -11,13 +11,14 @@ from temporalio.client import Client
 from api.link_pages.updates import UpdateOutcome, submit_update
 from db.intel_models import SubmissionReview
 from db.models import EmailOutbox, utcnow
-from db.repositories import journeys, outbox, suppressions, visits
+from db.repositories import journeys, outbox, suppressions, visits, win_wires
 from db.views.journeys import JourneyFacts, StepView, journey_facts, step_view
 from domain.links import DoneClaims, LinkSigner, StepClaims, UnsubscribeClaims
 from domain.public_holidays import public_holidays
 from domain.schedule import due_at
 from domain.visits import not_a_visit
 from mail import notices
+from mail.unsubscribe import WIN_WIRE_KIND
 from workflows.journey.messages import StepReceipt, StepSubmission
 from workflows.journey.workflow import PartnerJourneyWorkflow
 
@@ -108,10 +109,18 @@ async def fresh_link(
 class UnsubscribePage:
     row: EmailOutbox
     facts: JourneyFacts | None
+    win_wire_program: str | None = None  # a win wire's: the program whose field list the address leaves
 
     @property
     def program_name(self) -> str:
+        if self.win_wire_program:
+            return self.win_wire_program
         return self.facts.program_name if self.facts else "our partner program"
+
+    @property
+    def win_wire_id(self) -> str | None:
+        key = self.row.dedupe_key.split("/")  # mail from a win wire's approval: win-wire/<wire id>/<address>
+        return key[1] if self.row.kind == WIN_WIRE_KIND and len(key) == 3 and key[0] == "win-wire" else None
 
 
 async def unsubscribe_page(session: AsyncSession, claims: UnsubscribeClaims) -> UnsubscribePage | None:
@@ -119,11 +128,18 @@ async def unsubscribe_page(session: AsyncSession, claims: UnsubscribeClaims) -> 
     if row is None:
         return None
     facts = await journey_facts(session, row.journey_id) if row.journey_id else None
-    return UnsubscribePage(row, facts)
+    page = UnsubscribePage(row, facts)
+    if page.win_wire_id and (program := await win_wires.program_of(session, page.win_wire_id)) is not None:
+        return UnsubscribePage(row, facts, program.name)
+    return page
 
 
 async def unsubscribe(session: AsyncSession, page: UnsubscribePage, provider: str, base_url: str) -> str | None:
-    """Stop reminders to this address; the first time, tell the journey and queue the PM's alert."""
+    """Stop reminders to this address; the first time, tell the journey and queue the PM's alert. From a win
+    wire: take the address off that program's field list instead (its reminders, if any, are another matter)."""
+    if page.win_wire_id:
+        await win_wires.unsubscribe(session, page.win_wire_id, page.row.to_email, utcnow())
+        return None
     widened = await suppressions.record(session, page.row.to_email, suppressions.REMINDERS, "unsubscribe", "link")
     if not widened or page.facts is None:
         return None

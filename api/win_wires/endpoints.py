@@ -3,7 +3,10 @@ once to each address of the program's field list (opt-in addresses, set here and
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Literal
 
 from fastapi import APIRouter
@@ -12,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.api_keys import actor_of
-from api.deps import AfterCommitDep, IdempotencyKey, MailerDep, PMAuth, SessionDep
+from api.deps import AfterCommitDep, IdempotencyKey, MailerDep, PMAuth, SessionDep, SettingsDep, SignerDep
 from api.errors import AppError, Conflict, NotFound, documented
 from api.fields import Email, Plain
 from api.fields import Text as TextField
@@ -21,10 +24,11 @@ from db.repositories import win_wires
 from db.win_wire_models import WinWire
 from mail.queue import Email as OutboundEmail
 from mail.queue import queue as queue_email
+from mail.unsubscribe import WIN_WIRE_KIND, unsubscribe_url
 
 router = APIRouter(prefix="/api/v1/programs", tags=["win wire"], dependencies=[PMAuth], responses=documented(401))
 
-KIND = "win_wire"
+KIND = WIN_WIRE_KIND
 
 
 class WinWireOut(BaseModel):
@@ -36,7 +40,9 @@ class WinWireOut(BaseModel):
     ae_id: str
     subject: str
     text: str
-    status: Literal["draft", "approved"]
+    status: Literal["draft", "approved", "withdrawn"] = Field(
+        description="withdrawn: the AE's revised answer no longer credits the partner (a later one may restore it)"
+    )
     created_at: datetime
     approved_at: datetime | None = None
     approved_by: str | None = None
@@ -76,7 +82,7 @@ async def _wire(session: AsyncSession, program_id: str, wire_id: str) -> WinWire
 
 @router.get("/{program_id}/win-wires", response_model=list[WinWireOut], responses=documented(404))
 async def list_win_wires(
-    program_id: str, session: SessionDep, status: Literal["draft", "approved"] | None = None
+    program_id: str, session: SessionDep, status: Literal["draft", "approved", "withdrawn"] | None = None
 ) -> list[WinWire]:
     await _program(session, program_id)
     return await win_wires.of_program(session, program_id, status)
@@ -87,7 +93,7 @@ async def edit_win_wire(program_id: str, wire_id: str, body: WinWireEdit, sessio
     """Change the subject or text of a draft; an approved story has gone out and is not changed."""
     wire = await _wire(session, program_id, wire_id)
     if wire.status != "draft":
-        raise Conflict(f"win wire {wire_id} was approved and sent: it cannot be edited", {"status": wire.status})
+        raise Conflict(f"win wire {wire_id} is {wire.status}: only a draft can be edited", {"status": wire.status})
     values = body.model_dump(exclude_none=True)
     if not values:
         raise AppError("nothing to change: send `subject` or `text`", {"path": "body", "message": "empty"}, 422)
@@ -102,7 +108,14 @@ async def edit_win_wire(program_id: str, wire_id: str, body: WinWireEdit, sessio
 
 @router.post("/{program_id}/win-wires/{wire_id}/approve", response_model=Approval, responses=documented(404, 409, 422))
 async def approve_win_wire(
-    program_id: str, wire_id: str, session: SessionDep, queue: AfterCommitDep, mailer: MailerDep, key: IdempotencyKey
+    program_id: str,
+    wire_id: str,
+    session: SessionDep,
+    queue: AfterCommitDep,
+    mailer: MailerDep,
+    key: IdempotencyKey,
+    signer: SignerDep,
+    settings: SettingsDep,
 ) -> Approval:
     """Email the story once to each field-list address. A second approval is a 409 (with the same
     Idempotency-Key, the first answer again); nothing is sent twice."""
@@ -122,9 +135,12 @@ async def approve_win_wire(
         .values(status="approved", approved_at=now, approved_by=actor)
     )
     if not getattr(claimed, "rowcount", 0):
+        if wire.status == "withdrawn":
+            raise Conflict(f"win wire {wire_id} was withdrawn: the AE's answer no longer credits the partner", {})
         raise Conflict(f"win wire {wire_id} was approved already and sent", {"approved_at": str(wire.approved_at)})
     await session.refresh(wire)
-    ids = [await _queue(session, wire, program, email, mailer.name) for email in emails]
+    unsubscribe = partial(unsubscribe_url, signer, settings.public_base_url)
+    ids = [await _queue(session, wire, program, email, mailer.name, unsubscribe) for email in emails]
     queue.deliver(ids)
     detail = {"win_wire_id": wire_id, "sent_to": emails}
     session.add(AuditLog(actor=actor, action="win_wire_approved", detail=detail))
@@ -133,7 +149,12 @@ async def approve_win_wire(
     return await key.answer(answer, 200)
 
 
-async def _queue(session: AsyncSession, wire: WinWire, program: Program, to: str, provider: str) -> str:
+async def _queue(
+    session: AsyncSession, wire: WinWire, program: Program, to: str, provider: str, unsubscribe: Callable[[str], str]
+) -> str:
+    """One address's email; its unsubscribe link (in the body and the List-Unsubscribe header the sender adds)
+    names the outbox row, whose id is chosen first so the body can carry it."""
+    outbox_id = str(uuid.uuid4())
     email = OutboundEmail(
         kind=KIND,
         dedupe_key=f"win-wire/{wire.id}/{to}",
@@ -141,9 +162,11 @@ async def _queue(session: AsyncSession, wire: WinWire, program: Program, to: str
         to_name="",
         subject=f"{program.name}: {wire.subject}",
         template="win_wire",
-        context=dict(text=wire.text, program_name=program.name, pm_email=program.pm_email),
+        context=dict(
+            text=wire.text, program_name=program.name, pm_email=program.pm_email, unsubscribe_url=unsubscribe(outbox_id)
+        ),
     )
-    outbox_id, _ = await queue_email(session, email, provider)
+    outbox_id, _ = await queue_email(session, email, provider, outbox_id=outbox_id)
     return outbox_id
 
 
