@@ -18,7 +18,9 @@ from api.body_limit import BodyLimit
 from api.cohorts.endpoints import router as cohorts_router
 from api.dashboard import access as dashboard_access
 from api.dashboard.audit_pages import router as dashboard_audit
+from api.dashboard.deal_pages import router as dashboard_deals
 from api.dashboard.gate_pages import router as dashboard_gates
+from api.dashboard.import_pages import router as dashboard_imports
 from api.dashboard.key_pages import router as dashboard_keys
 from api.dashboard.pages import router as dashboard_pages
 from api.dashboard.playbook_pages import router as dashboard_playbooks
@@ -142,6 +144,8 @@ def create_app(
     app.include_router(dashboard_tiers)
     app.include_router(dashboard_audit)
     app.include_router(dashboard_playbooks)
+    app.include_router(dashboard_deals)
+    app.include_router(dashboard_imports)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 

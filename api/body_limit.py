@@ -9,11 +9,13 @@ it runs an endpoint's dependencies, and the link pages need the form for their C
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.dashboard import auth
 from api.deps import key_actor
 from api.errors import Unauthorized
 from api.link_pages.pages import message, not_found
@@ -23,6 +25,7 @@ from settings import Settings
 # Route -> the Settings field holding its limit; any other route gets max_body_bytes.
 _LIMITS = (
     (re.compile(r"/api/v1/(?:deals|account-executives|vendor-accounts|partners)/import"), "max_body_bytes_imports"),
+    (re.compile(r"/imports/(?:deals|account-executives|vendor-accounts)"), "max_body_bytes_imports"),  # dashboard
     (re.compile(r"/api/v1/cohorts(?:/[^/]+/partners)?"), "max_body_bytes_partner_lists"),
     (re.compile(r"/p/(?!unsubscribe/)[^/]+"), "max_body_bytes_step_page"),
     (re.compile(r"/webhooks/.*"), "max_body_bytes_webhook"),
@@ -60,6 +63,13 @@ async def _refusal(request: Request) -> Response | None:
                 await key_actor(request, session)
         except Unauthorized as exc:
             return exc.response()
+        return None
+    if path.startswith("/imports/"):
+        # A dashboard upload's body (up to the imports' limit) is read only for a signed-in user.
+        async with request.app.state.sessions() as session:
+            cookie = request.cookies.get(auth.SESSION_COOKIE, "")
+            if await auth.signed_in(session, cookie, datetime.now(UTC)) is None:
+                return RedirectResponse("/signin?next=/", status_code=303)
         return None
     for pattern, verify in _TOKENS:
         if match := pattern.fullmatch(path):

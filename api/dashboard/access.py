@@ -12,13 +12,14 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
+from api.after_commit import AfterCommit
 from api.api_keys import set_actor
 from api.dashboard import auth
 from api.deps import SessionDep, settings_of, signer_of
 from api.link_pages import csrf
 from api.link_pages.pages import PRIVATE_HEADERS
 from api.link_pages.rate_limit import SlidingWindowLimiter
-from db.repositories import users
+from db.repositories import partner_events, users
 from db.repositories.users import Viewer
 from db.views import dashboard
 from settings import Settings
@@ -57,6 +58,14 @@ async def visible_cohort(session: AsyncSession, viewer: Viewer, cohort_id: str) 
     program_id = await dashboard.program_of_cohort(session, cohort_id)
     if program_id is None or not viewer.sees(program_id):
         raise not_found()
+
+
+async def undone(request: Request, session: AsyncSession) -> None:
+    """Keep nothing of a refused change before its page says why: what it began is rolled back, the facts it
+    noted for journeys and the emails it queued are dropped (as the API's error answer drops them)."""
+    await session.rollback()
+    partner_events.pending(session)
+    request.state.after_commit = AfterCommit()
 
 
 def now() -> datetime:

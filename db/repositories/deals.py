@@ -5,11 +5,12 @@ PM API and the CRM import all register and move deals through here."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cosell_models import AccountExecutive, Deal, DealAttribution, VendorAccount
@@ -77,16 +78,27 @@ async def listing(
     conflict: str | None = None,
     stage: str | None = None,
     limit: int | None = None,
+    *,
+    program_ids: Collection[str] | None = None,
+    source: str | None = None,
+    newest_first: bool = False,
+    before: Deal | None = None,
 ) -> list[Deal]:
-    """Deals matching every filter given, in registration order."""
-    query = select(Deal).order_by(Deal.registered_at, Deal.id)
+    """Deals matching every filter given, in registration order. The dashboard's keyset pages: newest first,
+    registered before `before` (the previous page's last deal); `program_ids` are the viewer's programs."""
+    query = select(Deal)
     for column, value in ((Deal.program_id, program_id), (Deal.partner_id, partner_id), (Deal.cohort_id, cohort_id)):
         if value:
             query = query.where(column == value)
-    if conflict:
-        query = query.where(Deal.conflict == conflict)
-    if stage:
-        query = query.where(Deal.stage == stage)
+    for column, value in ((Deal.conflict, conflict), (Deal.stage, stage), (Deal.source, source)):
+        if value:
+            query = query.where(column == value)
+    if program_ids is not None:
+        query = query.where(Deal.program_id.in_(list(program_ids)))
+    if before is not None:
+        query = query.where(tuple_(Deal.registered_at, Deal.id) < (before.registered_at, before.id))
+    order = (Deal.registered_at.desc(), Deal.id.desc()) if newest_first else (Deal.registered_at, Deal.id)
+    query = query.order_by(*order)
     return list(await session.scalars(query.limit(limit) if limit else query))
 
 
