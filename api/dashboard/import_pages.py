@@ -49,7 +49,8 @@ class Refused(Exception):
 async def _page(
     request: Request, session: AsyncSession, viewer: Viewer, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    context.setdefault("kind", "")
+    for name, empty in (("kind", ""), ("result", None), ("error", ""), ("problems", []), ("total", 0)):
+        context.setdefault(name, empty)
     if "programs" not in context:
         context["programs"] = await _programs(session, viewer)
     return page(request, "imports.html", status, active="imports", titles=TITLES, **context)
