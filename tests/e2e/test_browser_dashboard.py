@@ -1,7 +1,7 @@
 """A program manager in a real browser (Debian's headless Chromium), phone-sized: signed out -> sign-in form
 -> the emailed link from the dev inbox -> Today (a partner's answer waits for review) -> cohorts -> the
 board, filtered -> the partner's page -> pause and resume the window -> sign out. Screenshots are kept in
-test-artifacts/dashboard/."""
+test-artifacts/dashboard/. Also: a deal conflict resolved from the Deals page, an AE export uploaded on Imports."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from playwright.async_api import Browser, Locator, Page, async_playwright, expec
 from temporalio.testing import WorkflowEnvironment
 
 from api.dashboard.users import create as create_user
+from db.repositories import partners
 from db.session import SessionFactory, transaction
 from tests.api.helpers import PM
+from tests.dashboard_data import member_ids
 from tests.e2e.test_browser import ARGS, CHROMIUM
 from tests.e2e.test_walking_skeleton import form_fields, free_port, serving, until
 from tests.factories import cohort_body, partner, settings_for
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 # axe-core 4.10.3 from npm (MPL-2.0, LICENSE beside it), injected by the test: pages load no script themselves.
 AXE = Path(__file__).parent / "axe" / "axe.min.js"
+CRM = Path(__file__).parents[1] / "data" / "crm"
 ICP = {"industry": "Healthcare", "company_size": "800", "trigger": "Exiting their data centre in 2027"}
 
 
@@ -171,6 +174,43 @@ async def playbooks(page: Page) -> None:
     await page.go_back()
 
 
+async def register_conflict(base: str, sessions: SessionFactory, cohort_id: str) -> dict[str, str]:
+    """Alpha and Beta both register Northwind Health: two flagged deals, by partner name."""
+    async with transaction(sessions) as session:
+        names = await partners.names(session, set(await member_ids(sessions, cohort_id)))
+    made = {}
+    async with httpx.AsyncClient(base_url=base, headers=PM) as pm:
+        for partner_id, name in sorted(names.items(), key=lambda item: item[1]):
+            body = {"program": "Test program", "partner_id": partner_id, "account_name": "Northwind Health"}
+            deal = await pm.post("/api/v1/deals", json={**body, "partner_role": "sourced"})
+            assert deal.status_code == 201, deal.text
+            made[name] = deal.json()["id"]
+    return made
+
+
+async def resolve_the_conflict_and_import(page: Page, base: str, deals: dict[str, str]) -> None:
+    """Deals -> keep Alpha's deal (Beta's is rejected) -> Imports -> an AE export, imported."""
+    await page.get_by_role("navigation").get_by_role("link", name="Deals").click()
+    conflicts = page.locator("section", has=page.get_by_role("heading", name="Conflicts to resolve"))
+    keep = conflicts.locator("form", has=page.get_by_role("button", name="Keep Alpha Analytics's deal"))
+    await shot(page, "07h-deals")
+    await keep.get_by_role("textbox", name=re.compile("^Reason")).fill("Alpha brought Northwind Health to us")
+    await keep.get_by_role("button", name="Keep Alpha Analytics's deal").click()
+    await expect(page.get_by_role("status").first).to_contain_text("Conflict resolved")
+    await expect(conflicts).to_contain_text("No open conflicts")
+    await shot(page, "07i-deal-conflict-resolved")
+    async with httpx.AsyncClient(base_url=base, headers=PM) as pm:
+        beta = (await pm.get(f"/api/v1/deals/{deals['Beta Builders']}")).json()
+    assert (beta["stage"], beta["conflict"]) == ("rejected", "resolved")
+
+    await page.get_by_role("navigation").get_by_role("link", name="Imports").click()
+    await expect(page.get_by_role("heading", name="Imports", exact=True)).to_be_visible()
+    await page.get_by_label("AE export (CSV)").set_input_files(str(CRM / "salesforce_users.csv"))
+    await page.get_by_role("button", name="Import account executives").click()
+    await expect(page.get_by_role("status").first).to_contain_text("3 created, 0 updated, 0 unchanged")
+    await shot(page, "07j-imports")
+
+
 async def test_a_manager_walks_the_dashboard_in_a_real_browser(
     chromium: Browser, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
 ) -> None:
@@ -220,6 +260,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
         await create_use_and_revoke_a_key(page, base)
         await tiers_and_audit(page, base)
         await playbooks(page)
+        await resolve_the_conflict_and_import(page, base, await register_conflict(base, sqlite_sessions, cohort_id))
 
         await page.get_by_role("button", name="Sign out", exact=True).click()
         await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
