@@ -95,6 +95,21 @@ def attach_services(app: FastAPI, settings: Settings) -> None:
     )
 
 
+# The dashboard's pages, sign-in first.
+DASHBOARD_ROUTERS = (
+    dashboard_signin,
+    dashboard_pages,
+    dashboard_keys,
+    dashboard_gates,
+    dashboard_reviews,
+    dashboard_tiers,
+    dashboard_audit,
+    dashboard_playbooks,
+    dashboard_deals,
+    dashboard_imports,
+)
+
+
 def create_app(
     settings: Settings | None = None, temporal: Client | None = None, tracer: TracerProvider | None = None
 ) -> FastAPI:
@@ -136,16 +151,8 @@ def create_app(
     app.include_router(health_router)
     app.include_router(prometheus_router)
     dashboard_access.install(app)
-    app.include_router(dashboard_signin)
-    app.include_router(dashboard_pages)
-    app.include_router(dashboard_keys)
-    app.include_router(dashboard_gates)
-    app.include_router(dashboard_reviews)
-    app.include_router(dashboard_tiers)
-    app.include_router(dashboard_audit)
-    app.include_router(dashboard_playbooks)
-    app.include_router(dashboard_deals)
-    app.include_router(dashboard_imports)
+    for dashboard_router in DASHBOARD_ROUTERS:
+        app.include_router(dashboard_router)
     if settings.dev_tools_enabled:
         app.include_router(dev_router)
 
