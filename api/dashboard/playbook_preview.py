@@ -6,6 +6,7 @@ partner and journey that exist nowhere. Nothing is written; the page's form cann
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -83,11 +84,16 @@ async def step_page(request: Request, session: AsyncSession, playbook: Playbook,
     return response
 
 
+@cache
+def _renderer() -> EmailRenderer:
+    return EmailRenderer()  # its environment compiles each template once
+
+
 def email(playbook: Playbook, step_key: str, kind: str = "invite") -> tuple[str, str, str]:
     """Subject, HTML and text of the step's email as notify_step sends it, to the sample partner."""
     step, play = playbook.step(step_key), playbook.play_of(step_key)
     due = datetime.now(UTC) + timedelta(days=step.due_days)
-    html, text = EmailRenderer().render(
+    html, text = _renderer().render(
         "step",
         dict(
             subject=STEP_SUBJECTS[kind].format(step.email.subject),
