@@ -12,10 +12,11 @@ import re
 from datetime import UTC, datetime
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.dashboard import auth
+from api.dashboard.access import redirect
 from api.deps import key_actor
 from api.errors import Unauthorized
 from api.link_pages.pages import message, not_found
@@ -69,7 +70,7 @@ async def _refusal(request: Request) -> Response | None:
         async with request.app.state.sessions() as session:
             cookie = request.cookies.get(auth.SESSION_COOKIE, "")
             if await auth.signed_in(session, cookie, datetime.now(UTC)) is None:
-                return RedirectResponse("/signin?next=/", status_code=303)
+                return redirect("/signin?next=/")
         return None
     for pattern, verify in _TOKENS:
         if match := pattern.fullmatch(path):

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
+from api.dashboard.access import DASHBOARD_HEADERS
 from db.cosell_models import AccountExecutive, Deal
 from db.models import AuditLog
 from db.session import SessionFactory, transaction
@@ -49,6 +50,7 @@ async def test_imports_show_what_they_did_or_every_problem_and_keep_nothing_of_a
             assert (await anon.get("/imports")).status_code == 303
             refused = await anon.post("/imports/account-executives", files={"file": ("a.csv", users, "text/csv")})
             assert refused.status_code == 303 and refused.headers["location"] == "/signin?next=/"
+            assert refused.headers["cache-control"] == DASHBOARD_HEADERS["Cache-Control"]
         async with browser(app) as ann:
             await sign_in(ann, "ann@a.example")
             page = (await ann.get("/imports")).text
