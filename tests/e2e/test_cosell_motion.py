@@ -18,9 +18,11 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from db.cosell_models import IntroRequest
+from db.deal_notice_models import AeDealNotice
 from db.models import EmailOutbox, JourneyEvent
 from db.session import SessionFactory, transaction
 from tests.api.helpers import PM
@@ -119,6 +121,7 @@ async def test_the_whole_cosell_motion_over_http(dev_env: WorkflowEnvironment, s
         await _partner_uploads_its_accounts(motion)
         acme, request = await _partner_asks_for_an_intro_and_the_ae_accepts(motion)
         deal = await _partner_registers_the_deal(motion, acme)
+        await _the_owner_ae_hears_of_it(motion, deal)
         await _pm_closes_it_won_and_the_ae_gives_feedback(motion, deal)
         await _trust_tells_the_story(motion, deal, request)
         await _metrics_tell_the_story(motion, deal)
@@ -255,6 +258,27 @@ async def _partner_registers_the_deal(m: Motion, acme: str) -> dict[str, Any]:
         m.jid,
     )
     return deal
+
+
+async def _the_owner_ae_hears_of_it(m: Motion, deal: dict[str, Any]) -> None:
+    """5b. Dana owns Acme: the registration reaches her in a digest (the day's intro batch was answered and
+    closed, so a later one: sent now), with a link to her overlap with the partner."""
+
+    async def digest_sent() -> bool:
+        async with transaction(m.sessions) as session:
+            notice = await session.get(AeDealNotice, deal["id"])
+        assert notice is not None and notice.batch_id
+        if notice.status == "pending":
+            try:
+                await m.env.client.get_workflow_handle(notice.batch_id).signal(IntroBatchWorkflow.send_now)
+            except RPCError as exc:  # the batch it names had just closed: the news is moving to the next one
+                raise AssertionError(f"{notice.batch_id} closed") from exc
+        return True
+
+    await until(digest_sent)
+    news = await m.inbox.one("ae_deal_registrations", DANA, f"1 deal registration on your accounts from {PARTNER}")
+    page = await m.ae.get(next(link for link in news["links"] if "/ae/deal/" in link))
+    assert page.status_code == 200 and CONTACT in page.text and "Acme, Inc. (this deal)" in page.text
 
 
 async def _pm_closes_it_won_and_the_ae_gives_feedback(m: Motion, deal: dict[str, Any]) -> None:
