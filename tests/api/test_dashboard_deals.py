@@ -63,6 +63,8 @@ def listed(html: str) -> str:
 async def test_the_deals_page_lists_filters_and_pages_the_managers_deals_only(
     dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """About 5 s on a loaded machine: two managers sign in by emailed link and some fifteen pages render;
+    split up, each part would pay for the sign-ins and the programs' set-up again."""
     async with dashboard_app(settings_for(sqlite_sessions), dev_env.client) as app:
         alpha, gamma, beta, alpha_partner = await deals(app, sqlite_sessions)
         async with browser(app) as anon:
