@@ -65,7 +65,7 @@ class WebhookActivities(ActivityFamily):
     @activity.defn
     async def claim_webhook_deliveries(self, limit: int) -> list[DeliveryChain]:
         async with transaction(self._sessions) as session:
-            waiting = await deliveries.waiting(session, limit)
+            waiting = await deliveries.waiting(session, limit, datetime.now(UTC))
         gate = asyncio.Semaphore(DESCRIBE_AT_ONCE)
         runs = await asyncio.gather(*(_running(chain_workflow_id(*g), gate) for g in waiting))
         running = [g for g, run in zip(waiting, runs, strict=True) if run]

@@ -5,25 +5,46 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 
+# A running delivery workflow attempts its current delivery at least hourly (the backoff and a Retry-After are
+# both capped at an hour), so queued deliveries with no attempt for longer may be waiting for a closed one.
+STALE = timedelta(hours=2)
 
-async def waiting(session: AsyncSession, limit: int) -> list[tuple[str, str]]:
-    """(subscription, partner) groups with pending deliveries: the dispatcher asks Temporal whether each one's
-    delivery workflow still runs before `claim` (a terminated or failed one would otherwise hold them forever)."""
-    rows = await session.execute(
+
+async def waiting(session: AsyncSession, limit: int, now: datetime) -> list[tuple[str, str]]:
+    """(subscription, partner) groups whose delivery workflow the dispatcher asks Temporal about before `claim`:
+    those with pending deliveries, and those whose queued deliveries have seen no attempt for `STALE` (a run
+    terminated or failed holds them forever otherwise, even with no later event to wake the group)."""
+    pending = await session.execute(
         select(WebhookDelivery.subscription_id, WebhookDelivery.partner_id)
         .where(WebhookDelivery.status == "pending")
         .distinct()
         .limit(limit)
     )
-    return sorted((s, p) for s, p in rows)
+    cutoff = now - STALE
+    last = (
+        select(func.max(WebhookAttempt.attempted_at))
+        .where(WebhookAttempt.delivery_id == WebhookDelivery.id)
+        .scalar_subquery()
+    )
+    stale = await session.execute(
+        select(WebhookDelivery.subscription_id, WebhookDelivery.partner_id)
+        .where(
+            WebhookDelivery.status == "queued",
+            WebhookDelivery.created_at < cutoff,
+            or_(last.is_(None), last < cutoff),
+        )
+        .distinct()
+        .limit(limit)
+    )
+    return sorted({(s, p) for s, p in pending} | {(s, p) for s, p in stale})
 
 
 async def claim(

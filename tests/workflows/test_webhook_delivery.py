@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import EmailOutbox
 from db.session import SessionFactory, transaction
-from db.webhook_models import WebhookSubscription
+from db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from settings import Settings
 from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
 from tests.waiting import eventually
-from tests.webhook_receiver import receiver
+from tests.webhook_receiver import Receiver, receiver
 from tests.workflows.helpers import running_worker
 from tests.workflows.webhook_helpers import deliveries, dispatch, emit, emit_step, subscribe
 from workflows.webhook_delivery.workflow import WebhookDispatchWorkflow
@@ -115,6 +117,22 @@ async def test_one_partners_events_arrive_in_order_once_each(
     assert [b["sequence"] for b in bodies[1:]] == [1, 2, 3, 4, 5]
 
 
+async def _terminate_while_backing_off(env: WorkflowEnvironment, settings: Settings, rec: Receiver) -> None:
+    """One dispatch whose delivery the receiver answers 503; its workflow is terminated during the backoff."""
+    [wid] = await env.client.execute_workflow(
+        WebhookDispatchWorkflow.run, id=f"dispatch-{uuid.uuid4()}", task_queue=settings.task_queue
+    )
+
+    async def answered_503() -> bool:
+        assert [r.status for r in rec.seen] == [503]
+        return True
+
+    await eventually(answered_503, what="the receiver answered the first attempt 503")
+    handle = env.client.get_workflow_handle(wid)
+    await handle.terminate(reason="stuck, by hand")
+    assert (await handle.describe()).status == WorkflowExecutionStatus.TERMINATED
+
+
 @pytest.mark.timeout(120)
 async def test_a_terminated_delivery_workflow_does_not_block_the_partners_later_events(
     ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
@@ -126,18 +144,7 @@ async def test_a_terminated_delivery_workflow_does_not_block_the_partners_later_
     async with receiver([503]) as rec, running_worker(ts_env.client, settings, sqlite_sessions):
         sub = await subscribe(sqlite_sessions, rec.url)
         first = await emit_step(sqlite_sessions, sub, "p1", "icp")
-        [wid] = await ts_env.client.execute_workflow(
-            WebhookDispatchWorkflow.run, id=f"dispatch-{uuid.uuid4()}", task_queue=settings.task_queue
-        )
-
-        async def answered_503() -> bool:
-            assert [r.status for r in rec.seen] == [503]
-            return True
-
-        await eventually(answered_503, what="the receiver answered the first attempt 503")
-        handle = ts_env.client.get_workflow_handle(wid)
-        await handle.terminate(reason="stuck, by hand")
-        assert (await handle.describe()).status == WorkflowExecutionStatus.TERMINATED
+        await _terminate_while_backing_off(ts_env, settings, rec)
         second = await emit_step(sqlite_sessions, sub, "p1", "rules")
         assert await dispatch(ts_env, settings) == [["200", "200"]]
     assert [r.headers["webhook-id"] for r in rec.seen] == [first, first, second]
@@ -145,3 +152,24 @@ async def test_a_terminated_delivery_workflow_does_not_block_the_partners_later_
         (first, "delivered", 2),
         (second, "delivered", 1),
     ]
+
+
+@pytest.mark.timeout(120)
+async def test_a_terminated_delivery_workflows_stranded_delivery_is_sent_once_it_has_waited_too_long(
+    ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+) -> None:
+    """With no later event: a queued delivery nobody attempted for longer than a running workflow ever waits
+    (its rows are set back three hours) gets a fresh run; one attempted recently is left to its workflow."""
+    settings = settings_for(sqlite_sessions)
+    await create_cohort(sqlite_sessions, [partner()])
+    async with receiver([503]) as rec, running_worker(ts_env.client, settings, sqlite_sessions):
+        sub = await subscribe(sqlite_sessions, rec.url)
+        first = await emit_step(sqlite_sessions, sub, "p1", "icp")
+        await _terminate_while_backing_off(ts_env, settings, rec)
+        assert await dispatch(ts_env, settings) == []  # attempted a moment ago: not stale yet
+        async with transaction(sqlite_sessions) as session:
+            back = timedelta(hours=3)
+            await session.execute(update(WebhookDelivery).values(created_at=datetime.now(UTC) - back))
+            await session.execute(update(WebhookAttempt).values(attempted_at=datetime.now(UTC) - back))
+        assert await dispatch(ts_env, settings) == [["200"]]
+    assert [r.headers["webhook-id"] for r in rec.seen] == [first, first]
