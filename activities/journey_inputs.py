@@ -21,6 +21,7 @@ JourneyEventKind = Literal[
     "step_overdue",
     "step_skipped",
     "step_waiting",
+    "step_unlocked",
     "gate_passed",
     "gate_held",
     "gate_decided",

@@ -224,6 +224,8 @@ class JourneyActivities(ActivityFamily):
                     registered = await self._register_deal(session, change)
             elif change.kind == "step_overdue" and change.step_key:
                 await journeys.mark_step(session, change.journey_id, change.step_key, status="overdue")
+            elif change.kind == "step_skipped" and change.step_key:  # a parallel play's step its play closed
+                await journeys.mark_step(session, change.journey_id, change.step_key, status="closed")
         await tell_owner_of(self, registered)
 
     async def _register_deal(self, session: AsyncSession, change: JourneyUpdate) -> StepDeal | None:

@@ -82,6 +82,13 @@ def _yaml_path(directory: Path) -> Path:
     return directory / "playbook.yaml" if directory.is_dir() else directory
 
 
+_MISSING: dict[tuple[int | str, ...], str] = {
+    ("unlock", "timeout_days"): "an unlock needs `timeout_days`: how long to wait for it before `on_timeout`",
+    ("unlock", "on_timeout"): "an unlock needs `on_timeout` (skip, escalate or exit): what happens if it never comes",
+    ("wait", "timeout_days"): "a wait needs `timeout_days`: how long to wait before `on_timeout`",
+}
+
+
 def load_playbook(path: str | Path) -> Playbook:
     file = _yaml_path(Path(path))
     try:
@@ -110,7 +117,8 @@ def load_playbook(path: str | Path) -> Playbook:
             if err["type"] == "too_short" and any(tuple(o["loc"])[: len(loc)] == loc and o is not err for o in errors):
                 continue  # a cascade of an invalid item below it, not a problem of its own
             node = node_at(root, loc)
-            message = err["msg"].removeprefix("Value error, ")
+            message = _MISSING.get(loc[-2:], err["msg"]) if err["type"] == "missing" else err["msg"]
+            message = message.removeprefix("Value error, ")
             issues.append(PlaybookIssue(str(file), node.start_mark.line + 1, format_path(loc), message))
         raise PlaybookError(issues) from exc
     if problems := _condition_issues(str(file), root, playbook):
@@ -160,7 +168,8 @@ def _inline_content_files(base: Path, root: yaml.Node, data: dict) -> dict:
 
 
 # Fields added after snapshots were published, at their "absent" value: left out of the hash.
-_ABSENT: dict[str, Any] = {"when": None, "wait": None, "min_signals": {}, "min_advocates": 0}
+_ABSENT: dict[str, Any] = {"when": None, "wait": None, "min_signals": {}, "min_advocates": 0, "unlock": None}
+_ABSENT |= {"parallel": False, "complete_when": None}
 
 
 def _without_absent_conditions(node: Any) -> Any:

@@ -118,6 +118,7 @@ class WaitEvent(StrEnum):
     intro_accepted = "intro_accepted"
     feedback_received = "feedback_received"
     tier_reached = "tier_reached"
+    overlap_found = "overlap_found"  # an account upload or a vendor import created overlap for the partner
 
 
 class Wait(Strict):
@@ -127,6 +128,16 @@ class Wait(Strict):
     on_event: Literal["continue"] = "continue"
     on_timeout: Literal["skip", "escalate", "exit"]
     tier: Literal[1, 2] | None = None  # tier_reached: this tier or better
+
+
+class Unlock(Strict):
+    """What a step needs before the partner can work it: overlap (an intro request asks for overlapping
+    accounts). Without it the journey waits for an upload or import to create some, until the timeout."""
+
+    by: Literal["overlap"] = "overlap"
+    # Required: without a timeout a partner with no overlap would hold the journey until the window closes.
+    timeout_days: int = Field(gt=0, le=90)
+    on_timeout: Literal["skip", "escalate", "exit"]
 
 
 class Step(Strict):
@@ -141,11 +152,14 @@ class Step(Strict):
     email: EmailCopy
     when: str | None = Field(default=None, min_length=1)  # a CEL condition (playbooks.conditions)
     wait: Wait | None = None  # wait_for_event steps only
+    unlock: Unlock | None = None  # the step opens only once this holds (`unlock: overlap` is the short form)
 
     @model_validator(mode="before")
     @classmethod
     def _wait_defaults(cls, data: object) -> object:
         """A wait asks nothing of the partner: it is due when it times out and emails nobody."""
+        if isinstance(data, dict) and isinstance(data.get("unlock"), str):
+            data = {**data, "unlock": {"by": data["unlock"]}}  # then a missing timeout is reported at unlock
         waits = isinstance(data, dict) and data.get("kind") == StepKind.wait_for_event
         if isinstance(data, dict) and waits and isinstance(data.get("wait"), dict):
             timeout, title = data["wait"].get("timeout_days"), data.get("title") or "wait"
@@ -162,6 +176,8 @@ class Step(Strict):
             raise ValueError(f"field keys must be unique in step {self.key}")
         if self.wait is not None and self.kind != StepKind.wait_for_event:
             raise ValueError(f"only a wait_for_event step may say `wait:`, not a {self.kind.value} step")
+        if self.unlock is not None and self.kind == StepKind.wait_for_event:
+            raise ValueError("a wait_for_event step waits already: `unlock:` is for steps the partner works")
         check = kinds.KINDS[self.kind].check
         if check is not None:
             check(self)
@@ -188,7 +204,26 @@ class Play(Strict):
     content_file: str | None = None
     applies_to: AppliesTo = AppliesTo()
     when: str | None = Field(default=None, min_length=1)  # checked before each of the play's steps
+    # All steps open at once, each with its own due date and reminders, done in any order; the play is
+    # complete when `complete_when` of them (default: all) are done.
+    parallel: bool = False
+    complete_when: int | None = Field(default=None, gt=0)
     steps: tuple[Step, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _parallel_steps(self) -> Play:
+        if self.complete_when is not None and not self.parallel:
+            raise ValueError("`complete_when` counts the steps of a parallel play: add `parallel: true`")
+        if self.complete_when is not None and self.complete_when > len(self.steps):
+            raise ValueError(f"`complete_when: {self.complete_when}` but the play has {len(self.steps)} steps")
+        if self.parallel:
+            for step in self.steps:
+                if step.kind == StepKind.wait_for_event or step.unlock or step.when:
+                    raise ValueError(
+                        f"step {step.key}: a parallel play opens its steps at once, so they cannot wait, "
+                        "be unlocked or have their own `when:` (put the condition on the play)"
+                    )
+        return self
 
 
 # What a gate may require beside readiness points: the partner's scores (domain/intel, 0-100 each).

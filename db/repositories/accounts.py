@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cosell_models import AccountExecutive, AccountMatch, PartnerAccount, VendorAccount
 from db.models import Partner, utcnow
+from db.repositories import partner_events
 from db.upsert import upsert_many
 from domain.account_lists import ParsedAccount
 from domain.accounts import AccountRef, Match, VendorIndex, name_key
+from playbooks.model import WaitEvent
 
 # Rows per statement: below SQLite's and asyncpg's bind-parameter limits for these tables.
 CHUNK = 1000
@@ -125,6 +127,8 @@ async def replace_partner_accounts(
         index = await vendor_index(session)
     matches = index.match(refs)
     await _insert_matches(session, {r.ref: partner_id for r in refs}, matches)
+    if matches:  # told to the partner's running journeys after the commit: an `unlock: overlap` step opens
+        await partner_events.note(session, partner_id, WaitEvent.overlap_found, f"{partner_id}@{now.isoformat()}", now)
     return len(matches)
 
 
@@ -136,7 +140,9 @@ async def delete_partner_accounts(session: AsyncSession, partner_id: str) -> int
 
 
 async def rematch_all(session: AsyncSession) -> None:
-    """Recompute every match after the vendor's accounts changed (a re-import)."""
+    """Recompute every match after the vendor's accounts changed (a re-import); partners that had no
+    overlap and now have some are noted for their running journeys (told after the commit)."""
+    before = set(await session.scalars(select(AccountMatch.partner_id).distinct()))
     await session.execute(delete(AccountMatch))
     index = await vendor_index(session)
     rows = await session.execute(
@@ -150,7 +156,14 @@ async def rematch_all(session: AsyncSession) -> None:
     for r in rows:
         partner_of[r.id] = r.partner_id
         refs.append(AccountRef(ref=r.id, name=r.name, domain=r.domain, name_key=r.name_key))
-    await _insert_matches(session, partner_of, index.match(refs))
+    matches = index.match(refs)
+    await _insert_matches(session, partner_of, matches)
+    now = utcnow()
+    found = sorted({partner_of[m.partner_ref] for m in matches} - before)
+    event = WaitEvent.overlap_found
+    await partner_events.note_many(
+        session, [(p, partner_events.event(event, f"{p}@{now.isoformat()}", now)) for p in found]
+    )
 
 
 async def partner_overlap(session: AsyncSession, partner_id: str) -> list[OverlapRow]:

@@ -50,8 +50,11 @@ async def note(
     session: AsyncSession, partner_id: str, kind: WaitEvent, fact: str, at: datetime, tier: int | None = None
 ) -> None:
     """Queue the fact for each of the partner's running journeys; `fact` names it (its dedupe id)."""
-    event = PartnerEvent(id=f"{kind.value}/{fact}", kind=kind, occurred_at=at, tier=tier)
-    await note_many(session, [(partner_id, event)])
+    await note_many(session, [(partner_id, event(kind, fact, at, tier))])
+
+
+def event(kind: WaitEvent, fact: str, at: datetime, tier: int | None = None) -> PartnerEvent:
+    return PartnerEvent(id=f"{kind.value}/{fact}", kind=kind, occurred_at=at, tier=tier)
 
 
 async def note_many(session: AsyncSession, facts: list[tuple[str, PartnerEvent]]) -> None:

@@ -88,7 +88,7 @@ class StepView:
     def state(self) -> str:
         if self.step_row.status == "completed":
             return "completed"
-        if self.step_row.status == "overdue" or self.journey.status in FINAL_STATUSES:
+        if self.step_row.status in ("overdue", "closed") or self.journey.status in FINAL_STATUSES:
             return "closed"
         if self.reopened and utcnow() >= self.step_row.due_at:  # the revision's due date passed
             return "closed"

@@ -197,6 +197,6 @@ async def step_counts(session: AsyncSession, cohort_id: str, playbook: PlaybookF
             counts.completed += n
         elif status == "overdue":
             counts.overdue += n
-        else:
+        elif status != "closed":  # closed: a parallel play completed without it
             counts.open += n
     return list(steps.values())

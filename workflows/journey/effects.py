@@ -27,20 +27,23 @@ with workflow.unsafe.imports_passed_through():
     )
     from activities.journeys import JourneyActivities
     from playbooks.kinds import Answers
-    from playbooks.model import Play, Step
+    from playbooks.model import Play, Step, WaitEvent
     from playbooks.plan import readiness
     from workflows.journey.messages import JourneyInput, JourneyStatus, journey_id
     from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
 
 
 class OpenStep:
-    """The step a partner is working on now."""
+    """A step a partner is working on now (or, `waits_for`, an event the journey waits for)."""
 
     def __init__(self, stage: str, play: Play, step: Step, natural_due: datetime):
         self.stage, self.play, self.step, self.natural_due = stage, play, step, natural_due
         self.reminders_sent = 0
         self.submitting = False
         self.done = False
+        self.closed = False  # a parallel play completed without it (complete_when)
+        self.waits_for: WaitEvent | None = None
+        self.siblings: list[OpenStep] = []  # the other steps of its parallel play, open at the same time
 
 
 class JourneyEffects:
@@ -51,6 +54,7 @@ class JourneyEffects:
     _stage: str
     _status: JourneyStatus
     _open: OpenStep | None
+    _opens: dict[str, OpenStep]  # the steps of a parallel play, open at once
     _completed: list[str]
     _stage_ends: datetime
     _ends_at: datetime
@@ -89,7 +93,7 @@ class JourneyEffects:
             partner_id=self._inp.partner_id,
             kind=kind,
             stage=self._stage,
-            step_key=self._open.step.key if self._open else None,
+            step_key=current.step.key if (current := self._open or next(iter(self._opens.values()), None)) else None,
             reason=reason,
             occurred_at=workflow.now(),
         )
@@ -108,7 +112,7 @@ class JourneyEffects:
         registers_deal: bool = False,
     ) -> None:
         assert self._inp and self._ctx
-        current = self._open
+        current = self._open or next(iter(self._opens.values()), None)
         if kind == "step_completed":
             play_now, step_now = (now_at[0].key, now_at[1].key) if now_at else (None, None)
         else:

@@ -120,12 +120,14 @@ class OpenStepView(BaseModel):
     stage: str
     due_at: datetime
     reminders_sent: int
+    waits_for: WaitEvent | None = None  # the step waits for this event (a wait, or an unlock), not for an answer
 
 
 class JourneyProgress(BaseModel):
     stage: str
     status: JourneyStatus
-    open_step: OpenStepView | None
+    open_step: OpenStepView | None  # the first of open_steps
+    open_steps: list[OpenStepView] = Field(default_factory=list)  # a parallel play's steps are open together
     completed: list[str]
     overdue: list[str]
     readiness_score: int

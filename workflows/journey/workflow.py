@@ -14,7 +14,8 @@ from temporalio.exceptions import ApplicationError
 from workflows.journey.effects import OpenStep
 from workflows.journey.gates import gate_shortfalls
 from workflows.journey.send_back import SendBackHandling
-from workflows.journey.waits import WAITS, JourneyWaits
+from workflows.journey.steps import StepRunning
+from workflows.journey.waits import UNLOCKS, WAITS
 from workflows.waiting import until_or
 
 with workflow.unsafe.imports_passed_through():
@@ -24,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.feedback_inputs import TrustProjection
     from activities.journey_inputs import JourneyContext, JourneyEventKind, LoadContext
     from activities.journeys import JourneyActivities
-    from domain.schedule import due_at, reminder_at
     from playbooks.kinds import kind_of
     from playbooks.model import Play, Playbook, PlaybookRef, Stage, Step, WaitEvent
     from playbooks.plan import readiness, stage_steps
@@ -48,13 +48,14 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn
-class PartnerJourneyWorkflow(SendBackHandling, JourneyWaits):
+class PartnerJourneyWorkflow(SendBackHandling, StepRunning):
     def __init__(self) -> None:
         self._inp: JourneyInput | None = None
         self._ctx: JourneyContext | None = None
         self._stage = ""
         self._status: JourneyStatus = "active"
         self._open: OpenStep | None = None
+        self._opens: dict[str, OpenStep] = {}
         self._completed: list[str] = []
         self._overdue: list[str] = []
         self._skipped: list[str] = []
@@ -126,21 +127,26 @@ class PartnerJourneyWorkflow(SendBackHandling, JourneyWaits):
     async def complete_step(self, submission: StepSubmission) -> StepReceipt:
         if submission.step_key in self._reopened:
             return await self._revise(submission)
-        assert self._ctx and self._open
-        current = self._open
+        current = self._opens.get(submission.step_key) or self._open
+        assert self._ctx and current
         current.submitting = True
         kind = kind_of(current.step)
         answers, _ = kind.clean(current.step, submission.answers)
         self._completed.append(current.step.key)
         self._last_progress_at, self._stalled = workflow.now(), False
-        nxt = self._upcoming[0] if self._upcoming else None
+        still_open = [(s.play, s.step) for s in current.siblings if not (s.done or s.submitting or s.closed)]
+        nxt = next(iter(still_open or self._upcoming), None)
         score, points = readiness(self._ctx.playbook, self._completed)
         # A journey begun before its kind's effect moved out of the projection keeps it there.
         in_projection = kind.effect_moved_by is not None and not self.patched(kind.effect_moved_by)
+        data = {"answers": answers, "play": current.play.key, "signals": points}
+        if current.siblings:  # a parallel play: which of its steps this one was, in the order they were done
+            done = 1 + sum(1 for s in current.siblings if s.done)
+            data["branch"] = f"parallel: done {done} of {len(current.siblings) + 1}"
         await self._project(
             "step_completed",
             step_key=current.step.key,
-            data={"answers": answers, "play": current.play.key, "signals": points},
+            data=data,
             now_at=nxt,
             status="active",
             registers_deal=in_projection,
@@ -149,6 +155,7 @@ class PartnerJourneyWorkflow(SendBackHandling, JourneyWaits):
             # Inside the update, so the partner's confirmation means the effect (requests, a deal) happened.
             await kind.on_completed(self, current.step, answers)
         current.done = True
+        self._settle_play(current)
         return StepReceipt(
             step_key=current.step.key,
             completed_at=workflow.now(),
@@ -158,7 +165,7 @@ class PartnerJourneyWorkflow(SendBackHandling, JourneyWaits):
 
     @complete_step.validator
     def _validate_completion(self, submission: StepSubmission) -> None:
-        current = self._open
+        current = self._opens.get(submission.step_key) or self._open
         if submission.step_key in self._reopened:
             return self._validate_revision(submission)
         if submission.step_key in self._completed:
@@ -167,7 +174,9 @@ class PartnerJourneyWorkflow(SendBackHandling, JourneyWaits):
             raise ApplicationError("this step is not open", type="StepNotOpen")
         if current.submitting or current.done:
             raise ApplicationError("this step is already completed", type="AlreadyCompleted")
-        if current.step.wait is not None:
+        if current.closed:
+            raise ApplicationError("this step closed: its play is complete without it", type="StepClosed")
+        if current.step.wait is not None or current.waits_for is not None:
             raise ApplicationError("this step waits for an event, not for an answer", type="StepNotOpen")
         if workflow.now() >= self._due(current) or self._exit_reason:
             raise ApplicationError("this step closed at its due date", type="StepClosed")
@@ -177,19 +186,21 @@ class PartnerJourneyWorkflow(SendBackHandling, JourneyWaits):
 
     @workflow.query
     def progress(self) -> JourneyProgress:
-        current = self._open
-        view = None
-        if current is not None:
-            view = OpenStepView(
-                step_key=current.step.key,
-                stage=current.stage,
-                due_at=self._due(current),
-                reminders_sent=current.reminders_sent,
+        views = [
+            OpenStepView(
+                step_key=c.step.key,
+                stage=c.stage,
+                due_at=self._due(c),
+                reminders_sent=c.reminders_sent,
+                waits_for=c.waits_for,
             )
+            for c in ([self._open] if self._open else []) + list(self._opens.values())
+        ]
         return JourneyProgress(
             stage=self._stage,
             status=self._status,
-            open_step=view,
+            open_step=views[0] if views else None,
+            open_steps=views,
             completed=list(self._completed),
             overdue=list(self._overdue),
             readiness_score=readiness(self._ctx.playbook, self._completed)[0] if self._ctx else 0,
@@ -267,20 +278,31 @@ class PartnerJourneyWorkflow(SendBackHandling, JourneyWaits):
         )
 
     async def _run_steps(self, playbook: Playbook, pending: list[tuple[Play, Step]]) -> bool:
-        """Run the stage's remaining steps in order; False when the journey must exit."""
-        for index, (play, step) in enumerate(pending):
-            self._upcoming = pending[index + 1 :]
+        """Run the stage's remaining steps in order (a parallel play's at once); False when the journey must exit."""
+        index = 0
+        while index < len(pending):
+            (play, step), together = pending[index], self._parallel_at(pending, index)
+            index += len(together)
+            self._upcoming = pending[index:]
             await self._hold_while_paused(None)
             if self._window_over():
                 return False
             if workflow.now() >= self._stage_ends:
-                self._skipped.append(step.key)
-                await self._project("step_skipped", step_key=step.key, data={"reason": "the stage time-box ended"})
+                for skipped in together:
+                    self._skipped.append(skipped.key)
+                    data = {"reason": "the stage time-box ended"}
+                    await self._project("step_skipped", step_key=skipped.key, data=data)
                 continue
             if not await self._conditions_hold(play, step):
+                self._skipped += [s.key for s in together[1:]]  # a parallel play's condition is the play's
                 continue
-            if step.wait is not None and workflow.patched(WAITS):
+            if len(together) > 1:
+                await self._run_parallel(playbook, play, together)
+            elif step.wait is not None and workflow.patched(WAITS):
                 await self._run_wait(play, step)
+            elif step.unlock is not None and workflow.patched(UNLOCKS):
+                if await self._unlocked(play, step):
+                    await self._run_step(playbook, play, step)
             else:
                 await self._run_step(playbook, play, step)
         self._upcoming = []
@@ -305,55 +327,6 @@ class PartnerJourneyWorkflow(SendBackHandling, JourneyWaits):
         data = {"reason": f"condition not met: {failed[0]}", "conditions": failed, "facts": outcome.facts}
         await self._project("step_skipped", step_key=step.key, data=data)
         return False
-
-    async def _run_step(self, playbook: Playbook, play: Play, step: Step) -> None:
-        assert self._ctx
-        now, tz, quiet = workflow.now(), self._ctx.partner.timezone, playbook.quiet_hours
-        if workflow.patched("business-day-due"):
-            days_off = frozenset(self._ctx.partner.holidays)
-            natural_due = due_at(now, step.due_days, tz, days_off)
-        else:  # journeys started before: due on whatever day the calendar gave, reminders skip weekends only
-            days_off, natural_due = frozenset(), now + timedelta(days=step.due_days)
-        self._open = current = OpenStep(self._stage, play, step, natural_due)
-        self._status = "waiting"
-        await self._notify(current, "invite", 0)
-        cadence = step.reminders or playbook.reminders
-        next_reminder = reminder_at(now, cadence.every_business_days, tz, quiet.start, quiet.end, days_off)
-        while not (current.done or current.submitting or self._exit_reason):
-            await self._hold_while_paused(current)
-            now, due = workflow.now(), self._due(current)
-            if now >= due or current.submitting or self._exit_reason:
-                break
-            remind = current.reminders_sent < cadence.max_reminders and next_reminder < due
-            self._changed = False
-            await until_or(
-                lambda: current.done or current.submitting or self._paused or self._changed,
-                next_reminder if remind else due,
-                f"{step.key} reminder or deadline",
-            )
-            now = workflow.now()
-            if remind and next_reminder <= now < self._due(current) and not (current.submitting or self._paused):
-                current.reminders_sent += 1
-                await self._notify(current, "reminder", current.reminders_sent)
-                next_reminder = reminder_at(now, cadence.every_business_days, tz, quiet.start, quiet.end, days_off)
-        if current.submitting:
-            await workflow.wait_condition(lambda: current.done)
-        elif not self._exit_reason or workflow.now() >= self._due(current):
-            await self._mark_overdue(current, playbook)
-        self._open = None
-        self._status = "active"
-
-    async def _mark_overdue(self, current: OpenStep, playbook: Playbook) -> None:
-        self._overdue.append(current.step.key)
-        idle = workflow.now() - self._last_progress_at
-        stalled = idle >= timedelta(days=playbook.stall_threshold_days)
-        self._status = "stalled" if stalled else "overdue"
-        data = {"due_at": self._due(current).isoformat(), "stalled": stalled}
-        await self._project("step_overdue", step_key=current.step.key, data=data)
-        if stalled and not self._stalled:
-            self._stalled = True
-            days = idle // timedelta(days=1)
-            await self._notify_pm("escalated", f"no step completed for {days} days; '{current.step.title}' is overdue")
 
     async def _gate(self, stage: Stage) -> str:
         assert self._ctx and self._inp

@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from temporalio.client import Client
 
+from api.deps import tell_after_commit
 from api.link_pages import csrf
 from api.link_pages.pages import busy, render_page
 from api.partner_pages import account_upload, service
 from api.partner_pages.kind_pages import Redirect
+from db.repositories import partner_events
 from db.session import transaction
 from domain.links import StepClaims
 from workflows.journey.messages import StepReceipt
@@ -72,6 +74,7 @@ async def _confirm(
     accounts = checked.report.accounts
     async with transaction(request.app.state.sessions) as tx:
         overlapping = await account_upload.replace(tx, page.partner.id, accounts)
+    await tell_after_commit(temporal, partner_events.pending(tx))  # overlap found: a waiting intro step opens
     if page.state != "open":  # a replacement after the step was done: the list changes, the step stays done
         receipt = StepReceipt(
             step_key=claims.step_key,
