@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -36,7 +36,7 @@ from playbooks.kinds import simulated_answers
 from playbooks.model import Playbook
 from settings import Settings
 from worker import build_worker
-from workflows.journey.messages import PartnerEvent, StepSubmission, journey_id
+from workflows.journey.messages import OpenStepView, PartnerEvent, StepSubmission, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
 from workflows.window.messages import window_id
 
@@ -203,22 +203,35 @@ async def _act(
     if desc.status != WorkflowExecutionStatus.RUNNING:
         return False
     progress = await handle.query(PartnerJourneyWorkflow.progress)
-    step = progress.open_step
-    if step is None or "silent" in name:
+    if "silent" in name:
         return True  # a silent partner's waits time out too: nothing it waits for ever happens
+    # A parallel play's steps are open together: a simulated partner does them last first (any order works).
+    for step in reversed(progress.open_steps):
+        await _answer(handle, pid, name, playbook, step, now)
+    return True
+
+
+async def _answer(
+    handle: WorkflowHandle, pid: str, name: str, playbook: Playbook, step: OpenStepView, now: datetime
+) -> None:
     # "Late" means the last day before the deadline, never the deadline tick itself, where the
     # step's own deadline timer would race the submission.
     late_ready = "late" in name and timedelta(hours=1) < step.due_at - now <= timedelta(days=1, hours=12)
-    wait = playbook.step(step.step_key).wait
-    if wait is not None and ("prompt" in name or late_ready):  # the awaited event happens now
-        event = PartnerEvent(id=f"{wait.event.value}/sim/{pid}/{step.step_key}", kind=wait.event, occurred_at=now)
-        await handle.signal(PartnerJourneyWorkflow.partner_event, event.model_copy(update={"tier": wait.tier}))
-    elif "prompt" in name or late_ready:
+    if not ("prompt" in name or late_ready):
+        return
+    if step.waits_for is not None:  # the awaited event happens now (for an unlock: an upload creates overlap)
+        event = PartnerEvent(
+            id=f"{step.waits_for.value}/sim/{pid}/{step.step_key}", kind=step.waits_for, occurred_at=now
+        )
+        wait = playbook.step(step.step_key).wait
+        await handle.signal(
+            PartnerJourneyWorkflow.partner_event, event.model_copy(update={"tier": wait.tier if wait else None})
+        )
+    else:
         answers = simulated_answers(playbook.step(step.step_key))
         await handle.execute_update(
             PartnerJourneyWorkflow.complete_step, StepSubmission(step_key=step.step_key, answers=answers)
         )
-    return True
 
 
 async def _collect(sessions: Any, start: datetime, report: PreviewReport) -> None:
@@ -280,7 +293,7 @@ def render(report: PreviewReport) -> str:
         for name, status, stage, score in report.outcomes
     ]
     if report.branches:
-        lines += ["", "Waits (prompt and late partners' events happen, silent partners' never do):"]
+        lines += ["", "Branches taken (prompt and late partners' events happen, silent partners' never do):"]
         lines += [f"  {name:<38} {'; '.join(report.branches[name])}" for name in sorted(report.branches)]
     biggest = max(report.run_events.values(), default=0)
     lines += [

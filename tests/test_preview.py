@@ -86,9 +86,9 @@ class TestPreviewWaits:
     async def test_the_awaited_event_happens_for_prompt_and_late_partners_and_never_for_silent_ones(self) -> None:
         report = await run_preview(load_playbook(CONTENT_DIR / "overlap-first-21d"), partners=3)
         branches = {name.split(" (")[1].split(",")[0]: b for name, b in report.branches.items()}
-        assert branches == {
-            "prompt": ["deal-accepted: on_event"],
-            "late": ["deal-accepted: on_event"],
-            "silent": ["deal-accepted: on_timeout: escalate"],
+        assert branches == {  # the intro request waits for overlap (no simulated partner has any at first)
+            "prompt": ["ae-intro-request: unlocked: overlap found", "deal-accepted: on_event"],
+            "late": ["ae-intro-request: unlocked: overlap found", "deal-accepted: on_event"],
+            "silent": ["ae-intro-request: on_timeout: escalate", "deal-accepted: on_timeout: escalate"],
         }, report.branches
-        assert "Partner 3 (silent, MSP)" in render(report).split("Waits (")[1]
+        assert "Partner 3 (silent, MSP)" in render(report).split("Branches taken (")[1]

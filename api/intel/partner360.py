@@ -47,6 +47,7 @@ async def journeys_of(session: AsyncSession, partner_id: str) -> list[JourneyOut
                 stage=j.stage,
                 status=j.status,
                 current_step=j.current_step,
+                open_steps=list(row.open_steps),
                 started_at=j.started_at,
                 completed_at=j.completed_at,
                 timeline=[EventOut.model_validate(e) for e in events],

@@ -37,6 +37,8 @@ class JourneyOut(BaseModel):
     stage: str
     status: str
     current_step: str | None
+    # Every step the partner may answer now (a parallel play opens several; a sent-back step stays beside the next)
+    open_steps: list[str] = []
     started_at: datetime
     completed_at: datetime | None
     timeline: list[EventOut]  # oldest first

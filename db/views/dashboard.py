@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cosell_models import Deal
-from db.models import Cohort, CohortMember, EmailOutbox, Journey, JourneyEvent, Partner, Program
+from db.models import Cohort, CohortMember, EmailOutbox, Journey, JourneyEvent, JourneyStep, Partner, Program
 
 
 @dataclass
@@ -122,16 +122,40 @@ class JourneyRow:
     cohort_id: str
     cohort_name: str
     program_id: str
+    # Every step the partner may answer now: a parallel play's steps, or a step sent back beside the next one.
+    open_steps: tuple[str, ...] = ()
+
+    @property
+    def steps_now(self) -> tuple[str, ...]:
+        """What the partner works on (or waits for) now, as the page lists it."""
+        current = self.journey.current_step
+        return self.open_steps or ((current,) if current else ())
+
+
+OPEN_STEP = ("invited", "reminded", "reopened")
 
 
 async def journeys_of_partner(session: AsyncSession, partner_id: str) -> list[JourneyRow]:
-    rows = await session.execute(
-        select(Journey, Cohort.name, Cohort.program_id)
-        .join(Cohort, Cohort.id == Journey.cohort_id)
-        .where(Journey.partner_id == partner_id)
-        .order_by(Journey.started_at.desc())
+    rows = (
+        await session.execute(
+            select(Journey, Cohort.name, Cohort.program_id)
+            .join(Cohort, Cohort.id == Journey.cohort_id)
+            .where(Journey.partner_id == partner_id)
+            .order_by(Journey.started_at.desc())
+        )
+    ).all()
+    running = [j.id for j, _, _ in rows if j.status not in ("completed", "exited")]
+    steps = await session.execute(
+        select(JourneyStep.journey_id, JourneyStep.step_key)
+        .where(JourneyStep.journey_id.in_(running), JourneyStep.status.in_(OPEN_STEP))
+        .order_by(JourneyStep.invited_at, JourneyStep.step_key)
     )
-    return [JourneyRow(j, j.cohort_id, name, program_id) for j, name, program_id in rows]
+    open_steps: dict[str, list[str]] = {}
+    for jid, step_key in steps:
+        open_steps.setdefault(jid, []).append(step_key)
+    return [
+        JourneyRow(j, j.cohort_id, name, program_id, tuple(open_steps.get(j.id, ()))) for j, name, program_id in rows
+    ]
 
 
 async def timeline(session: AsyncSession, journey_ids: list[str], limit: int) -> list[JourneyEvent]:

@@ -35,7 +35,7 @@ class TestWaitSteps:
         assert found == [
             (
                 "stages[0].plays[0].steps[0].wait.timeout_days",
-                "Field required",
+                "a wait needs `timeout_days`: how long to wait before `on_timeout`",
                 "wait: {event: deal_accepted, on_timeout: escalate}",
             )
         ]

@@ -1,7 +1,7 @@
 """`when:` conditions on the time-skipping server with the shipped overlap-first-21d playbook: its
-intro-request step runs only `when: overlap.count > 0`, its list-refresh step only `when: overlap.count == 0`.
-A partner with overlap is asked for introductions; one without skips that step (the facts the activity
-read are on the timeline) and is asked to widen its account list instead."""
+list-refresh step runs only `when: overlap.count == 0`, and its intro-request step is unlocked by overlap.
+A partner with overlap skips the refresh (the facts the activity read are on the timeline) and is asked
+for introductions at once; one without is asked to widen its account list first."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from workflows.journey.messages import StepSubmission, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
 
 GATED = "overlap-first-21d"
-CONDITION = "overlap.count > 0"
+CONDITION = "overlap.count == 0"
 
 
 async def upload(env: WorkflowEnvironment, sessions: SessionFactory, jid: str, overlapping: int) -> None:
@@ -56,11 +56,12 @@ class TestConditions:
             # The query sees a step open before its invite is on the timeline: wait for the invites.
             alpha_events = await invited(sqlite_sessions, journey_id(cohort.id, alpha), "ae-intro-request")
             beta_events = await invited(sqlite_sessions, journey_id(cohort.id, beta), "account-list-refresh")
-        assert not [e for e in alpha_events if e.kind == "step_skipped"]  # true: asked for introductions
-        [skipped] = [e for e in beta_events if e.kind == "step_skipped"]  # false: skipped, list refresh instead
-        assert skipped.step_key == "ae-intro-request"
-        assert skipped.data["conditions"] == [CONDITION] and skipped.data["facts"]["overlap"] == {"count": 0}
+        assert not [e for e in beta_events if e.kind == "step_skipped"]  # true: asked to widen its list
+        [skipped] = [e for e in alpha_events if e.kind == "step_skipped"]  # false: no refresh, introductions now
+        assert skipped.step_key == "account-list-refresh"
+        assert skipped.data["conditions"] == [CONDITION] and skipped.data["facts"]["overlap"] == {"count": 1}
         assert skipped.data["facts"]["partner"]["type"] == "ISV"
+        assert "step_waiting" not in [e.kind for e in alpha_events]  # it has overlap: the intro step opens at once
         assert "account-list-upload" in skipped.data["facts"]["answers"]
         assert [e.step_key for e in beta_events if e.kind == "step_invited"] == [
             "account-list-upload",
@@ -78,7 +79,8 @@ async def invited(sessions: SessionFactory, jid: str, step_key: str) -> list[Jou
 
 @pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")
 async def test_record_condition_history(ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory) -> None:
-    """The activation stage of a partner without overlap: the condition is read, false, and the step skipped."""
+    """The activation stage of a partner without overlap (recorded with overlap-first-21d v2, whose intro step
+    had `when: overlap.count > 0`): the condition is read, false, and the step skipped."""
     settings = settings_for(sqlite_sessions)
     cohort, _, beta = await start(ts_env, sqlite_sessions)
     jid = journey_id(cohort.id, beta)

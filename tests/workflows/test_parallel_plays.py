@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction
+from db.views import dashboard
 from playbooks.loader import load_playbook
 from settings import Settings
 from tests.factories import create_cohort, partner, settings_for
@@ -57,6 +58,9 @@ async def run_launch(
     first = await open_steps(handle, sessions, "marketplace-listing", "one-pager")
     dues = {s.step_key: s.due_at for s in first.open_steps}
     assert dues["marketplace-listing"] > dues["one-pager"]  # each step its own due date (10 and 6 days)
+    async with transaction(sessions) as session:  # the partner's dashboard page lists both
+        [row] = await dashboard.journeys_of_partner(session, alpha)
+    assert sorted(row.steps_now) == ["marketplace-listing", "one-pager"]
     await complete(handle, "one-pager")  # the second step of the play first
     await open_steps(handle, sessions, "marketplace-listing")
     await complete(handle, "marketplace-listing")
