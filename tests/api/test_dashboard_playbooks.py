@@ -19,7 +19,7 @@ from playbooks.loader import CONTENT_DIR, load_playbook
 from playbooks.model import StepKind
 from tests.dashboard_data import browser, csrf_of, dashboard_app, sign_in, two_programs
 from tests.factories import settings_for
-from tests.playbooks.test_diff import V1
+from tests.playbooks.test_diff import V1, V2
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
@@ -27,11 +27,13 @@ QUICK = "/playbooks/quickstart-14d/v/1"
 
 
 async def publish_overlap_v1(sessions: SessionFactory, tmp_path: Path) -> None:
-    """overlap-first-21d v1 as it shipped (its YAML kept in tests/playbooks/data), beside today's v2."""
-    shutil.copytree(CONTENT_DIR / "overlap-first-21d" / "plays", tmp_path / "plays")
-    shutil.copy(V1, tmp_path / "playbook.yaml")
-    async with transaction(sessions) as session:
-        await playbook_repo.publish(session, load_playbook(tmp_path))
+    """overlap-first-21d v1 and v2 as they shipped (their YAML kept in tests/playbooks/data), beside today's v3."""
+    for yaml in (V1, V2):
+        folder = tmp_path / yaml.parent.name
+        shutil.copytree(CONTENT_DIR / "overlap-first-21d" / "plays", folder / "plays")
+        shutil.copy(yaml, folder / "playbook.yaml")
+        async with transaction(sessions) as session:
+            await playbook_repo.publish(session, load_playbook(folder))
 
 
 async def test_signed_out_visitors_are_sent_to_sign_in_from_every_playbook_page(

@@ -1,5 +1,5 @@
-"""The structured version diff, on two shipped versions of overlap-first-21d (v1 is kept in tests/playbooks/data
-as it shipped; v2 is the one shipped now) and on edits a PM would make."""
+"""The structured version diff, on two shipped versions of overlap-first-21d (v1 and v2 are kept in
+tests/playbooks/data as they shipped; v3 is the one shipped now) and on edits a PM would make."""
 
 from __future__ import annotations
 
@@ -11,17 +11,19 @@ from playbooks.loader import CONTENT_DIR, load_playbook
 from playbooks.model import Playbook
 
 V1 = Path(__file__).parent / "data" / "overlap-first-21d-v1" / "playbook.yaml"
+V2 = Path(__file__).parent / "data" / "overlap-first-21d-v2" / "playbook.yaml"
 
 
-def shipped_v1(tmp_path: Path) -> Playbook:
-    """v1's YAML beside the play files it names (unchanged since v1 shipped)."""
-    shutil.copytree(CONTENT_DIR / "overlap-first-21d" / "plays", tmp_path / "plays")
-    shutil.copy(V1, tmp_path / "playbook.yaml")
-    return load_playbook(tmp_path)
+def shipped(tmp_path: Path, yaml: Path = V1) -> Playbook:
+    """An older version's YAML beside the play files it names (unchanged since v1 shipped)."""
+    folder = tmp_path / yaml.parent.name
+    shutil.copytree(CONTENT_DIR / "overlap-first-21d" / "plays", folder / "plays")
+    shutil.copy(yaml, folder / "playbook.yaml")
+    return load_playbook(folder)
 
 
 def test_overlap_first_v1_to_v2_is_a_longer_acceleration_stage_and_an_added_wait(tmp_path: Path) -> None:
-    v1, v2 = shipped_v1(tmp_path), load_playbook(CONTENT_DIR / "overlap-first-21d")
+    v1, v2 = shipped(tmp_path), shipped(tmp_path, V2)
     assert (v1.version, v2.version) == (1, 2)
     changes = compare(v1, v2)
     summary = [(c.what, c.key, c.change) for c in changes]
@@ -34,6 +36,13 @@ def test_overlap_first_v1_to_v2_is_a_longer_acceleration_stage_and_an_added_wait
     assert (added.title, added.where) == ("Our field accepts your deal", v2.play_of("deal-accepted").title)
     backwards = [(c.what, c.key, c.change) for c in compare(v2, v1)]
     assert backwards == [("stage", "acceleration", "changed"), ("step", "deal-accepted", "removed")]
+
+
+def test_overlap_first_v2_to_v3_unlocks_the_intro_request_by_overlap(tmp_path: Path) -> None:
+    v2, v3 = shipped(tmp_path, V2), load_playbook(CONTENT_DIR / "overlap-first-21d")
+    assert v3.version == 3 and v3.step("ae-intro-request").unlock is not None
+    summary = {(c.what, c.key, c.change) for c in compare(v2, v3)}
+    assert ("step", "ae-intro-request", "changed") in summary and ("stage", "activation", "changed") in summary
 
 
 def test_conditions_due_rules_gates_removed_and_moved_steps_are_named() -> None:
