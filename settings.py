@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     outbound_webhook_retry_hours: float = Field(default=24.0, gt=0, le=72)
     outbound_webhook_disable_after: int = Field(default=5, gt=0)
     outbound_webhook_dispatch_every_seconds: int = Field(default=10, gt=0)
+    # How much one worker process takes on at once. Workflow code is Python under one GIL: past a few
+    # concurrent tasks it only gets slower, and a task over its 10 s timeout is redone from its history (a
+    # 500-partner launch thrashed that way at the SDK's default of 100). Activities wait on the database
+    # pool (db.session: 20 connections), so more than that only queues inside the process while their
+    # timeouts run. Scale out with worker processes, not these.
+    worker_max_concurrent_workflow_tasks: int = Field(default=10, ge=2)
+    worker_max_concurrent_activities: int = Field(default=20, ge=1)
     # The worker's /healthz, /readyz and /metrics (0: not served). Probes from outside the host need 0.0.0.0.
     worker_http_host: str = "127.0.0.1"
     worker_http_port: int = Field(default=0, ge=0, lt=65536)

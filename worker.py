@@ -24,6 +24,7 @@ from activities.deals import DealActivities
 from activities.feedback import FeedbackActivities
 from activities.intros import IntroActivities
 from activities.journeys import JourneyActivities
+from activities.keepalive import KeepAlive
 from activities.sweeper import SweeperActivities
 from activities.tier_reviews import TierReviewActivities
 from activities.webhook_delivery import WebhookActivities
@@ -107,7 +108,19 @@ def build_worker(
         *TierReviewActivities(sessions, sender, signer, renderer, settings).all(),
         *WebhookActivities(sessions, sender, signer, renderer, settings).all(),
     ]
-    return Worker(client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities, **options)
+    interceptors = [KeepAlive(), *options.pop("interceptors", [])]
+    sizing = {
+        "max_concurrent_workflow_tasks": settings.worker_max_concurrent_workflow_tasks,
+        "max_concurrent_activities": settings.worker_max_concurrent_activities,
+    }
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=activities,
+        interceptors=interceptors,
+        **{**sizing, **options},
+    )
 
 
 async def ensure_review_schedules(client: Client, settings: Settings, sessions: SessionFactory) -> None:

@@ -100,7 +100,7 @@ class Stack:
         query = f"WorkflowType = 'PartnerJourneyWorkflow' AND WorkflowId STARTS_WITH 'journey/{cohort_id}/'"
         return Counter([w.id async for w in self.temporal.list_workflows(query)])
 
-    async def invites_settled(self, expected: int, step_key: str = "icp") -> list[EmailOutbox]:
+    async def invites_settled(self, expected: int, step_key: str = "icp", within: float = 150) -> list[EmailOutbox]:
         """Wait until `expected` invites for `step_key` exist and none is still pending or being sent."""
 
         async def settled() -> list[EmailOutbox]:
@@ -109,7 +109,17 @@ class Stack:
             assert len(rows) == expected and not statuses & Counter(["pending", "sending"]), dict(statuses)
             return rows
 
-        return await eventually(settled, what=f"{expected} {step_key} invites settled", within=150, interval=0.5)
+        return await eventually(settled, what=f"{expected} {step_key} invites settled", within=within, interval=0.5)
+
+    async def none_unknown(self, kind: str) -> list[EmailOutbox]:
+        """Wait until the sweeper has settled every `unknown` row of `kind` (asked the fake SendGrid, resent)."""
+
+        async def settled() -> list[EmailOutbox]:
+            rows = await self.outbox(kind)
+            assert not [r for r in rows if r.status in ("unknown", "sending")], dict(Counter(r.status for r in rows))
+            return rows
+
+        return await eventually(settled, what=f"no {kind} left unknown", within=60, interval=0.5)
 
 
 def child_env(settings: Settings, db_url: str) -> dict[str, str]:
@@ -127,6 +137,10 @@ def child_env(settings: Settings, db_url: str) -> dict[str, str]:
         # Every "partner" of these tests posts from 127.0.0.1.
         "COSELL_LINK_RATE_LIMIT_PER_IP": "100000",
         "COSELL_LINK_RATE_LIMIT_PER_TOKEN": "1000",
+        # The sweeper runs every few seconds and asks the fake SendGrid about an `unknown` send at once (the
+        # fake's activity feed has a message as soon as it answered it; SendGrid's takes minutes).
+        "COSELL_OUTBOX_SWEEP_EVERY_SECONDS": "3",
+        "COSELL_OUTBOX_QUERY_AFTER_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
     }
 

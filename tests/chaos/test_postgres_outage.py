@@ -18,7 +18,7 @@ from tests.waiting import eventually
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 PARTNERS = 12
 BEFORE = 4  # partners who complete before the outage; the others submit during it
-OUTAGE_SECONDS = 20.0
+OUTAGE_SECONDS = 30.0
 
 
 async def outage_while_submitting(

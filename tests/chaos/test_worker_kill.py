@@ -1,5 +1,11 @@
-"""SIGKILL the worker while it launches a window, restart it: every journey starts once, every invite is
-sent once (counted at the provider), nothing is left pending."""
+"""SIGKILL the worker while it launches a 500-partner window, restart it: every journey starts once, every
+invite is sent once (counted at the provider), nothing is left pending, and once the sweeper has asked the
+provider about the sends the kill left `unknown` (resending those it never received) nothing is unknown.
+
+The killed worker's sends are retried after their 15 s heartbeat timeout (activities/keepalive.py), not
+their 60 s start-to-close timeout, which bounded this test before. Its timeout is above the default 300 s:
+500 journeys, half of them resumed from their histories by the restarted worker, took 650 s on
+this 2-core machine under a load average of 20 from other test runs; on an idle one it takes a fraction."""
 
 from __future__ import annotations
 
@@ -14,10 +20,10 @@ from tests.chaos.stack import report, stack
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
-PARTNERS = 100
+PARTNERS = 500
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(480)
 async def test_worker_killed_mid_launch(
     chaos_postgres: PrivatePostgres, chaos_temporal: TemporalDevServer, tmp_path: Path
 ) -> None:
@@ -28,12 +34,13 @@ async def test_worker_killed_mid_launch(
         async def some_sent() -> bool:
             return len(s.fake.requests) >= PARTNERS // 3
 
-        await eventually(some_sent, what=f"{PARTNERS // 3} invites at the provider", within=120, interval=0.01)
+        await eventually(some_sent, what=f"{PARTNERS // 3} invites at the provider", within=240, interval=0.01)
         s.worker.kill()
         at_kill = len(s.fake.requests)
         s.worker.start()
 
-        invites = await s.invites_settled(PARTNERS)
+        await s.invites_settled(PARTNERS, within=300)
+        invites = [r for r in await s.none_unknown("step_invite") if "/icp/" in r.dedupe_key]
 
         async def every_journey_listed() -> Counter[str]:
             runs = await s.journey_runs(cohort["id"])
@@ -43,20 +50,19 @@ async def test_worker_killed_mid_launch(
         runs = await eventually(every_journey_listed, what="journeys listed", within=30, interval=0.5)
 
     requests = s.provider_requests()
+    asked = len(s.fake.searches)  # one Email Activity search per send the kill left `unknown`
+    resent = {r.id for r in invites if r.resent_at is not None}
     statuses = Counter(r.status for r in invites)
-    unknown_unsent = [r.id for r in invites if r.status == "unknown" and requests[r.id] == 0]
     report(
         f"worker kill: {PARTNERS} partners, killed after {at_kill} provider requests; "
-        f"journeys {len(runs)} (max runs per id {max(runs.values())}); invites {len(invites)} {dict(statuses)}; "
-        f"provider requests {sum(requests.values())} for {len(requests)} rows "
-        f"(max per row {max(requests.values())}); "
-        f"claimed but never sent {len(unknown_unsent)}; {time.monotonic() - began:.1f}s"
+        f"journeys {len(runs)} (max runs per id {max(runs.values())}); invites {len(invites)}; "
+        f"{asked} sends left unknown by the kill were looked up at the provider: {asked - len(resent)} found "
+        f"(marked sent), {len(resent)} never received (sent once); after the sweep {dict(statuses)}; "
+        f"provider requests {sum(requests.values())} for {len(requests)} rows (max per row {max(requests.values())}); "
+        f"{time.monotonic() - began:.1f}s"
     )
     assert set(runs.values()) == {1}  # every journey started once
     assert len({r.journey_id for r in invites}) == PARTNERS  # one invite per journey
-    assert max(requests.values()) == 1  # no email twice at the provider
-    assert set(requests) <= {r.id for r in invites}
-    # Every invite the provider never received is flagged, never silently lost: a claim whose worker died
-    # before or during the request is `unknown` (SendGrid has no idempotency key, so it is not resent).
-    assert all(r.status == "unknown" for r in invites if not requests[r.id])
-    assert all(requests[r.id] == 1 for r in invites if r.status == "sent")
+    assert statuses == Counter(sent=PARTNERS)  # nothing pending, nothing unknown after the sweeper ran
+    assert requests == Counter({r.id: 1 for r in invites})  # every invite at the provider exactly once
+    assert len(resent) <= asked  # only a send the provider was asked about and did not have was sent again

@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.journey.messages import FeedbackNote
     from workflows.journey.workflow import PartnerJourneyWorkflow
-    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
+    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_HEARTBEAT, EMAIL_SEND, EMAIL_TIMEOUT
 
 # An AE's working day: reminders never land at night or on a weekend in their zone.
 AE_QUIET_START, AE_QUIET_END = "19:00", "08:00"
@@ -115,6 +115,7 @@ class AeFeedbackWorkflow:
                 occurred_at=workflow.now(),
             ),
             start_to_close_timeout=EMAIL_TIMEOUT,
+            heartbeat_timeout=EMAIL_HEARTBEAT,
             retry_policy=EMAIL_SEND,
         )
 

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
         IntroBatchDeals,
         IntroBatchInput,
     )
-    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
+    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_HEARTBEAT, EMAIL_SEND, EMAIL_TIMEOUT
 
 # Deal registrations in the digest. Asked only when a batch has deals to send, which no run begun before
 # the patch can have; its saved history is intro-batch-deal-news--v1.
@@ -192,5 +192,9 @@ class IntroBatchWorkflow:
             deal_ids=deal_ids or [],
         )
         await workflow.execute_activity_method(
-            IntroActivities.send_intro_mail, mail, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
+            IntroActivities.send_intro_mail,
+            mail,
+            start_to_close_timeout=EMAIL_TIMEOUT,
+            heartbeat_timeout=EMAIL_HEARTBEAT,
+            retry_policy=EMAIL_SEND,
         )

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from playbooks.model import Play, Step, WaitEvent
     from playbooks.plan import readiness
     from workflows.journey.messages import JourneyInput, JourneyStatus, journey_id
-    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
+    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_HEARTBEAT, EMAIL_SEND, EMAIL_TIMEOUT
 
 
 class OpenStep:
@@ -82,7 +82,11 @@ class JourneyEffects:
             playbook=self._inp.playbook,
         )
         await workflow.execute_activity_method(
-            JourneyActivities.notify_step, notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
+            JourneyActivities.notify_step,
+            notice,
+            start_to_close_timeout=EMAIL_TIMEOUT,
+            heartbeat_timeout=EMAIL_HEARTBEAT,
+            retry_policy=EMAIL_SEND,
         )
 
     async def _notify_pm(self, kind: PmNoticeKind, reason: str) -> None:
@@ -98,7 +102,11 @@ class JourneyEffects:
             occurred_at=workflow.now(),
         )
         await workflow.execute_activity_method(
-            JourneyActivities.notify_pm, notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
+            JourneyActivities.notify_pm,
+            notice,
+            start_to_close_timeout=EMAIL_TIMEOUT,
+            heartbeat_timeout=EMAIL_HEARTBEAT,
+            retry_policy=EMAIL_SEND,
         )
 
     async def _project(

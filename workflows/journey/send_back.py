@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         StepReceipt,
         StepSubmission,
     )
-    from workflows.policies import EMAIL_SEND, EMAIL_TIMEOUT
+    from workflows.policies import EMAIL_HEARTBEAT, EMAIL_SEND, EMAIL_TIMEOUT
 
 SEND_BACK = "send-back"
 
@@ -123,7 +123,11 @@ class SendBackHandling(JourneyEffects):
             comment=reopened.comment,
         )
         await workflow.execute_activity_method(
-            JourneyActivities.notify_step, notice, start_to_close_timeout=EMAIL_TIMEOUT, retry_policy=EMAIL_SEND
+            JourneyActivities.notify_step,
+            notice,
+            start_to_close_timeout=EMAIL_TIMEOUT,
+            heartbeat_timeout=EMAIL_HEARTBEAT,
+            retry_policy=EMAIL_SEND,
         )
 
     def _revisions_changed(self, waiting: set[str]) -> Callable[[], bool]:

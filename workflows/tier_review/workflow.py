@@ -17,7 +17,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.tier_review_inputs import ReviewFinish, ReviewOpen, ReviewOpened, ReviewPage
     from activities.tier_reviews import TierReviewActivities
-    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_SEND, EMAIL_TIMEOUT
+    from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_HEARTBEAT, EMAIL_SEND, EMAIL_TIMEOUT
     from workflows.tier_review.messages import ReviewTotals, TierReviewInput, TierReviewResult
 
 PAGE_TIMEOUT = DB_TIMEOUT * 10  # a page loads and judges hundreds of partners
@@ -84,6 +84,7 @@ class TierReviewWorkflow:
             TierReviewActivities.finish_tier_review,
             ReviewFinish(review_id=opened.review_id, now=workflow.now()),
             start_to_close_timeout=EMAIL_TIMEOUT,
+            heartbeat_timeout=EMAIL_HEARTBEAT,
             retry_policy=EMAIL_SEND,
         )
         return TierReviewResult(
