@@ -11,6 +11,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.link_pages.pages import PRIVATE_HEADERS
@@ -26,6 +27,7 @@ from tests.waiting import eventually
 from tests.workflows.helpers import partner_ids, running_worker, start_journey, steps
 from wiring import make_signer
 from workflows.journey.messages import journey_id
+from workflows.journey.workflow import PartnerJourneyWorkflow
 
 pytestmark = pytest.mark.e2e
 STEP = "account-list-upload"
@@ -39,6 +41,7 @@ class Upload:
     path: str
     jid: str
     partner_id: str
+    temporal: Client
 
 
 def hidden(html: str) -> dict[str, str]:
@@ -64,7 +67,7 @@ async def upload(dev_env: WorkflowEnvironment, sessions: SessionFactory) -> Asyn
         await invited(sessions, jid, STEP)
         path = "/p/" + make_signer(settings).sign_step(StepClaims(journey_id=jid, step_key=STEP))
         async with api_client(settings, dev_env.client) as http:
-            yield Upload(http, sessions, crm, path, jid, pid)
+            yield Upload(http, sessions, crm, path, jid, pid, dev_env.client)
 
 
 async def counts(sessions: SessionFactory, partner_id: str) -> tuple[int, int]:
@@ -114,6 +117,10 @@ class TestUpload:
         assert await counts(upload.sessions, upload.partner_id) == (4, 3)
         step = (await steps(upload.sessions, upload.jid))[STEP]
         assert step.status == "completed" and step.submission == {"accounts": 4, "overlapping": 3}
+        # The overlap the upload created was told to the journey (what an `unlock: overlap` step waits for).
+        handle = upload.temporal.get_workflow_handle(upload.jid)
+        heard = (await handle.query(PartnerJourneyWorkflow.progress)).heard
+        assert [h for h in heard if h.startswith(f"overlap_found/{upload.partner_id}@")], heard
 
         # The link still works after the step: the overlap, and the list can be deleted (matches go with it).
         again = await upload.http.get(upload.path)
