@@ -60,13 +60,22 @@ async def revoke(session: AsyncSession, prefix: str, now: datetime, user_id: str
     session.add(AuditLog(actor=actor_of(session), action="api_key_revoked", detail={"prefix": prefix.strip()}))
 
 
-async def actor_for(session: AsyncSession, key: str, bootstrap: list[str], now: datetime) -> str | None:
+@dataclass(frozen=True)
+class Principal:
+    """Who a key acts as, and the programs it may reach: its user's (None: every program, for an admin's
+    key and the bootstrap keys, which are for automation and documented as all-access)."""
+
+    actor: str
+    programs: frozenset[str] | None
+
+
+async def actor_for(session: AsyncSession, key: str, bootstrap: list[str], now: datetime) -> Principal | None:
     """Who a presented key acts as (`key:<prefix>` or `bootstrap-key`), or None for no valid key."""
     if not key:
         return None
     for candidate in bootstrap:
         if hmac.compare_digest(key.encode(), candidate.encode()):
-            return BOOTSTRAP_ACTOR
+            return Principal(BOOTSTRAP_ACTOR, None)
     if not key.startswith("csk_"):
         return None
     found = await api_keys.live(session, hash_key(key))
@@ -75,7 +84,7 @@ async def actor_for(session: AsyncSession, key: str, bootstrap: list[str], now: 
     row, _ = found
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
         row.last_used_at = now
-    return f"key:{row.prefix}"
+    return Principal(f"key:{row.prefix}", await users.programs_of(session, row.user_id))
 
 
 def set_actor(session: AsyncSession, actor: str) -> None:

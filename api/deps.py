@@ -11,7 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api import api_keys
+from api import api_keys, key_scope
 from api.after_commit import AfterCommit
 from api.errors import AppError, Unauthorized
 from api.idempotency import Idempotency, check, fingerprint, operation
@@ -93,13 +93,13 @@ def presented_key(request: Request) -> str:
     return request.headers.get("x-api-key", "")
 
 
-async def key_actor(request: Request, session: AsyncSession) -> str:
+async def key_actor(request: Request, session: AsyncSession) -> api_keys.Principal:
     """Who the presented key acts as: `key:<prefix>` for a user's API key, `bootstrap-key` for COSELL_API_KEYS."""
     settings: Settings = request.app.state.settings
-    actor = await api_keys.actor_for(session, presented_key(request), settings.api_keys, datetime.now(UTC))
-    if actor is None:
+    principal = await api_keys.actor_for(session, presented_key(request), settings.api_keys, datetime.now(UTC))
+    if principal is None:
         raise Unauthorized("missing or invalid API key", "send `Authorization: Bearer <key>`")
-    return actor
+    return principal
 
 
 # Declared for the OpenAPI document (clients and fuzzers learn how to authenticate); presented_key
@@ -123,10 +123,19 @@ async def _pm_auth(
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
     _header: Annotated[str | None, Security(_KEY_HEADER)],
 ) -> str:
-    """The caller's principal, also the actor of the audit rows this request writes (kept on its session)."""
-    actor = await key_actor(request, session)
-    api_keys.set_actor(session, actor)
-    return actor
+    """The caller's principal, also the actor of the audit rows this request writes (kept on its session).
+    Every PM route depends on this, so the key's programs are enforced here, for all of them at once."""
+    principal = await key_actor(request, session)
+    api_keys.set_actor(session, principal.actor)
+    await key_scope.check(session, request, principal.programs)
+    request.state.key_programs = principal.programs
+    return principal.actor
+
+
+async def _key_programs(request: Request, _: Annotated[str, Depends(_pm_auth)]) -> frozenset[str] | None:
+    """The programs the request's key may reach (None: all), for the lists that filter by them."""
+    programs: frozenset[str] | None = request.state.key_programs
+    return programs
 
 
 def _column_mapping(
@@ -159,6 +168,7 @@ SignerDep = Annotated[LinkSigner, Depends(signer_of)]
 MailerDep = Annotated[EmailSender, Depends(_mailer)]
 PMAuth = Depends(_pm_auth)
 PrincipalDep = Annotated[str, Depends(_pm_auth)]
+KeyProgramsDep = Annotated[frozenset[str] | None, Depends(_key_programs)]
 ColumnMapping = Annotated[dict[str, str] | None, Depends(_column_mapping)]
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from api import key_scope
 from api.cohorts import control, service
 from api.cohorts import progress as progress_service
 from api.cohorts.control import Accepted, AddPartners, Extend, Migrate, Reschedule
@@ -20,11 +21,11 @@ from api.cohorts.schemas import (
     CohortSummary,
     PartnerPage,
 )
-from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
+from api.deps import AfterCommitDep, IdempotencyKey, KeyProgramsDep, PMAuth, SessionDep, SettingsDep, TemporalDep
 from api.errors import documented
 from api.fields import NO_NUL
 from db.repositories import programs
-from db.views.partner_rows import Filters
+from db.views.partner_rows import Classification, Filters
 from workflows.journey.messages import GateDecision
 from workflows.tier_review.schedule import ensure_review_schedule_quietly
 
@@ -36,11 +37,18 @@ CHANGE_WITH_BODY = documented(404, 409, 413, 422, 503)
 
 @router.post("", status_code=201, response_model=CohortOut, responses=documented(404, 413, 422, 503))
 async def create_cohort(
-    body: CohortCreate, session: SessionDep, queue: AfterCommitDep, temporal: TemporalDep, settings: SettingsDep
+    body: CohortCreate,
+    session: SessionDep,
+    queue: AfterCommitDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    mine: KeyProgramsDep,
 ) -> CohortOut:
     """Create a cohort of partners on a published playbook and launch its activation window.
 
-    A starts_at in the future schedules the window: it shows as `scheduled` and emails no one before then."""
+    A starts_at in the future schedules the window: it shows as `scheduled` and emails no one before then.
+    A manager's key creates cohorts only in the programs they run (a new program takes an admin's key)."""
+    await key_scope.check_body_program(session, mine, body.program)
     if body.starts_at is not None:
         service.check_window(body.starts_at, body.ends_at, datetime.now(UTC))
     cohort = await service.create(session, body)
@@ -53,9 +61,9 @@ async def create_cohort(
 
 
 @router.get("", response_model=CohortList, responses=documented(404, 422))
-async def list_cohorts(session: SessionDep, f: Annotated[CohortFilter, Query()]) -> CohortList:
-    """Cohorts, newest window first; filter by program (id or name), status and start date."""
-    cohorts = await service.listing(session, f)
+async def list_cohorts(session: SessionDep, mine: KeyProgramsDep, f: Annotated[CohortFilter, Query()]) -> CohortList:
+    """Cohorts of the key's programs, newest window first; filter by program (id or name), status and start date."""
+    cohorts = await service.listing(session, f, mine)
     return CohortList(count=len(cohorts), cohorts=cohorts)
 
 
@@ -135,9 +143,12 @@ async def cohort_partners(
     ] = None,
     tier: Annotated[int | None, Query(ge=1, le=3)] = None,
     lagging: bool | None = None,
+    classification: Annotated[Classification | None, Query(description="As the last tier review stored it")] = None,
 ) -> PartnerPage:
-    """The cohort's partners, one page at a time (keyset: pass `next` back as `after`), filtered and sorted."""
-    filters = Filters(stage=stage, status=status, tier=tier, lagging=lagging)
+    """The cohort's partners, one page at a time (keyset: pass `next` back as `after`), filtered and sorted.
+
+    Sorted by behavior, partners no tier review has scored yet come last."""
+    filters = Filters(stage=stage, status=status, tier=tier, lagging=lagging, classification=classification)
     return await progress_service.page(session, cohort_id, filters, sort, after, limit)
 
 

@@ -8,6 +8,7 @@ import base64
 import binascii
 import json
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
@@ -26,8 +27,9 @@ from api.errors import AppError, NotFound
 from db.views import partner_rows
 from db.views import progress as views
 
-Sort = Literal["name", "-name", "readiness", "-readiness", "last_progress", "-last_progress"]
+Sort = Literal["name", "-name", "readiness", "-readiness", "last_progress", "-last_progress", "behavior", "-behavior"]
 MAX_PAGE = 1000
+CURSOR_TYPES: dict[str, type | tuple[type, ...]] = {"name": str, "readiness": int, "behavior": (int, float)}
 
 
 async def _head(session: AsyncSession, cohort_id: str) -> views.CohortHead:
@@ -112,7 +114,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
             raise ValueError("partner id")
         if value is not None and sort == "last_progress":
             value = datetime.fromisoformat(value)
-        elif value is not None and not isinstance(value, int if sort == "readiness" else str):
+        elif value is not None and (isinstance(value, bool) or not isinstance(value, CURSOR_TYPES[sort])):
             raise ValueError("sort value")
     except (ValueError, TypeError, binascii.Error) as exc:
         raise AppError(
@@ -123,6 +125,43 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
     return value, partner_id
 
 
+@dataclass(frozen=True)
+class Rows:
+    """A page of rows with its cursors (encoded): the API's page and the dashboard's board read this."""
+
+    rows: list[partner_rows.PartnerRow]
+    next: str | None
+    prev: str | None
+    standing: views.Standing
+
+
+async def rows_page(
+    session: AsyncSession,
+    cohort_id: str,
+    filters: partner_rows.Filters,
+    sort: Sort = "name",
+    after: str | None = None,
+    limit: int = 100,
+    before: str | None = None,
+) -> Rows:
+    key: partner_rows.SortKey = sort.lstrip("-")  # type: ignore[assignment]
+    head = await _head(session, cohort_id)
+    at = await views.standing(session, cohort_id, head.playbook.stall_threshold_days)
+    found = await partner_rows.partner_page(
+        session,
+        cohort_id,
+        at,
+        filters=filters,
+        sort=key,
+        descending=sort.startswith("-"),
+        after=decode_cursor(after, key) if after else None,
+        before=decode_cursor(before, key) if before else None,
+        limit=limit,
+    )
+    encoded = [encode_cursor(c) if c else None for c in (found.next_after, found.prev_before)]
+    return Rows(found.rows, encoded[0], encoded[1], at)
+
+
 async def page(
     session: AsyncSession,
     cohort_id: str,
@@ -131,17 +170,8 @@ async def page(
     after: str | None = None,
     limit: int = 100,
 ) -> PartnerPage:
-    key: partner_rows.SortKey = sort.lstrip("-")  # type: ignore[assignment]
-    cursor = decode_cursor(after, key) if after else None
-    head = await _head(session, cohort_id)
-    at = await views.standing(session, cohort_id, head.playbook.stall_threshold_days)
-    found = await partner_rows.partner_page(
-        session, cohort_id, at, filters=filters, sort=key, descending=sort.startswith("-"), after=cursor, limit=limit
-    )
-    return PartnerPage(
-        items=[PartnerProgress(**vars(r)) for r in found.rows],
-        next=encode_cursor(found.next_after) if found.next_after else None,
-    )
+    found = await rows_page(session, cohort_id, filters, sort, after, limit)
+    return PartnerPage(items=[PartnerProgress(**vars(r)) for r in found.rows], next=found.next)
 
 
 async def progress(session: AsyncSession, cohort_id: str) -> CohortProgress:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -210,14 +211,18 @@ async def rename(session: AsyncSession, cohort_id: str, body: CohortRename) -> C
     return await get(session, cohort_id)
 
 
-async def listing(session: AsyncSession, f: CohortFilter) -> list[CohortOut]:
+async def listing(
+    session: AsyncSession, f: CohortFilter, program_ids: Collection[str] | None = None
+) -> list[CohortOut]:
     program_id = None
     if f.program:
         program = await programs.by_ref(session, f.program)
         if program is None:
             raise NotFound(f"program {f.program!r} not found", {"program": f.program})
         program_id = program.id
-    rows = await cohort_repo.listing(session, program_id, f.status, f.starts_from, f.starts_before, f.limit)
+    rows = await cohort_repo.listing(
+        session, program_id, f.status, f.starts_from, f.starts_before, f.limit, program_ids
+    )
     counts = await cohort_repo.member_counts(session, [c.id for c in rows])
     by_id = {p.id: p for p in await programs.all_by_name(session)}
     snapshots: dict[tuple[str, int], PlaybookSnapshot] = {}

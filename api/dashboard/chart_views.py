@@ -8,7 +8,7 @@ from datetime import datetime
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cohorts.schemas import CohortProgress
+from api.cohorts.schemas import CohortProgress, CohortSummary
 from api.dashboard import charts
 from api.intel.schemas import SignalsOut
 from db.views import dashboard, tiers
@@ -19,7 +19,7 @@ SIGNAL_POINTS = 11  # past values charted, with today's
 WEEKS = 8  # time to first deal: a bar per week, then one for later
 
 
-def funnels(progress: CohortProgress, stages: Sequence[str]) -> tuple[Markup, Markup]:
+def funnels(progress: CohortProgress | CohortSummary, stages: Sequence[str]) -> tuple[Markup, Markup]:
     """The stage funnel (partners now in each stage) and the per-step funnel (invited, completed, overdue)."""
     stage = charts.bars("stage-funnel", "Partners in each stage", [(s, progress.by_stage.get(s, 0)) for s in stages])
     steps = progress.steps
@@ -46,7 +46,7 @@ def first_deal_buckets(starts_at: datetime, firsts: Sequence[datetime], partners
     return [*zip(labels, counts, strict=True), ("no deal yet", max(partners - len(firsts), 0))]
 
 
-async def first_deal_chart(session: AsyncSession, progress: CohortProgress) -> Markup:
+async def first_deal_chart(session: AsyncSession, progress: CohortProgress | CohortSummary) -> Markup:
     cohort = progress.cohort
     firsts = await dashboard.first_deals(session, cohort.id)
     buckets = first_deal_buckets(cohort.starts_at, firsts, cohort.partners)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.cohorts import control
 from api.cohorts import service as cohort_service
-from api.dashboard import chart_views, views
+from api.cohorts.progress import Summaries, summaries_of
+from api.dashboard import board, chart_views, views
 from api.dashboard.access import ViewerDep, checked_form, not_found, now, page, redirect, visible_cohort
-from api.deps import AfterCommitDep, SessionDep, TemporalDep
+from api.deps import AfterCommitDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import AppError
 from db.repositories.users import visible_programs
 from db.views import dashboard
@@ -55,25 +56,38 @@ async def cohort_board(
     request: Request,
     session: SessionDep,
     viewer: ViewerDep,
+    settings: SettingsDep,
+    summaries: Annotated[Summaries, Depends(summaries_of)],
     stage: str = "",
     status: str = "",
+    tier: str = "",
     classification: str = "",
+    sort: str = "name",
+    after: str | None = None,
+    before: str | None = None,
     done: str = "",
 ) -> HTMLResponse:
     await visible_cohort(session, viewer, cohort_id)
-    filters = views.Filters(stage=stage, status=status, classification=classification)
-    board = await views.board(session, cohort_id, now(), filters)
-    stage_funnel, step_funnel = chart_views.funnels(board.progress, board.stages)
+    filters = board.Filters(stage=stage, status=status, tier=tier, classification=classification, sort=sort)
+    max_age = settings.progress_summary_max_age_seconds
+    try:
+        shown = await board.board(session, summaries, max_age, cohort_id, filters, after, before)
+    except (board.BadFilter, AppError) as exc:
+        text = str(exc) if isinstance(exc, board.BadFilter) else exc.message
+        return page(request, "message.html", 422, title="The board cannot show this", text=text)
+    stage_funnel, step_funnel = chart_views.funnels(shown.summary, shown.stages)
     return page(
         request,
         "board.html",
         active="cohorts",
-        board=board,
+        board=shown,
         stage_funnel=stage_funnel,
         step_funnel=step_funnel,
-        first_deal=await chart_views.first_deal_chart(session, board.progress),
+        first_deal=await chart_views.first_deal_chart(session, shown.summary),
         filters=filters,
-        classifications=views.CLASSIFICATIONS,
+        classifications=board.CLASSIFICATIONS,
+        sorts=board.SORTS,
+        page_size=board.PAGE,
         done=DONE.get(done, ""),
     )
 

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.dashboard import chart_views
 from api.dashboard.access import ViewerDep, checked_form, not_found, page, redirect
-from api.dashboard.views import CLASSIFICATIONS
+from api.dashboard.board import CLASSIFICATIONS
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import AppError
 from api.programs import tier_reviews as review_api

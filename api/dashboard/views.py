@@ -7,8 +7,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cohorts import service as cohort_service
-from api.cohorts.schemas import CohortProgress, PartnerProgress
 from api.intel import service as intel_service
 from api.intel.schemas import SignalsOut, TodayItemOut
 from db.models import JourneyEvent
@@ -21,7 +19,6 @@ ENDED = ("closed", "cancelled")
 TODAY_LIMIT = 50
 UNSETTLED_IMPACT = 4  # as an unanswered intro: the partner may be waiting for an email that never came
 TIMELINE_LIMIT = 100
-CLASSIFICATIONS = ("on_track", "not_yet", "at_risk", "not_now")
 
 
 @dataclass(frozen=True)
@@ -60,61 +57,6 @@ def _unsettled_item(email: dashboard.UnsettledEmail, moment: datetime) -> TodayI
         impact=impact,
         urgency=urgency,
         rank=impact * urgency,
-    )
-
-
-@dataclass(frozen=True)
-class BoardRow:
-    progress: PartnerProgress
-    classification: str
-    tier: int
-
-
-@dataclass(frozen=True)
-class Filters:
-    stage: str = ""
-    status: str = ""
-    classification: str = ""
-
-    def keep(self, row: BoardRow) -> bool:
-        return (
-            (not self.stage or row.progress.stage == self.stage)
-            and (not self.status or row.progress.status == self.status)
-            and (not self.classification or row.classification == self.classification)
-        )
-
-
-@dataclass
-class Board:
-    progress: CohortProgress
-    stages: list[str]
-    rows: list[BoardRow]
-    shown: list[BoardRow]
-    holds: list[TodayItemOut]
-    statuses: list[str] = field(default_factory=list)
-
-
-async def board(session: AsyncSession, cohort_id: str, moment: datetime, filters: Filters) -> Board:
-    progress = await cohort_service.progress(session, cohort_id)
-    intel = await intel_service.cohort(session, cohort_id, moment)
-    judged = {p.partner_id: p for p in (intel.partners if intel else [])}
-    rows = [
-        BoardRow(
-            p,
-            judged[p.partner_id].classification if p.partner_id in judged else "",
-            judged[p.partner_id].tier if p.partner_id in judged else 3,
-        )
-        for p in progress.partners
-    ]
-    stages = list(dict.fromkeys(s.stage for s in progress.steps))
-    holds = [i for i in (intel.today if intel else []) if i.kind == "gate_hold"]
-    return Board(
-        progress=progress,
-        stages=stages,
-        rows=rows,
-        shown=[r for r in rows if filters.keep(r)],
-        holds=holds,
-        statuses=sorted(progress.by_status),
     )
 
 

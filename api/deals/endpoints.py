@@ -4,12 +4,14 @@ from typing import Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
+from api import key_scope
 from api.deals import ae_news, crm_import, service
 from api.deals.schemas import DealIn, DealList, DealOut, DealPatch, ImportResult, ResolveConflict
 from api.deps import (
     AfterCommitDep,
     ColumnMapping,
     IdempotencyKey,
+    KeyProgramsDep,
     MailerDep,
     PMAuth,
     SessionDep,
@@ -39,11 +41,13 @@ async def register_deal(
     temporal: TemporalDep,
     settings: SettingsDep,
     sessions: SessionFactoryDep,
+    mine: KeyProgramsDep,
 ) -> DealOut:
     """Register a co-sell deal for a partner. The same partner on the same account answers 200 with the
     deal already registered (a retry with the same Idempotency-Key gets the first answer); another
     partner's active deal on the account flags both for you to resolve. The account's owner AE is told
     in that day's digest."""
+    await key_scope.check_body_program(session, mine, body.program)
     deal, created, owner_batch = await service.register(session, body, key.key)
     ae_news.tell_after_commit(queue, temporal, settings, sessions, deal.id, owner_batch)
     response.status_code = 201 if created else 200
@@ -53,12 +57,14 @@ async def register_deal(
 @router.get("", response_model=DealList, responses=documented(404, 422))
 async def list_deals(
     session: SessionDep,
+    mine: KeyProgramsDep,
     program: str | None = Query(None, pattern=NO_NUL, description="Program id or name"),
     partner: str | None = Query(None, pattern=NO_NUL, description="Partner id"),
     conflict: Literal["flagged", "resolved"] | None = None,
     stage: Stage | None = None,
 ) -> DealList:
-    deals = await service.listing(session, program, partner, conflict, stage)
+    """Deals of the key's programs (every program's for an admin's or a bootstrap key)."""
+    deals = await service.listing(session, program, partner, conflict, stage, mine)
     return DealList(count=len(deals), deals=await service.outs(session, deals))
 
 

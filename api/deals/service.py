@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -306,9 +307,20 @@ async def _start_feedback(client: Client, settings: Settings, deal_id: str, ae_i
 
 
 async def listing(
-    session: AsyncSession, program: str | None, partner: str | None, conflict: str | None, stage: Stage | None
+    session: AsyncSession,
+    program: str | None,
+    partner: str | None,
+    conflict: str | None,
+    stage: Stage | None,
+    program_ids: Collection[str] | None = None,
 ) -> list[Deal]:
     program_id = (await program_of(session, program)).id if program else None
     return await repo.listing(
-        session, program_id=program_id, partner_id=partner, conflict=conflict, stage=stage, limit=5_000
+        session,
+        program_id=program_id,
+        partner_id=partner,
+        conflict=conflict,
+        stage=stage,
+        limit=5_000,
+        program_ids=program_ids,
     )

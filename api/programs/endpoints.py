@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.api_keys import actor_of
-from api.deps import AfterCommitDep, IdempotencyKey, PMAuth, SessionDep, SettingsDep, TemporalDep
+from api.deps import AfterCommitDep, IdempotencyKey, KeyProgramsDep, PMAuth, SessionDep, SettingsDep, TemporalDep
 from api.errors import Conflict, NotFound, documented
 from api.fields import Email, Plain
 from db.models import AuditLog, Program
@@ -65,8 +65,9 @@ class ProgramChange(BaseModel):
 
 
 @router.get("", response_model=list[ProgramOut])
-async def list_programs(session: SessionDep, include_archived: bool = False) -> list[Program]:
-    return await programs.all_by_name(session, include_archived)
+async def list_programs(session: SessionDep, mine: KeyProgramsDep, include_archived: bool = False) -> list[Program]:
+    """The programs the key's user runs (every program for an admin's or a bootstrap key)."""
+    return [p for p in await programs.all_by_name(session, include_archived) if mine is None or p.id in mine]
 
 
 @router.post("", status_code=201, response_model=ProgramOut, responses=documented(409, 413, 422))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
@@ -98,9 +99,13 @@ async def listing(
     starts_from: datetime | None,
     starts_before: datetime | None,
     limit: int,
+    program_ids: Collection[str] | None = None,
 ) -> list[Cohort]:
-    """Cohorts, newest window first, filtered by program, status and when they start."""
+    """Cohorts, newest window first, filtered by program, status and when they start; only those of
+    `program_ids` when given (what an API key may see)."""
     query = select(Cohort).order_by(Cohort.starts_at.desc(), Cohort.id).limit(limit)
+    if program_ids is not None:
+        query = query.where(Cohort.program_id.in_(list(program_ids)))
     if program_id is not None:
         query = query.where(Cohort.program_id == program_id)
     if status is not None:

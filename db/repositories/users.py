@@ -55,6 +55,12 @@ async def program_ids(session: AsyncSession, user_id: str) -> list[str]:
     return list(rows)
 
 
+async def programs_of(session: AsyncSession, user_id: str) -> frozenset[str] | None:
+    """The programs a user may see and change: None (every program) for an admin."""
+    role = await session.scalar(select(User.role).where(User.id == user_id))
+    return None if role == "admin" else frozenset(await program_ids(session, user_id))
+
+
 async def viewer(session: AsyncSession, user: User) -> Viewer:
     programs = None if user.role == "admin" else frozenset(await program_ids(session, user.id))
     return Viewer(user.id, user.email, user.name, user.role, programs)

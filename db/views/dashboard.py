@@ -1,4 +1,4 @@
-"""What the dashboard lists: cohorts with their counts, and where a partner belongs (for access checks)."""
+"""What the dashboard lists: cohorts with their counts, gate holds, and where a partner belongs (for access checks)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cosell_models import Deal
@@ -181,3 +181,38 @@ async def first_deals(session: AsyncSession, cohort_id: str) -> list[datetime]:
         select(func.min(Deal.registered_at)).where(Deal.cohort_id == cohort_id).group_by(Deal.partner_id)
     )
     return list(rows)
+
+
+@dataclass(frozen=True)
+class Hold:
+    partner_id: str
+    partner_name: str
+    reason: str
+    since: datetime
+
+
+async def gate_holds(session: AsyncSession, cohort_id: str, limit: int) -> tuple[list[Hold], int]:
+    """The first `limit` active members held at a gate (longest held first, by the journey's last update),
+    each with its latest hold's reason, and how many are held in all."""
+    held = (
+        select(Journey.id, Journey.partner_id, Partner.name, Journey.updated_at)
+        .join(Partner, Partner.id == Journey.partner_id)
+        .join(
+            CohortMember,
+            and_(CohortMember.cohort_id == Journey.cohort_id, CohortMember.partner_id == Journey.partner_id),
+        )
+        .where(Journey.cohort_id == cohort_id, Journey.status == "held", CohortMember.removed_at.is_(None))
+    )
+    total = await session.scalar(select(func.count()).select_from(held.subquery())) or 0
+    rows = list(await session.execute(held.order_by(Journey.updated_at, Journey.partner_id).limit(limit)))
+    events = await session.execute(
+        select(JourneyEvent.journey_id, JourneyEvent.occurred_at, JourneyEvent.data)
+        .where(JourneyEvent.journey_id.in_([r[0] for r in rows]), JourneyEvent.kind == "gate_held")
+        .order_by(JourneyEvent.occurred_at)
+    )
+    latest = {journey_id: (at, data) for journey_id, at, data in events}  # the last hold of each wins
+    holds = []
+    for journey_id, partner_id, name, updated_at in rows:
+        at, data = latest.get(journey_id, (updated_at, {}))
+        holds.append(Hold(partner_id, name, str(data.get("reason", "held at a gate")), at))
+    return holds, int(total)

@@ -81,6 +81,22 @@ async def launch_and_answer(base: str) -> str:
     return str(cohort["id"])
 
 
+async def review_tiers(base: str) -> None:
+    """The board filters by the classification the last tier review stored: one review, once Alpha answered."""
+    async with httpx.AsyncClient(base_url=base, headers=PM) as pm:
+        [program] = [p for p in (await pm.get("/api/v1/programs")).json() if p["name"] == "Test program"]
+        started = await pm.post(f"/api/v1/programs/{program['id']}/tier-reviews")
+        assert started.status_code == 202, started.text
+        review = f"/api/v1/programs/{program['id']}/tier-reviews/{started.json()['period']}"
+
+        async def done() -> bool:
+            seen = (await pm.get(review)).json()
+            assert seen.get("status") == "done", seen
+            return True
+
+        await eventually(done, what="the tier review finished", interval=0.5)
+
+
 async def reload_until(page: Page, text: str) -> None:
     async def shown() -> bool:
         await page.reload()
@@ -235,6 +251,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
         await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
         await shot(page, "02-today")
 
+        await review_tiers(base)
         who = await board_filtered_by_keyboard(page, base, cohort_id)
 
         await who.get_by_role("link", name="Alpha Analytics").click()
