@@ -20,6 +20,7 @@ from pathlib import Path
 BENCHES: dict[str, list[str]] = {
     "window_launch": ["--partners", "1000"],
     "progress": ["--partners", "10000"],
+    "dashboard_pages": ["--partners", "10000"],
     "scoring": ["--partners", "5000"],
     "tier_review": ["--partners", "10000"],
     "account_matching": ["--db"],
