@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cohorts import progress as progress_service
-from api.cohorts import service as cohort_service
 from api.cohorts.schemas import CohortOut, CohortSummary
+from db.models import Cohort
 from db.views import dashboard, partner_rows
 
 PAGE = 100  # rows of "who is where" per page
@@ -74,6 +74,15 @@ class Board:
     held: int
 
 
+async def _cohort_now(session: AsyncSession, counted: CohortOut) -> CohortOut:
+    """The summary's cohort (its counts up to max_age old) with its name, status and dates as they are now:
+    a paused window shows paused at once. One primary-key read instead of the cohort service's counting."""
+    row = await session.get(Cohort, counted.id)
+    assert row is not None  # the summary just read it
+    fresh = {"name": row.name, "status": row.status, "starts_at": row.starts_at, "ends_at": row.ends_at}
+    return counted.model_copy(update=fresh)
+
+
 async def board(
     session: AsyncSession,
     summaries: progress_service.Summaries,
@@ -95,7 +104,7 @@ async def board(
         matching = await partner_rows.count(session, cohort_id, found.standing, filters.rows())
     holds, held = await dashboard.gate_holds(session, cohort_id, HOLDS)
     return Board(
-        cohort=await cohort_service.get(session, cohort_id),  # its status now, not as of the summary
+        cohort=await _cohort_now(session, summary.cohort),
         summary=summary,
         stages=list(dict.fromkeys(s.stage for s in summary.steps)),
         statuses=sorted(summary.by_status),
