@@ -35,6 +35,7 @@ def form_page(
     status: int = 200,
     submission_id: str | None = None,
     sent_back: service.SentBack | None = None,
+    also_open: list[service.AlsoOpen] | None = None,
 ) -> HTMLResponse:
     return csrf.render_form(
         request,
@@ -46,12 +47,16 @@ def form_page(
         submission_id=submission_id or str(uuid.uuid4()),
         confirm_label=kind_of(page.step).confirm_label,
         sent_back=sent_back,
+        also_open=also_open or [],
     )
 
 
 def _state_page(request: Request, page: service.StepPage, status: int = 200) -> HTMLResponse:
     if page.state == "completed":
         return render_page(request, "already.html", status, page=page)
+    if page.step_row.status == "closed":  # a parallel play completed with the steps it needed
+        message = f"“{page.step.title}” is no longer needed: “{page.play.title}” is complete without it."
+        return render_page(request, "message.html", 410, title="This step is closed", message=message)
     return render_page(
         request,
         "message.html",
@@ -153,7 +158,8 @@ async def show_step(token: str, request: Request, session: SessionDep, signer: S
     if page.state != "open":
         return _state_page(request, page)
     sent = await service.sent_back(session, page)  # a revision starts from the answer sent back
-    return form_page(request, page, sent.previous if sent else {}, {}, sent_back=sent)
+    others = await service.also_open(session, page, signer)
+    return form_page(request, page, sent.previous if sent else {}, {}, sent_back=sent, also_open=others)
 
 
 async def _expired_or_state(request: Request, session: Any, token: str, exc: LinkExpired) -> HTMLResponse:

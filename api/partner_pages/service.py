@@ -52,6 +52,29 @@ async def sent_back(session: AsyncSession, page: StepPage) -> SentBack | None:
 
 
 @dataclass(frozen=True)
+class AlsoOpen:
+    title: str
+    due_at: datetime
+    link: str
+
+
+async def also_open(session: AsyncSession, page: StepPage, signer: LinkSigner) -> list[AlsoOpen]:
+    """A parallel play's other steps open now, each with its own link: the partner does them in any order."""
+    if not page.play.parallel or page.state != "open":
+        return []
+    rows = await journeys.open_steps_of_play(session, page.journey.id, page.play.key)
+    return [
+        AlsoOpen(
+            page.facts.step_title(row.step_key),
+            row.due_at,
+            "/p/" + signer.sign_step(StepClaims(journey_id=page.journey.id, step_key=row.step_key)),
+        )
+        for row in rows
+        if row.step_key != page.step_row.step_key
+    ]
+
+
+@dataclass(frozen=True)
 class NextUp:
     title: str
     due_at: datetime

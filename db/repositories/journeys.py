@@ -74,6 +74,20 @@ async def get_step(session: AsyncSession, journey_id: str, step_key: str) -> Jou
     return await session.get(JourneyStep, (journey_id, step_key))
 
 
+async def open_steps_of_play(session: AsyncSession, journey_id: str, play_key: str) -> list[JourneyStep]:
+    """The play's steps the partner may answer now (several in a parallel play), in the order invited."""
+    rows = await session.scalars(
+        select(JourneyStep)
+        .where(
+            JourneyStep.journey_id == journey_id,
+            JourneyStep.play_key == play_key,
+            JourneyStep.status.in_(("invited", "reminded", "reopened")),
+        )
+        .order_by(JourneyStep.invited_at, JourneyStep.step_key)
+    )
+    return list(rows)
+
+
 async def get_journey(session: AsyncSession, journey_id: str) -> Journey | None:
     return await session.get(Journey, journey_id)
 

@@ -5,8 +5,10 @@ a step the play no longer needs closes, and its page refuses an answer."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
+import httpx
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
@@ -14,13 +16,16 @@ from temporalio.testing import WorkflowEnvironment
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction
 from db.views import dashboard
+from domain.links import StepClaims
 from playbooks.loader import load_playbook
 from settings import Settings
+from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
 from tests.waiting import eventually
 from tests.workflows.helpers import partner_ids, running_worker, start_journey, steps
 from tests.workflows.test_conditions import invited
 from tests.workflows.test_replay import save
+from wiring import make_signer
 from workflows.journey.messages import JourneyProgress, StepSubmission, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
 
@@ -45,8 +50,12 @@ async def complete(handle: WorkflowHandle, step_key: str) -> None:
     await handle.execute_update(PartnerJourneyWorkflow.complete_step, StepSubmission(step_key=step_key, answers=TICKED))
 
 
+def page_of(settings: Settings, jid: str, step_key: str) -> str:
+    return "/p/" + make_signer(settings).sign_step(StepClaims(journey_id=jid, step_key=step_key))
+
+
 async def run_launch(
-    env: WorkflowEnvironment, sessions: SessionFactory, settings: Settings
+    env: WorkflowEnvironment, sessions: SessionFactory, settings: Settings, api: httpx.AsyncClient | None = None
 ) -> tuple[str, WorkflowHandle]:
     """Listing play done in reverse order, then two of the three proof steps (the last one first)."""
     async with transaction(sessions) as session:
@@ -61,6 +70,11 @@ async def run_launch(
     async with transaction(sessions) as session:  # the partner's dashboard page lists both
         [row] = await dashboard.journeys_of_partner(session, alpha)
     assert sorted(row.steps_now) == ["marketplace-listing", "one-pager"]
+    if api is not None:  # each step's page names the other, with its own link
+        html = (await api.get(page_of(settings, handle.id, "one-pager"))).text
+        assert "Also open in this play, in any order:" in html
+        [token] = re.findall(r'<a href="/p/([^"]+)">Publish the marketplace listing</a>', html)
+        assert make_signer(settings).verify_step(token).step_key == "marketplace-listing"
     await complete(handle, "one-pager")  # the second step of the play first
     await open_steps(handle, sessions, "marketplace-listing")
     await complete(handle, "marketplace-listing")
@@ -76,12 +90,17 @@ class TestParallelPlays:
         self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
     ) -> None:
         settings = settings_for(sqlite_sessions)
-        async with running_worker(ts_env.client, settings, sqlite_sessions):
-            jid, handle = await run_launch(ts_env, sqlite_sessions, settings)
+        async with (
+            running_worker(ts_env.client, settings, sqlite_sessions),
+            api_client(settings, ts_env.client) as api,
+        ):
+            jid, handle = await run_launch(ts_env, sqlite_sessions, settings, api)
             timeline = await invited(sqlite_sessions, jid, "account-plan")
             progress = await open_steps(handle, sqlite_sessions, "account-plan")
             with pytest.raises(WorkflowUpdateFailedError):  # closed with its play: nothing to answer
                 await complete(handle, "reference-call")
+            closed = await api.get(page_of(settings, jid, "reference-call"))
+        assert closed.status_code == 410 and "is no longer needed" in closed.text
         rows = await steps(sqlite_sessions, jid)
         assert progress.completed == ["one-pager", "marketplace-listing", "demo-video", "case-study"]
         assert progress.overdue == []
