@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from db.models import JourneyEvent
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction
 from db.views import dashboard
@@ -22,12 +24,13 @@ from settings import Settings
 from tests.api.helpers import api_client
 from tests.factories import create_cohort, partner, settings_for
 from tests.waiting import eventually
-from tests.workflows.helpers import partner_ids, running_worker, start_journey, steps
+from tests.workflows.helpers import events, partner_ids, running_worker, start_journey, steps
 from tests.workflows.test_conditions import invited
 from tests.workflows.test_replay import save
 from wiring import make_signer
 from workflows.journey.messages import JourneyProgress, StepSubmission, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
+from workflows.window.messages import WindowChange
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "parallel-launch.yaml"
 TICKED = {"acknowledged": "yes"}
@@ -117,6 +120,35 @@ class TestParallelPlays:
             "case-study": "parallel: done 2 of 3",
             "reference-call": "closed: the play had 2 of 3",
         }
+
+    @pytest.mark.timeout(120)
+    async def test_a_pause_moves_every_open_steps_due_date_once(
+        self, ts_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+    ) -> None:
+        settings = settings_for(sqlite_sessions)
+        async with transaction(sqlite_sessions) as session:
+            await playbook_repo.publish(session, load_playbook(PLAYBOOK))
+        now = await ts_env.get_current_time()
+        cohort = await create_cohort(sqlite_sessions, [partner("Alpha")], starts_at=now, playbook_id="parallel-launch")
+        [alpha] = await partner_ids(sqlite_sessions, cohort.id)
+        async with running_worker(ts_env.client, settings, sqlite_sessions):
+            handle = await start_journey(ts_env.client, settings, cohort, alpha)
+            before = await open_steps(handle, sqlite_sessions, "marketplace-listing", "one-pager")
+            await handle.signal(PartnerJourneyWorkflow.window_changed, WindowChange(key="pause", paused=True))
+            await ts_env.sleep(timedelta(days=3))  # inside the 6-day due date: nothing falls due while paused
+            await handle.signal(PartnerJourneyWorkflow.window_changed, WindowChange(key="resume", paused=False))
+
+            async def resumed() -> list[JourneyEvent] | None:
+                found = await events(sqlite_sessions, handle.id)
+                return found if "journey_resumed" in [e.kind for e in found] else None
+
+            timeline = await eventually(resumed, what="the journey resumed")
+            after = await open_steps(handle, sqlite_sessions, "marketplace-listing", "one-pager")
+        [paused] = [e for e in timeline if e.kind == "journey_resumed"]
+        moved = {a.step_key: a.due_at - b.due_at for a, b in zip(after.open_steps, before.open_steps, strict=True)}
+        shift = timedelta(days=paused.data["paused_days"])
+        assert all(abs(m - shift) < timedelta(minutes=1) for m in moved.values()), (moved, shift)
+        assert shift > timedelta(days=2)
 
 
 @pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")

@@ -26,6 +26,7 @@ PARALLEL = "parallel-plays"
 
 class StepRunning(JourneyWaits):
     _opens: dict[str, OpenStep]
+    _closed: set[str]
     _last_progress_at: datetime
     _stalled: bool
 
@@ -79,6 +80,7 @@ class StepRunning(JourneyWaits):
             data = {"reason": "the play is complete without it", "branch": f"closed: the play had {done} of {of}"}
             await self._project("step_skipped", step_key=step.key, data=data)
             self._skipped.append(step.key)
+            self._closed.add(step.key)
         elif not self._exit_reason or workflow.now() >= self._due(current):
             await self._mark_overdue(current, playbook)
 

@@ -56,6 +56,7 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning):
         self._status: JourneyStatus = "active"
         self._open: OpenStep | None = None
         self._opens: dict[str, OpenStep] = {}
+        self._closed: set[str] = set()  # steps of a parallel play closed when it completed (this run)
         self._completed: list[str] = []
         self._overdue: list[str] = []
         self._skipped: list[str] = []
@@ -245,7 +246,9 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning):
                 return await self._finish("exited", "journey_exited", {"reason": self._exit_reason})
             outcome = await self._gate(stage)
             if outcome == "extend":
-                retry = {s.key for _, s in pending if s.key in self._overdue or s.key in self._skipped}
+                # A step its parallel play closed is not retried: the play was complete without it.
+                missed = set(self._overdue) | set(self._skipped)
+                retry = {s.key for _, s in pending if s.key in missed and s.key not in self._closed}
                 self._overdue = [k for k in self._overdue if k not in retry]
                 self._skipped = [k for k in self._skipped if k not in retry]
                 pending = [(p, s) for p, s in pending if s.key in retry]
