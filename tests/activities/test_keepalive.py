@@ -53,6 +53,8 @@ async def run_with(env: WorkflowEnvironment, interceptors: list[Interceptor]) ->
 
 
 async def test_a_live_activity_outlasts_its_heartbeat_timeout(dev_env: WorkflowEnvironment) -> None:
+    """About 5 s: the activity must run well past its 1 s heartbeat timeout (2.5 s), plus a worker's start and
+    stop; the wait is real time, which the time-skipping server does not skip while an activity runs."""
     assert await run_with(dev_env, [KeepAlive()]) == "sent"
 
 
