@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml requirements.lock
 up: $(STAMP)
 	$(VENV)/bin/cosell up
 
+# Two workers: most tests wait on Temporal, Postgres or a browser, so two share 2 cores well.
+TEST_WORKERS ?= 2
 test: $(STAMP) lint browser
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The browser test drives Debian's Chromium (Playwright's own browser download is not reachable).
 browser:

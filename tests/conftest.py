@@ -29,6 +29,17 @@ from tests.timeouts import pytest_timeout_set_timer  # noqa: F401  (a hook: pyte
 PG_ADMIN = os.environ.get("COSELL_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
+# Under `make test` (two xdist workers) these run one after another on one worker: each starts its own
+# servers or thousands of workflows, and two at once would only slow each other past their deadlines.
+HEAVY = ("tests/chaos/", "tests/e2e/test_window_scale.py", "tests/api/test_schemathesis.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(HEAVY):
+            item.add_marker(pytest.mark.xdist_group("heavy"))
+
+
 def _binary(name: str) -> str:
     found = shutil.which(name) or str(Path(sys.executable).parent / name)
     assert Path(found).exists(), f"{name} not installed; run `make test`, which installs the dev extras"

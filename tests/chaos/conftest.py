@@ -38,8 +38,19 @@ def chaos_temporal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tempora
         server.stop()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """A test's report lines ride on its report, so they reach the summary from an xdist worker too."""
+    if call.when == "call":
+        item.user_properties.extend(("chaos", line) for line in REPORT)
+        REPORT.clear()
+    return (yield)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if REPORT:
+    reports = [r for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])]
+    lines = [value for r in reports for name, value in getattr(r, "user_properties", []) if name == "chaos"]
+    if lines:
         terminalreporter.section("chaos: what survived")
-        for line in REPORT:
-            terminalreporter.write_line(line)
+        for line in lines:
+            terminalreporter.write_line(str(line))
