@@ -109,7 +109,9 @@ async def run_preview(playbook: Playbook, partners: int) -> PreviewReport:
         )
         engine = make_engine(settings.database_url)
         env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter, test_server_existing_path=_test_server()
+            data_converter=pydantic_data_converter,
+            test_server_existing_path=_test_server(),
+            test_server_startup_timeout=timedelta(seconds=60),  # the SDK's 5 s is too short on a busy machine
         )
         try:
             await upgrade(engine)

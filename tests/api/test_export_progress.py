@@ -11,7 +11,7 @@ import tracemalloc
 import uuid
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 
 from api.app import create_app
 from db.models import CohortMember, Journey, Partner
@@ -93,6 +93,14 @@ async def _bulk(sessions: SessionFactory, cohort_id: str, count: int) -> None:
             )
 
 
+async def _analyze(sessions: SessionFactory) -> None:
+    """Postgres plans the keyset pages from table statistics, which autovacuum gathers within a minute of
+    a bulk load in production; without them each page walked all 20,000 rows (60 s instead of 3 s)."""
+    async with transaction(sessions) as session:
+        if session.bind.dialect.name == "postgresql":
+            await session.execute(text("ANALYZE"))
+
+
 async def _stream(app: Any, path: str) -> tuple[int, int]:
     """Runs one request through the ASGI app, counting the body's bytes and dropping them as they come
     (httpx's ASGI transport would keep the whole body)."""
@@ -126,6 +134,7 @@ async def _stream(app: Any, path: str) -> tuple[int, int]:
 async def test_a_large_export_streams_in_memory_far_below_its_size(sessions: SessionFactory) -> None:
     cohort = await create_cohort(sessions, [partner("Seed Partner")], starts_at=T0)
     await _bulk(sessions, cohort.id, 20_000)
+    await _analyze(sessions)
     app = create_app(settings_for(sessions), NO_TEMPORAL)
     path = f"/api/v1/cohorts/{cohort.id}/export/progress.csv"
     async with app.router.lifespan_context(app):

@@ -33,7 +33,8 @@ def fixed_port() -> int:
     raise AssertionError("no free port below the ephemeral range")
 
 
-def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
+# A busy 2-core machine was seen to need more than 60 s to import and start `cosell api`.
+def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path, seconds: float = 150) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, f"exited with {process.returncode}:\n{log.read_text()[-3000:]}"

@@ -29,7 +29,7 @@ async def waiting_on_lock(conn: asyncpg.Connection) -> bool:
     return bool(waiting)
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(400)
 async def test_api_killed_mid_step_post(
     chaos_postgres: PrivatePostgres, chaos_temporal: TemporalDevServer, tmp_path: Path
 ) -> None:

@@ -47,7 +47,7 @@ async def outage_while_submitting(
     return submits, time.monotonic() - down_at
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(400)
 async def test_postgres_stopped_while_partners_submit(
     chaos_postgres: PrivatePostgres, chaos_temporal: TemporalDevServer, tmp_path: Path
 ) -> None:

@@ -20,7 +20,7 @@ PARTNERS = 20
 START_IN = timedelta(seconds=12)  # the window's start timer is pending across the first restart
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(400)
 async def test_temporal_restarted_mid_window(
     chaos_postgres: PrivatePostgres, chaos_temporal: TemporalDevServer, tmp_path: Path
 ) -> None:

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 PARTNERS = 500
 
 
-@pytest.mark.timeout(480)
+@pytest.mark.timeout(900)
 async def test_worker_killed_mid_launch(
     chaos_postgres: PrivatePostgres, chaos_temporal: TemporalDevServer, tmp_path: Path
 ) -> None:
