@@ -129,7 +129,7 @@ class TestEveryRoute:
         self, sqlite_sessions: SessionFactory
     ) -> None:
         """Calls each such operation of the OpenAPI document (about 60) once with Ann's key on Program B's ids:
-        ~10 s on the shared machine, the price of proving the check on every route rather than on a sample."""
+        ~3 s on a quiet machine (11 s under heavy load), the price of proving the check on every route."""
         document = create_app(settings_for(sqlite_sessions)).openapi()
         unknown = [
             (path, name)
