@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -21,10 +22,10 @@ from activities.feedback_inputs import (
 )
 from db.cosell_models import AccountExecutive, Deal
 from db.models import Program
-from db.repositories import deals, feedback, journeys, win_wires
+from db.repositories import deals, feedback, journeys, webhooks, win_wires
 from db.repositories.trust import recompute_trust
 from db.session import transaction
-from db.views.feedback import feedback_facts, outcome_of
+from db.views.feedback import FeedbackFacts, feedback_facts, outcome_of
 from domain.links import FeedbackClaims
 from mail import Email
 from mail.render import local_time
@@ -131,28 +132,7 @@ class FeedbackActivities(ActivityFamily):
             # The win wire's draft waits for the PM's approval; a repeated answer finds the one it wrote.
             await win_wires.draft_if_earned(session, rec.deal_id, rec.ae_id, rec.submitted_at)
             trust = await recompute_trust(session, facts.partner.id)
-            journey = await journeys.latest_of_partner(session, facts.partner.id)
-            if journey is not None:
-                await journeys.append_event(
-                    session,
-                    f"{journey.id}/feedback/{rec.deal_id}/{rec.ae_id}/{rec.revision}",
-                    journey.id,
-                    "ae_feedback_received",
-                    journey.stage,
-                    None,
-                    rec.submitted_at,
-                    {
-                        "deal_id": rec.deal_id,
-                        "account": facts.deal.account_name,
-                        "ae": facts.ae.name,
-                        "revision": rec.revision,
-                        "contribution": a.contribution,
-                        "role_clarity": a.role_clarity,
-                        "responsiveness": a.responsiveness,
-                        "invite_again": a.invite_again,
-                        "trust_score": trust.score,
-                    },
-                )
+            await _on_timeline(session, facts, rec, trust.score)
             running = await journeys.running_of_partner(session, facts.partner.id)
             return FeedbackReceipt(
                 deal_id=rec.deal_id,
@@ -191,3 +171,39 @@ class FeedbackActivities(ActivityFamily):
             self.close_feedback,
             self.project_trust,
         ]
+
+
+async def _on_timeline(
+    session: AsyncSession, facts: FeedbackFacts, rec: FeedbackRecord, trust_score: int | None
+) -> None:
+    """The answer on the partner's latest journey timeline (a webhook event too), or, with no journey, the
+    webhook event alone."""
+    a = rec.answers
+    journey = await journeys.latest_of_partner(session, facts.partner.id)
+    heard = {
+        "deal_id": rec.deal_id,
+        "account": facts.deal.account_name,
+        "ae": facts.ae.name,
+        "revision": rec.revision,
+        "contribution": a.contribution,
+        "role_clarity": a.role_clarity,
+        "responsiveness": a.responsiveness,
+        "invite_again": a.invite_again,
+        "trust_score": trust_score,
+    }
+    said = f"feedback/{rec.deal_id}/{rec.ae_id}/{rec.revision}"
+    if journey is not None:
+        kind, stage = "ae_feedback_received", journey.stage
+        await journeys.append_event(
+            session, f"{journey.id}/{said}", journey.id, kind, stage, None, rec.submitted_at, heard
+        )
+        return
+    await webhooks.emit_without_journey(
+        session,
+        f"partner/{facts.partner.id}/{said}",
+        facts.deal.program_id,
+        facts.partner.id,
+        "ae_feedback_received",
+        rec.submitted_at,
+        heard,
+    )

@@ -130,12 +130,29 @@ def _journey(name: str, details: type[Details]) -> type[JourneyData]:
     return create_model(name, __base__=JourneyData, details=(details, ...))
 
 
+class PartnerFactData(BaseModel):
+    """A fact about a partner in a program (version 2): on its latest journey's timeline when it has one;
+    a partner with no journey in the program (a cohort not launched yet, a PM-registered deal) has none, and
+    `journey_id`, `cohort_id` and `stage` are null."""
+
+    journey_id: str | None = None
+    cohort_id: str | None = None
+    partner_id: str
+    stage: str | None = Field(None, description="the journey's stage, if the partner has a journey")
+    step_key: str | None = None
+    kind: str
+
+
+def _partner_fact(name: str, details: type[Details]) -> type[PartnerFactData]:
+    return create_model(name, __base__=PartnerFactData, details=(details, ...))
+
+
 StageEnteredData = _journey("StageEnteredData", StageEnteredDetails)
 StepCompletedData = _journey("StepCompletedData", StepCompletedDetails)
 StalledData = _journey("StalledData", StalledDetails)
 ExitedData = _journey("ExitedData", ExitedDetails)
-TierChangedData = _journey("TierChangedData", TierChangedDetails)
-FeedbackData = _journey("FeedbackData", FeedbackDetails)
+TierChangedData = _partner_fact("TierChangedData", TierChangedDetails)
+FeedbackData = _partner_fact("FeedbackData", FeedbackDetails)
 IntroAnsweredData = _journey("IntroAnsweredData", IntroAnsweredDetails)
 
 
@@ -193,12 +210,12 @@ DATA: dict[EventType, tuple[type[BaseModel], int]] = {
     EventType.step_completed: (StepCompletedData, 1),
     EventType.stalled: (StalledData, 1),
     EventType.exited: (ExitedData, 1),
-    EventType.tier_changed: (TierChangedData, 1),
+    EventType.tier_changed: (TierChangedData, 2),
     EventType.deal_registered: (DealRegisteredData, 2),
     EventType.deal_accepted: (DealData, 2),
     EventType.deal_won: (DealData, 2),
     EventType.deal_lost: (DealData, 2),
-    EventType.feedback_received: (FeedbackData, 1),
+    EventType.feedback_received: (FeedbackData, 2),
     EventType.intro_answered: (IntroAnsweredData, 1),
     EventType.window_launched: (WindowData, 1),
     EventType.window_closed: (WindowData, 1),

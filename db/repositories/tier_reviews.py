@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.intel_models import TierMovement, TierReview
 from db.models import AuditLog, Cohort, CohortMember, Journey, Partner, Program
-from db.repositories import journeys
+from db.repositories import journeys, webhooks
 from db.upsert import insert_ignore, insert_ignore_many
 
 ACTOR = "tier-review"
@@ -116,6 +116,7 @@ async def record(session: AsyncSession, review: TierReview, judged: Sequence[Jud
     latest = await _latest_journeys(session, review.program_id, [j.partner_id for j in moved])
     movements, audits = [], []
     events: list[dict[str, Any]] = []
+    unjourneyed: list[tuple[str, dict[str, Any]]] = []
     for j in moved:
         detail = _detail(review.id, j)
         movements.append(
@@ -137,7 +138,9 @@ async def record(session: AsyncSession, review: TierReview, judged: Sequence[Jud
                 at=review.as_of, actor=ACTOR, action="tier_changed", idempotency_key=key, cohort_id=None, detail=detail
             )
         )
-        if (journey := latest.get(j.partner_id)) is not None:
+        if (journey := latest.get(j.partner_id)) is None:
+            unjourneyed.append((j.partner_id, detail))
+        else:
             event_id = f"{journey.id}/tier/{review.id}"
             events.append(
                 dict(
@@ -154,6 +157,12 @@ async def record(session: AsyncSession, review: TierReview, judged: Sequence[Jud
     count = await insert_ignore_many(session, TierMovement, movements)
     await insert_ignore_many(session, AuditLog, audits)
     await journeys.append_events(session, events)
+    if unjourneyed and await webhooks.any_enabled(session):
+        for pid, detail in unjourneyed:
+            key = f"partner/{pid}/tier/{review.id}"
+            await webhooks.emit_without_journey(
+                session, key, review.program_id, pid, "tier_changed", review.as_of, detail
+            )
     return count
 
 

@@ -122,6 +122,24 @@ async def emit_timeline(
     return await emit(session, event_id, program_id, partner_id, type_, occurred_at, body)
 
 
+async def emit_without_journey(
+    session: AsyncSession,
+    event_id: str,
+    program_id: str,
+    partner_id: str,
+    kind: str,
+    at: datetime,
+    data: dict[str, Any],
+) -> bool:
+    """A partner fact (tier changed, AE feedback) for a partner with no journey in the program: the same event
+    a timeline row would have made, with no journey, cohort or stage."""
+    type_ = TIMELINE_KINDS[kind]
+    body = dict(
+        journey_id=None, cohort_id=None, partner_id=partner_id, stage=None, step_key=None, kind=kind, details=data
+    )
+    return await emit(session, event_id, program_id, partner_id, type_, at, body)
+
+
 async def emit_timeline_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """`emit_timeline` for rows written in bulk; nothing to do (one query) when no program has a subscription."""
     rows = [r for r in rows if r["kind"] in TIMELINE_KINDS]

@@ -11,19 +11,26 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
 from sqlalchemy import select
+from temporalio.testing import ActivityEnvironment
 
+from activities.feedback import FeedbackActivities
+from activities.feedback_inputs import FeedbackOpen, FeedbackRecord
 from api.app import create_app
 from db.cosell_models import Deal
 from db.models import Cohort, Journey
-from db.repositories import deal_batches, deals, webhooks
+from db.repositories import deal_batches, deals, tier_reviews, webhooks
 from db.session import SessionFactory, transaction
 from db.webhook_models import WebhookEvent
 from domain.deals import Stage
 from domain.webhook_events import EVENTS, EventType
+from mail.render import EmailRenderer
 from settings import Settings
-from tests.factories import create_cohort, partner
+from tests.factories import create_cohort, partner, settings_for
+from tests.workflows.feedback_helpers import add_ae, add_deal
 from tests.workflows.helpers import partner_ids
 from tests.workflows.webhook_helpers import subscribe
+from wiring import make_sender, make_signer
+from workflows.ae_feedback.messages import FeedbackAnswers
 
 AT = datetime(2026, 11, 20, 9, tzinfo=UTC)
 
@@ -175,3 +182,36 @@ async def test_a_deal_without_a_journey_emits_its_events_for_its_program(sqlite_
     assert all(e.payload["version"] == 2 and e.payload["data"]["journey_id"] is None for e in written)
     async with transaction(sqlite_sessions) as session:
         assert await session.get(Deal, imported.id) is not None
+
+
+@pytest.mark.timeout(60)
+async def test_a_partner_without_a_journey_still_emits_its_tier_change_and_ae_feedback(
+    sqlite_sessions: SessionFactory,
+) -> None:
+    cohort, pid = await _program_and_partner(sqlite_sessions, journey=False)
+    await subscribe(sqlite_sessions, "https://crm.example/hooks")
+    moved = tier_reviews.Judged(pid, 3, 2, "promoted", 0, ("2 deals accepted",), {"fit": 60}, "default")
+    async with transaction(sqlite_sessions) as session:
+        review = await tier_reviews.open_review(session, cohort.program_id, "2026-11", "r/2026-11", AT)
+        await tier_reviews.record(session, review, [moved])
+        await tier_reviews.record(session, review, [moved])  # a retried page: one event
+    ae = await add_ae(sqlite_sessions)
+    deal = await add_deal(sqlite_sessions, cohort.id, pid, ae, stage="closed_won", registered_at=AT)
+    settings = settings_for(sqlite_sessions)
+    acts = FeedbackActivities(sqlite_sessions, make_sender(settings), make_signer(settings), EmailRenderer(), settings)
+    env = ActivityEnvironment()
+    await env.run(acts.open_feedback, FeedbackOpen(deal_id=deal, ae_id=ae, partner_id=pid, requested_at=AT))
+    answers = FeedbackAnswers(contribution="sourced", role_clarity=5, responsiveness=4, invite_again=True)
+    rec = FeedbackRecord(deal_id=deal, ae_id=ae, partner_id=pid, answers=answers, revision=1, submitted_at=AT)
+    await env.run(acts.record_feedback, rec)
+    await env.run(acts.record_feedback, rec)  # a retried activity: one event
+    facts = [e for e in await _events(sqlite_sessions) if e.type in ("partner.tier_changed", "feedback.received")]
+    assert [(e.type, e.partner_id, e.program_id) for e in facts] == [
+        ("partner.tier_changed", pid, cohort.program_id),
+        ("feedback.received", pid, cohort.program_id),
+    ], facts
+    for e in facts:
+        openapi_validator(EventType(e.type)).validate(e.payload)
+        assert e.payload["version"] == 2 and e.payload["data"]["journey_id"] is None, e.payload
+    assert facts[0].payload["data"]["details"]["new_tier"] == 2
+    assert facts[1].payload["data"]["details"]["deal_id"] == deal
