@@ -40,6 +40,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("heavy"))
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The chaos group's counts (tests/chaos/conftest.py puts them on each test's report). Here, not in that
+    conftest: under xdist the controller process that prints the summary never loads it."""
+    reports = [r for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])]
+    lines = [value for r in reports for name, value in getattr(r, "user_properties", []) if name == "chaos"]
+    if lines:
+        terminalreporter.section("chaos: what survived")
+        for line in lines:
+            terminalreporter.write_line(str(line))
+
+
 def _binary(name: str) -> str:
     found = shutil.which(name) or str(Path(sys.executable).parent / name)
     assert Path(found).exists(), f"{name} not installed; run `make test`, which installs the dev extras"

@@ -45,12 +45,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item.user_properties.extend(("chaos", line) for line in REPORT)
         REPORT.clear()
     return (yield)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    reports = [r for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])]
-    lines = [value for r in reports for name, value in getattr(r, "user_properties", []) if name == "chaos"]
-    if lines:
-        terminalreporter.section("chaos: what survived")
-        for line in lines:
-            terminalreporter.write_line(str(line))
