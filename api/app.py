@@ -26,6 +26,7 @@ from api.dashboard.pages import router as dashboard_pages
 from api.dashboard.playbook_pages import router as dashboard_playbooks
 from api.dashboard.review_pages import router as dashboard_reviews
 from api.dashboard.signin import router as dashboard_signin
+from api.dashboard.steer_pages import router as dashboard_steer
 from api.dashboard.tier_pages import router as dashboard_tiers
 from api.deals.endpoints import router as deals_router
 from api.dev.endpoints import router as dev_router
@@ -99,6 +100,7 @@ def attach_services(app: FastAPI, settings: Settings) -> None:
 DASHBOARD_ROUTERS = (
     dashboard_signin,
     dashboard_pages,
+    dashboard_steer,
     dashboard_keys,
     dashboard_gates,
     dashboard_reviews,

@@ -163,13 +163,21 @@ async def add_partners(
 
 
 async def remove_partner(
-    session: AsyncSession, queue: AfterCommit, client: Client, cohort_id: str, partner_id: str, key: str | None
+    session: AsyncSession,
+    queue: AfterCommit,
+    client: Client,
+    cohort_id: str,
+    partner_id: str,
+    key: str | None,
+    reason: str = "",
 ) -> Accepted:
+    """`reason`: the PM's words, kept in the audit log with the removal."""
     await _cohort(session, cohort_id)
     if not await cohort_repo.remove_member(session, cohort_id, partner_id, datetime.now(UTC)):
         raise NotFound(f"partner {partner_id} is not an active member of cohort {cohort_id}")
     key = key or str(uuid.uuid4())
-    accepted = await _audit(session, cohort_id, "remove_partner", key, {"partner_id": partner_id})
+    detail = {"partner_id": partner_id, **({"reason": reason} if reason else {})}
+    accepted = await _audit(session, cohort_id, "remove_partner", key, detail)
     change = PartnersChange(key=key, partner_ids=[partner_id])
     queue.run(partial(_signal, client, window_id(cohort_id), ActivationWindowWorkflow.remove_partners, change))
     return accepted

@@ -30,6 +30,11 @@ DONE = {
     "pause": "Pause sent: the window stops its reminders within seconds.",
     "resume": "Resume sent.",
     "gate": "Gate decision sent: the partner's journey takes it within seconds.",
+    "extend": "New end sent: the window and its journeys take it within seconds.",
+    "close": "Close sent: every running journey ends within seconds.",
+    "migrate": "Migration sent: each partner switches version at its next stage boundary.",
+    "add": "Partners added: their invites go out within seconds.",
+    "remove": "Partner removed: its journey ends within seconds.",
 }
 REVIEWED = {
     "approve": "Answer approved: it earns its full readiness points.",
