@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from api.errors import NotFound
+from api.errors import Forbidden, NotFound
 from db.cosell_models import Deal
 from db.models import Cohort, Journey
 from db.repositories import programs
@@ -91,3 +91,10 @@ async def check_body_program(session: AsyncSession, allowed: frozenset[str] | No
     cannot create a program this way either, since its user would not run it."""
     if allowed is not None and not set(await _program_ref(session, ref)) & allowed:
         raise NotFound(f"program {ref} not found", {"program": ref})
+
+
+def require_every_program(allowed: frozenset[str] | None, what: str) -> None:
+    """Refuse a manager's key what only an admin does (the dashboard has no such form for managers either:
+    programs come from an admin, `cosell users create --program`)."""
+    if allowed is not None:
+        raise Forbidden(f"only an admin's key may {what}", "use an admin's key, or ask an admin")

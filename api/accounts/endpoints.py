@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from api.accounts import service
 from api.accounts.formats import ExportFormat
 from api.accounts.schemas import DeletedOut, ImportOut, OverlapSummaryOut, PartnerOverlapOut
-from api.deps import ColumnMapping, PMAuth, SessionDep
+from api.deps import ColumnMapping, KeyProgramsDep, PMAuth, SessionDep
 from api.errors import documented
 from db.repositories import accounts as repo
 
@@ -28,7 +28,8 @@ async def import_account_executives(
     mapping: ColumnMapping,
     fmt: FormatQuery = ExportFormat.auto,
 ) -> ImportOut:
-    """Create or update AEs by email; the whole file or nothing (422 lists every row problem)."""
+    """Create or update AEs by email; the whole file or nothing (422 lists every row problem). AEs are the
+    vendor's, not a program's: any key may import them."""
     result = await service.import_account_executives(session, file.file, fmt, mapping, filename=file.filename or "")
     return _out(result)
 
@@ -40,15 +41,17 @@ async def import_vendor_accounts(
     mapping: ColumnMapping,
     fmt: FormatQuery = ExportFormat.auto,
 ) -> ImportOut:
-    """Create or update CRM accounts by CRM id, then recompute every partner's overlap."""
+    """Create or update CRM accounts by CRM id, then recompute every partner's overlap. The accounts are the
+    vendor's, not a program's: any key may import them."""
     result = await service.import_vendor_accounts(session, file.file, fmt, mapping, filename=file.filename or "")
     return _out(result)
 
 
 @router.get("/overlap", response_model=OverlapSummaryOut)
-async def overlap_summary(session: SessionDep) -> OverlapSummaryOut:
-    """Per partner with an uploaded list: how many of the vendor's accounts overlap, by match key."""
-    counts = await repo.overlap_counts(session)
+async def overlap_summary(session: SessionDep, mine: KeyProgramsDep) -> OverlapSummaryOut:
+    """Per partner with an uploaded list: how many of the vendor's accounts overlap, by match key. A
+    manager's key sees the partners ever in a cohort of their programs."""
+    counts = await repo.overlap_counts(session, mine)
     return OverlapSummaryOut.model_validate({"partners": [asdict(c) for c in counts]})
 
 

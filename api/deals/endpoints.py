@@ -77,12 +77,15 @@ async def import_deals(
     settings: SettingsDep,
     mailer: MailerDep,
     mapping: ColumnMapping,
+    mine: KeyProgramsDep,
     file: UploadFile = File(description="Salesforce or HubSpot opportunity export (CSV, UTF-8)"),
     program: str = Form(pattern=NO_NUL, description="Program id or name the co-sell deals belong to"),
     export_format: Literal["auto", "salesforce", "hubspot"] = Form("auto", alias="format"),
 ) -> ImportResult:
     """Create and update co-sell deals from a CRM export: the whole file or nothing. Any bad row
-    answers 422 with every problem by line and column; importing the same file again changes nothing."""
+    answers 422 with every problem by line and column; importing the same file again changes nothing.
+    The program must be one of the key's."""
+    await key_scope.check_body_program(session, mine, program)
     news = service.News(session, queue, mailer.name)
     result, closed = await crm_import.run(news, file.file, file.filename or "", program, export_format, mapping)
     asked = await service.ask_for_feedback(queue, temporal, settings, closed)

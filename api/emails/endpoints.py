@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import PMAuth, SessionDep
+from api.deps import KeyProgramsDep, PMAuth, SessionDep
 from api.errors import documented
 from db.repositories import outbox
 
@@ -26,8 +26,10 @@ class UnsettledEmail(BaseModel):
 
 
 @router.get("/unsettled", response_model=list[UnsettledEmail])
-async def unsettled_emails(session: SessionDep) -> list[UnsettledEmail]:
+async def unsettled_emails(session: SessionDep, mine: KeyProgramsDep) -> list[UnsettledEmail]:
     """Emails whose send may or may not have reached the provider and that no provider event settled
     within the settling window. They are never resent automatically (that could deliver twice): check
-    the provider's activity log, and re-invite the partner if the email never left."""
-    return [UnsettledEmail.model_validate(r, from_attributes=True) for r in await outbox.unsettled(session)]
+    the provider's activity log, and re-invite the partner if the email never left. A manager's key sees
+    the emails of journeys in their programs."""
+    rows = await outbox.unsettled(session, programs=mine)
+    return [UnsettledEmail.model_validate(r, from_attributes=True) for r in rows]

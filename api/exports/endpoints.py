@@ -7,10 +7,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cohorts.schemas import PartnerProgress
 from api.deals.service import program_of
-from api.deps import PMAuth, SessionDep, SessionFactoryDep
+from api.deps import KeyProgramsDep, PMAuth, SessionDep, SessionFactoryDep
 from api.errors import NotFound, documented
 from api.exports import progress, reports
 from api.exports.csv_stream import csv_response, filename
@@ -51,18 +52,25 @@ async def export_partner_signals(
     return csv_response(filename(cohort.name, "partners"), PartnerSignalsRow, pages)
 
 
+async def _deal_programs(session: AsyncSession, program: str | None, mine: frozenset[str] | None) -> list[Any]:
+    """The `program` filter, and a manager's key's own programs (the key's check refused any other `program`)."""
+    where: list[Any] = [Deal.program_id == (await program_of(session, program)).id] if program else []
+    return where if mine is None else [*where, Deal.program_id.in_(mine)]
+
+
 @router.get("/export/deals.csv", response_class=StreamingResponse, responses=CSV)
 async def export_deals(
     session: SessionDep,
     sessions: SessionFactoryDep,
+    mine: KeyProgramsDep,
     program: str | None = Query(None, pattern=NO_NUL, description="Program id or name"),
     partner: str | None = Query(None, pattern=NO_NUL, description="Partner id"),
     conflict: Literal["flagged", "resolved"] | None = None,
     stage: Stage | None = None,
 ) -> StreamingResponse:
-    """Deals as GET /deals lists them (same filters, registration order) with the attribution that counts
-    and everyone's (`said_by: attribution; ...`)."""
-    where: list[Any] = [Deal.program_id == (await program_of(session, program)).id] if program else []
+    """Deals as GET /deals lists them (same filters, registration order, the key's programs) with the
+    attribution that counts and everyone's (`said_by: attribution; ...`)."""
+    where = await _deal_programs(session, program, mine)
     for column, value in ((Deal.partner_id, partner), (Deal.conflict, conflict), (Deal.stage, stage)):
         if value:
             where.append(column == value)
@@ -73,12 +81,13 @@ async def export_deals(
 async def export_feedback(
     session: SessionDep,
     sessions: SessionFactoryDep,
+    mine: KeyProgramsDep,
     program: str | None = Query(None, pattern=NO_NUL, description="Program id or name"),
     partner: str | None = Query(None, pattern=NO_NUL, description="Partner id"),
 ) -> StreamingResponse:
-    """Every AE feedback answer (oldest first): the deal, partner, AE, contribution, scores, would invite
-    again and the comment; the 360's `feedback` items with who and where."""
-    where: list[Any] = [Deal.program_id == (await program_of(session, program)).id] if program else []
+    """Every AE feedback answer on a deal of the key's programs (oldest first): the deal, partner, AE,
+    contribution, scores, would invite again and the comment; the 360's `feedback` items with who and where."""
+    where = await _deal_programs(session, program, mine)
     if partner:
         where.append(AeFeedback.partner_id == partner)
     return csv_response(filename("ae-feedback"), FeedbackRow, reports.feedback_rows(sessions, where))

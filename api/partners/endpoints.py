@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Query, UploadFile
 
 from api.accounts.schemas import ImportOut
-from api.deps import ColumnMapping, IdempotencyKey, PMAuth, SessionDep
+from api.deps import ColumnMapping, IdempotencyKey, KeyProgramsDep, PMAuth, SessionDep
 from api.errors import documented
 from api.fields import NO_NUL
 from api.partners import imports, service
@@ -34,6 +34,7 @@ ContactId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 @router.get("", response_model=PartnerPage, responses=documented(422))
 async def list_partners(
     session: SessionDep,
+    mine: KeyProgramsDep,
     q: str | None = Query(None, max_length=200, pattern=NO_NUL, description="Part of the partner's name, any case"),
     type: PartnerType | None = None,
     vertical: str | None = Query(None, max_length=120, pattern=NO_NUL),
@@ -42,8 +43,10 @@ async def list_partners(
     limit: int = Query(50, ge=1, le=PAGE_CAP, description=f"At most {PAGE_CAP} per page"),
     offset: int = Query(0, ge=0),
 ) -> PartnerPage:
-    """Partners by name, one page at a time; `total` says how many match."""
-    f = DirectoryFilter(q=q, type=type.value if type else None, vertical=vertical, region=region, tier=tier)
+    """Partners by name, one page at a time; `total` says how many match. A manager's key lists the
+    partners ever in a cohort of their programs."""
+    kind = type.value if type else None
+    f = DirectoryFilter(q=q, type=kind, vertical=vertical, region=region, tier=tier, programs=mine)
     return await service.directory(session, f, limit, offset)
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import key_scope
 from api.api_keys import actor_of
 from api.deps import AfterCommitDep, IdempotencyKey, KeyProgramsDep, PMAuth, SessionDep, SettingsDep, TemporalDep
 from api.errors import Conflict, NotFound, documented
@@ -70,8 +71,12 @@ async def list_programs(session: SessionDep, mine: KeyProgramsDep, include_archi
     return [p for p in await programs.all_by_name(session, include_archived) if mine is None or p.id in mine]
 
 
-@router.post("", status_code=201, response_model=ProgramOut, responses=documented(409, 413, 422))
-async def create_program(body: ProgramCreate, session: SessionDep, key: IdempotencyKey) -> ProgramOut:
+@router.post("", status_code=201, response_model=ProgramOut, responses=documented(403, 409, 413, 422))
+async def create_program(
+    body: ProgramCreate, session: SessionDep, key: IdempotencyKey, mine: KeyProgramsDep
+) -> ProgramOut:
+    """Only with an admin's or a bootstrap key: a manager runs the programs an admin gives them."""
+    key_scope.require_every_program(mine, "create a program")
     if await programs.by_name(session, body.name) is not None:
         raise Conflict(f"a program named {body.name!r} exists", {"name": body.name})
     program = Program(id=str(uuid.uuid4()), name=body.name, pm_email=body.pm_email.lower())

@@ -6,7 +6,7 @@ for a partner, and the vendor-side reads return matched partner accounts only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.cosell_models import AccountExecutive, AccountMatch, PartnerAccount, VendorAccount
 from db.models import Partner, utcnow
 from db.repositories import partner_events
+from db.repositories.partners import in_programs
 from db.upsert import upsert_many
 from domain.account_lists import ParsedAccount
 from domain.accounts import AccountRef, Match, VendorIndex, name_key
@@ -214,9 +215,13 @@ async def _pairs(session: AsyncSession, stmt: Any) -> dict[Any, Any]:
     return {a: b for a, b in await session.execute(stmt)}
 
 
-async def overlap_counts(session: AsyncSession) -> list[PartnerOverlapCount]:
-    """Per partner with an uploaded list: list size, overlapping vendor accounts, and matches by key."""
-    sizes = await _pairs(session, select(PartnerAccount.partner_id, func.count()).group_by(PartnerAccount.partner_id))
+async def overlap_counts(session: AsyncSession, programs: Collection[str] | None = None) -> list[PartnerOverlapCount]:
+    """Per partner with an uploaded list: list size, overlapping vendor accounts, and matches by key. With
+    `programs`, only the partners ever in a cohort of them."""
+    listed = select(PartnerAccount.partner_id, func.count()).group_by(PartnerAccount.partner_id)
+    if programs is not None:
+        listed = listed.where(PartnerAccount.partner_id.in_(in_programs(programs)))
+    sizes = await _pairs(session, listed)
     overlapping = await _pairs(
         session,
         select(AccountMatch.partner_id, func.count(func.distinct(AccountMatch.vendor_account_id))).group_by(

@@ -12,6 +12,7 @@ by hand; a late event still settles it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -39,7 +40,7 @@ __all__ = [
     "unsettled",
 ]
 
-from db.models import EmailEvent, EmailOutbox, utcnow
+from db.models import Cohort, EmailEvent, EmailOutbox, Journey, utcnow
 from db.upsert import insert_ignore
 
 # Where each provider-side status sits; an event never moves a row backwards.
@@ -225,8 +226,14 @@ async def claim_resend(session: AsyncSession, outbox_id: str) -> EmailOutbox | N
     return await session.get(EmailOutbox, outbox_id, populate_existing=True)
 
 
-async def unsettled(session: AsyncSession, limit: int = 500) -> list[EmailOutbox]:
-    rows = await session.scalars(
-        select(EmailOutbox).where(EmailOutbox.status == "unsettled").order_by(EmailOutbox.created_at).limit(limit)
-    )
+async def unsettled(
+    session: AsyncSession, limit: int = 500, programs: Collection[str] | None = None
+) -> list[EmailOutbox]:
+    """With `programs`, only the emails of journeys in their cohorts (the PM's and AEs' own emails are no
+    program's: an admin's or a bootstrap key sees those)."""
+    query = select(EmailOutbox).where(EmailOutbox.status == "unsettled")
+    if programs is not None:
+        journeys = select(Journey.id).join(Cohort, Cohort.id == Journey.cohort_id)
+        query = query.where(EmailOutbox.journey_id.in_(journeys.where(Cohort.program_id.in_(list(programs)))))
+    rows = await session.scalars(query.order_by(EmailOutbox.created_at).limit(limit))
     return list(rows)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, func, select, update
+from sqlalchemy import ColumnElement, Select, String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Partner, PartnerContact, Program
+from db.models import Cohort, CohortMember, Partner, PartnerContact, Program
 from db.upsert import upsert_many
 from db.user_models import User
 
@@ -68,6 +68,18 @@ class DirectoryFilter:
     vertical: str | None = None
     region: str | None = None
     tier: int | None = None
+    # The programs the caller may see (None: every partner); see in_programs.
+    programs: Collection[str] | None = None
+
+
+def in_programs(program_ids: Collection[str]) -> Select[str]:
+    """Ids of the partners ever in a cohort of these programs: those a manager's key sees, by the rule the
+    dashboard's partner page uses (db/views/dashboard.programs_of_partner)."""
+    return (
+        select(CohortMember.partner_id)
+        .join(Cohort, Cohort.id == CohortMember.cohort_id)
+        .where(Cohort.program_id.in_(list(program_ids)))
+    )
 
 
 def _directory_where(f: DirectoryFilter) -> list[ColumnElement[bool]]:
@@ -82,6 +94,8 @@ def _directory_where(f: DirectoryFilter) -> list[ColumnElement[bool]]:
         where.append(func.lower(Partner.region) == f.region.lower())
     if f.tier is not None:
         where.append(Partner.tier == f.tier)
+    if f.programs is not None:
+        where.append(Partner.id.in_(in_programs(f.programs)))
     return where
 
 

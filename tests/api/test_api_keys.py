@@ -47,9 +47,10 @@ class TestUserKeys:
         self, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
     ) -> None:
         await two_programs(sqlite_sessions)
-        async with dashboard_app(settings_for(sqlite_sessions), dev_env.client) as app, browser(app) as ann:
-            await sign_in(ann, "ann@a.example")
-            key = await create_key(ann, "nightly sync")
+        # The admin's key: creating a program takes one (a manager's key is refused, see test_key_scope.py).
+        async with dashboard_app(settings_for(sqlite_sessions), dev_env.client) as app, browser(app) as root:
+            await sign_in(root, "root@admin.example")
+            key = await create_key(root, "nightly sync")
             prefix = key.split("_")[1]
 
             api = browser(app)
@@ -57,12 +58,12 @@ class TestUserKeys:
             made = await api.post("/api/v1/programs", json={"name": "Keyed Program"}, headers=bearer(key))
             assert made.status_code == 201, made.text
             assert await actors(sqlite_sessions, "program_created") == [f"key:{prefix}"]
-            assert await actors(sqlite_sessions, "api_key_created") == ["user:ann@a.example"]
+            assert await actors(sqlite_sessions, "api_key_created") == ["user:root@admin.example"]
 
             [row] = await stored_keys(sqlite_sessions)
             assert row.prefix == prefix and row.key_hash == hashlib.sha256(key.encode()).hexdigest()
             assert key not in repr(vars(row)) and row.last_used_at is not None
-            listing = (await ann.get("/account/keys")).text
+            listing = (await root.get("/account/keys")).text
             assert prefix in listing and "nightly sync" in listing and key not in listing  # shown once only
 
     async def test_a_revoked_key_is_refused_at_once(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from temporalio.client import Client
@@ -14,7 +14,8 @@ from temporalio.client import Client
 from api import key_scope
 from api.api_keys import issue
 from api.app import create_app
-from db.cosell_models import Deal
+from db.cosell_models import AccountExecutive, AeFeedback, Deal, PartnerAccount
+from db.models import EmailOutbox, Journey
 from db.session import SessionFactory, transaction
 from db.views import dashboard
 from tests.dashboard_data import Programs, browser, dashboard_app, two_programs
@@ -48,6 +49,9 @@ async def planted(sessions: SessionFactory) -> tuple[Programs, dict[str, str], d
                     registered_at=now,
                 )
             )
+        await session.flush()
+        for k, partner_id, cohort_id in (("a", ids.partner_a, ids.cohort_a), ("b", ids.partner_b, ids.cohort_b)):
+            await _program_rows(session, k, partner_id, cohort_id, deals[k], now)
         keys = {
             "ann": (await issue(session, "ann@a.example", "scoped", now)).key,
             "root": (await issue(session, "root@admin.example", "admin", now)).key,
@@ -60,6 +64,57 @@ async def planted(sessions: SessionFactory) -> tuple[Programs, dict[str, str], d
         "journey_id": f"journey-{ids.cohort_b}",
     }
     return ids, keys, {**b, "deal_a": deals["a"], "program_a": cast(str, program["a"])}
+
+
+async def _program_rows(session: Any, k: str, partner_id: str, cohort_id: str, deal_id: str, now: datetime) -> None:
+    """What the lists without a program filter show: an uploaded account list (overlap), an unsettled email
+    of a journey, an AE's submitted feedback on the deal."""
+    session.add(PartnerAccount(partner_id=partner_id, name=f"Listed {k}", name_key=f"listed {k}", line=2))
+    journey = f"journey-{k}-{cohort_id}"
+    session.add(
+        Journey(
+            id=journey,
+            cohort_id=cohort_id,
+            partner_id=partner_id,
+            stage="activate",
+            status="active",
+            started_at=now,
+            updated_at=now,
+        )
+    )
+    session.add(
+        EmailOutbox(
+            id=str(uuid.uuid4()),
+            dedupe_key=f"unsettled-{k}",
+            journey_id=journey,
+            kind="step",
+            status="unsettled",
+            to_email=f"{k}@partner.example",
+            subject=f"Step {k}",
+            html="",
+            text="",
+            provider="smtp",
+        )
+    )
+    ae = AccountExecutive(id=str(uuid.uuid4()), email=f"ae-{k}@vendor.example", name=f"AE {k}")
+    session.add(ae)
+    await session.flush()
+    session.add(
+        AeFeedback(
+            deal_id=deal_id,
+            ae_id=ae.id,
+            partner_id=partner_id,
+            status="submitted",
+            requested_at=now,
+            expires_at=now + timedelta(days=10),
+            contribution="sourced",
+            role_clarity=4,
+            responsiveness=4,
+            invite_again=True,
+            comment=f"Comment {k}",
+            submitted_at=now,
+        )
+    )
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -114,6 +169,57 @@ class TestScopedKeys:
             assert len((await api.get("/api/v1/cohorts", headers=root)).json()["cohorts"]) == 2
 
 
+class TestListsAndBodies:
+    async def test_lists_show_a_managers_programs_and_bodies_name_only_theirs(
+        self, sqlite_sessions: SessionFactory
+    ) -> None:
+        ids, keys, b = await planted(sqlite_sessions)
+        settings = settings_for(sqlite_sessions, api_keys=["boot-secret"])
+        async with dashboard_app(settings, NO_TEMPORAL) as app, browser(app) as api:
+            ann, root = bearer(keys["ann"]), bearer(keys["root"])
+
+            async def seen(path: str, key: dict[str, str], pick: Any) -> list[str]:
+                answer = await api.get(path, headers=key)
+                assert answer.status_code == 200, (path, answer.text[:200])
+                return sorted(pick(answer))
+
+            lists = {
+                "/api/v1/partners": lambda r: [p["id"] for p in r.json()["partners"]],
+                "/api/v1/overlap": lambda r: [p["partner_id"] for p in r.json()["partners"]],
+                "/api/v1/emails/unsettled": lambda r: [e["to_email"].split("@")[0] for e in r.json()],
+                "/api/v1/export/deals.csv": lambda r: re.findall(r"Account (\w)", r.text),
+                "/api/v1/export/feedback.csv": lambda r: re.findall(r"Comment (\w)", r.text),
+            }
+            both = {
+                "/api/v1/partners": sorted([ids.partner_a, ids.partner_b]),
+                "/api/v1/overlap": sorted([ids.partner_a, ids.partner_b]),
+            }
+            for path, pick in lists.items():
+                mine = [ids.partner_a] if path in both else ["a"]
+                assert await seen(path, ann, pick) == mine, path
+                assert await seen(path, root, pick) == both.get(path, ["a", "b"]), path
+
+            # Only an admin makes programs (the dashboard gives a manager the programs an admin assigned).
+            made = await api.post("/api/v1/programs", headers=ann, json={"name": "Ann's own"})
+            assert made.status_code == 403 and made.json()["error"] == "only an admin's key may create a program"
+            assert (await api.post("/api/v1/programs", headers=root, json={"name": "Root's"})).status_code == 201
+            # A deal's cohort cannot move by PATCH; a new deal's cohort must be in the (key's) program.
+            moved = await api.patch(f"/api/v1/deals/{b['deal_a']}", headers=ann, json={"cohort_id": ids.cohort_b})
+            assert moved.status_code == 422, moved.text
+            deal = {"program": "Program A", "partner_id": ids.partner_a, "cohort_id": ids.cohort_b}
+            registered = await api.post(
+                "/api/v1/deals", headers=ann, json={**deal, "account_name": "Else", "partner_role": "sourced"}
+            )
+            assert registered.status_code == 404 and registered.json()["error"].startswith("cohort"), registered.text
+            # The CRM import names its program in the form: one of the key's.
+            form = {"program": "Program B"}
+            upload = {"file": ("opportunities.csv", b"Opportunity ID,Account Name\n", "text/csv")}
+            imported = await api.post("/api/v1/deals/import", headers=ann, data=form, files=upload)
+            assert imported.status_code == 404 and imported.json()["error"] == "program Program B not found"
+            past_scope = await api.post("/api/v1/deals/import", headers=root, data=form, files=upload)
+            assert past_scope.status_code == 422, past_scope.text
+
+
 def scoped_request(method: str, path: str, op: dict[str, Any], b: dict[str, str]) -> tuple[str, dict[str, str]]:
     url = PARAM.sub(lambda m: b.get(m.group(1), "anything"), path)
     query = {
@@ -128,8 +234,9 @@ class TestEveryRoute:
     async def test_every_route_naming_a_program_cohort_partner_or_deal_refuses_another_managers(
         self, sqlite_sessions: SessionFactory
     ) -> None:
-        """Calls each such operation of the OpenAPI document (about 60) once with Ann's key on Program B's ids:
-        ~3 s on a quiet machine (11 s under heavy load), the price of proving the check on every route."""
+        """Calls each such operation of the OpenAPI document (about 60) once with Ann's key on Program B's ids,
+        then each list: ~4 s on a quiet machine (11 s under heavy load), the price of proving the check on
+        every route."""
         document = create_app(settings_for(sqlite_sessions)).openapi()
         unknown = [
             (path, name)
@@ -158,4 +265,21 @@ class TestEveryRoute:
                     [(param, value)] = answer.json()["detail"].items()
                     assert value == (query.get(param) or b[param]), (method, path, answer.text[:200])
                     checked += 1
-        assert checked > 50
+            listed = await _lists_show_nothing_of_b(api, document, keys["ann"], b)
+        assert checked > 50 and listed >= 8
+
+
+async def _lists_show_nothing_of_b(api: Any, document: dict[str, Any], key: str, b: dict[str, str]) -> int:
+    """Every PM list (a GET naming nothing: no path parameter), with no filter and Ann's key, shows nothing of
+    Program B's planted rows: a new list that does not narrow to the key's programs fails here."""
+    of_b = [*(b[k] for k in key_scope.PATH), "Program B", "Beta Builders", "Account b", "Comment b", "b@partner"]
+    listed = 0
+    for path, item in document["paths"].items():
+        op = item.get("get")
+        if op is None or PARAM.search(path) or not op.get("security"):
+            continue
+        answer = await api.get(path, headers=bearer(key))
+        assert answer.status_code == 200, (path, answer.text[:200])
+        assert [m for m in of_b if m in answer.text] == [], path
+        listed += 1
+    return listed
