@@ -17,8 +17,8 @@ from starlette.requests import Request
 
 from api.errors import Forbidden, NotFound
 from db.cosell_models import Deal
-from db.models import Cohort, Journey
-from db.repositories import programs
+from db.models import Cohort, Journey, Partner
+from db.repositories import partners, programs
 from db.views import dashboard
 
 Finder = Callable[[AsyncSession, str], Awaitable[Collection[str]]]
@@ -91,6 +91,20 @@ async def check_body_program(session: AsyncSession, allowed: frozenset[str] | No
     cannot create a program this way either, since its user would not run it."""
     if allowed is not None and not set(await _program_ref(session, ref)) & allowed:
         raise NotFound(f"program {ref} not found", {"program": ref})
+
+
+async def check_body_partner(
+    session: AsyncSession, allowed: frozenset[str] | None, partner_id: str | None, external_id: str | None
+) -> None:
+    """A partner named in a body (a new deal's) must be one the key sees; refused in the words of one that
+    does not exist (api/deals/service.partner_of), so its external id cannot be probed either."""
+    if allowed is None:
+        return
+    found = await session.get(Partner, partner_id) if partner_id else None
+    if found is None and not partner_id and external_id:
+        found = await partners.by_external_id(session, external_id)
+    if found is None or not set(await _partner(session, found.id)) & allowed:
+        raise NotFound("partner not found", {"partner_id": partner_id, "partner_external_id": external_id})
 
 
 def require_every_program(allowed: frozenset[str] | None, what: str) -> None:

@@ -48,6 +48,7 @@ async def register_deal(
     partner's active deal on the account flags both for you to resolve. The account's owner AE is told
     in that day's digest."""
     await key_scope.check_body_program(session, mine, body.program)
+    await key_scope.check_body_partner(session, mine, body.partner_id, body.partner_external_id)
     deal, created, owner_batch = await service.register(session, body, key.key)
     ae_news.tell_after_commit(queue, temporal, settings, sessions, deal.id, owner_batch)
     response.status_code = 201 if created else 200

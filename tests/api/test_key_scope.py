@@ -15,7 +15,7 @@ from api import key_scope
 from api.api_keys import issue
 from api.app import create_app
 from db.cosell_models import AccountExecutive, AeFeedback, Deal, PartnerAccount
-from db.models import EmailOutbox, Journey
+from db.models import EmailOutbox, Journey, Partner
 from db.session import SessionFactory, transaction
 from db.views import dashboard
 from tests.dashboard_data import Programs, browser, dashboard_app, two_programs
@@ -174,6 +174,8 @@ class TestListsAndBodies:
         self, sqlite_sessions: SessionFactory
     ) -> None:
         ids, keys, b = await planted(sqlite_sessions)
+        async with transaction(sqlite_sessions) as session:
+            cast(Partner, await session.get(Partner, ids.partner_b)).external_id = "beta-ext"
         settings = settings_for(sqlite_sessions, api_keys=["boot-secret"])
         async with dashboard_app(settings, NO_TEMPORAL) as app, browser(app) as api:
             ann, root = bearer(keys["ann"]), bearer(keys["root"])
@@ -211,6 +213,15 @@ class TestListsAndBodies:
                 "/api/v1/deals", headers=ann, json={**deal, "account_name": "Else", "partner_role": "sourced"}
             )
             assert registered.status_code == 404 and registered.json()["error"].startswith("cohort"), registered.text
+            # Nor a partner outside the key's programs, worded as one that does not exist.
+            deal = {"program": "Program A", "account_name": "Other", "partner_role": "sourced"}
+            for named in ({"partner_id": ids.partner_b}, {"partner_external_id": "beta-ext"}):
+                foreign = await api.post("/api/v1/deals", headers=ann, json={**deal, **named})
+                ghost = await api.post("/api/v1/deals", headers=ann, json={**deal, "partner_id": "no-such-id"})
+                assert (
+                    foreign.status_code == ghost.status_code == 404 and foreign.json()["error"] == "partner not found"
+                )
+            assert (await api.post("/api/v1/deals", headers=root, json={**deal, **named})).status_code == 201
             # The CRM import names its program in the form: one of the key's.
             form = {"program": "Program B"}
             upload = {"file": ("opportunities.csv", b"Opportunity ID,Account Name\n", "text/csv")}
