@@ -18,6 +18,7 @@ from api.body_limit import BodyLimit
 from api.cohorts.endpoints import router as cohorts_router
 from api.dashboard import access as dashboard_access
 from api.dashboard.audit_pages import router as dashboard_audit
+from api.dashboard.create_pages import router as dashboard_create
 from api.dashboard.deal_pages import router as dashboard_deals
 from api.dashboard.gate_pages import router as dashboard_gates
 from api.dashboard.import_pages import router as dashboard_imports
@@ -99,6 +100,7 @@ def attach_services(app: FastAPI, settings: Settings) -> None:
 # The dashboard's pages, sign-in first.
 DASHBOARD_ROUTERS = (
     dashboard_signin,
+    dashboard_create,  # before the pages: /cohorts/new is not a cohort's id
     dashboard_pages,
     dashboard_steer,
     dashboard_keys,

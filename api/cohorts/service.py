@@ -120,6 +120,12 @@ async def create(session: AsyncSession, body: CohortCreate) -> CohortOut:
     for data in body.partners:
         partner = await upsert_partner(session, data)
         session.add(CohortMember(cohort_id=cohort.id, partner_id=partner.id))
+    detail = {
+        "program": program.name,
+        "playbook": f"{snapshot.playbook_id}@{snapshot.version}",
+        "partners": len(body.partners),
+    }
+    session.add(AuditLog(actor=actor_of(session), action="cohort_created", cohort_id=cohort.id, detail=detail))
     await session.flush()
     return _out(cohort, program, snapshot, len(body.partners))
 

@@ -30,6 +30,7 @@ DONE = {
     "pause": "Pause sent: the window stops its reminders within seconds.",
     "resume": "Resume sent.",
     "gate": "Gate decision sent: the partner's journey takes it within seconds.",
+    "created": "Cohort created: its window launches within seconds (or waits for its start).",
     "extend": "New end sent: the window and its journeys take it within seconds.",
     "close": "Close sent: every running journey ends within seconds.",
     "migrate": "Migration sent: each partner switches version at its next stage boundary.",

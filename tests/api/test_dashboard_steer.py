@@ -4,6 +4,7 @@ audited as the signed-in user; bad input or a refused change shows the form agai
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,8 +44,6 @@ async def confirm(client: httpx.AsyncClient, path: str, **fields: str) -> httpx.
 
 
 def hidden(html: str) -> dict[str, str]:
-    import re
-
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
 
 
