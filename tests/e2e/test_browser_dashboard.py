@@ -1,12 +1,13 @@
 """A program manager in a real browser (Debian's headless Chromium), phone-sized: signed out -> sign-in form
 -> the emailed link from the dev inbox -> Today (a partner's answer waits for review) -> cohorts -> the
-board, filtered -> the partner's page -> pause and resume the window -> sign out. Screenshots are kept in
+board, filtered -> the partner's page -> pause, resume and extend the window -> sign out. Screenshots are kept in
 test-artifacts/dashboard/. Also: a deal conflict resolved from the Deals page, an AE export uploaded on Imports."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -138,6 +139,19 @@ async def board_filtered_by_keyboard(page: Page, base: str, cohort_id: str) -> L
     return who
 
 
+async def extend_the_window(page: Page) -> None:
+    """From the board: a new end date, its confirmation (what will happen), then the change is sent."""
+    new_end = (datetime.now(UTC) + timedelta(days=40)).date()
+    await page.get_by_role("link", name="Change the end").click()
+    await page.get_by_label("New end date").fill(new_end.isoformat())
+    await shot(page, "07a-extend-form")
+    await page.get_by_role("button", name="Review the change").click()
+    await expect(page.locator("#what-happens")).to_contain_text(f"The window will end {new_end.strftime('%-d %b %Y')}")
+    await shot(page, "07b-confirm-extend")
+    await page.get_by_role("button", name="Yes, extend").click()
+    await expect(page.get_by_role("status").first).to_contain_text("New end sent")
+
+
 async def create_use_and_revoke_a_key(page: Page, base: str) -> None:
     """A key made at /account/keys works on the API until it is revoked there."""
     await page.get_by_role("navigation").get_by_role("link", name="API keys").click()
@@ -254,7 +268,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
         await review_tiers(base)
         who = await board_filtered_by_keyboard(page, base, cohort_id)
 
-        await who.get_by_role("link", name="Alpha Analytics").click()
+        await who.get_by_role("link", name="Alpha Analytics", exact=True).click()
         await expect(page.get_by_role("heading", name="Alpha Analytics")).to_be_visible()
         await expect(page.get_by_role("heading", name="Signals")).to_be_visible()
         await expect(page.locator("section", has_text="Journeys")).to_contain_text("Test cohort")
@@ -273,6 +287,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
             await expect(page.get_by_role("status").first).to_contain_text(f"{action.capitalize()} sent")
             await reload_until(page, status)
         await shot(page, "07-resumed")
+        await extend_the_window(page)
 
         await create_use_and_revoke_a_key(page, base)
         await tiers_and_audit(page, base)
