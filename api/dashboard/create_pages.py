@@ -7,6 +7,7 @@ POST /api/v1/cohorts creates it, and a refused one rolls back and shows the form
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from functools import partial
 
@@ -18,7 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.cohorts import service as cohort_service
 from api.cohorts.schemas import CohortCreate
-from api.dashboard import paste
+from api.dashboard import once, paste
 from api.dashboard.access import ViewerDep, checked_form, now, page, redirect, undone
 from api.deps import AfterCommitDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import AppError
@@ -145,7 +146,16 @@ async def confirm_cohort(request: Request, session: SessionDep, viewer: ViewerDe
         body = await _body(session, viewer, values)
     except Refused as exc:
         return await _form(request, session, viewer, values, str(exc), 422)
-    return page(request, "cohort_new.html", active="cohorts", stage="confirm", text=_what(body), values=values)
+    # One key per confirmation page: a double-submitted form creates one cohort.
+    return page(
+        request,
+        "cohort_new.html",
+        active="cohorts",
+        stage="confirm",
+        text=_what(body),
+        values=values,
+        key=str(uuid.uuid4()),
+    )
 
 
 @router.post("/cohorts/new")
@@ -159,8 +169,13 @@ async def create_cohort(
 ) -> Response:
     form = await checked_form(request)
     values = {k: v for k, v in form.items() if k in FIELDS and isinstance(v, str)}
+    key = form.get("key", "")
     try:
+        scope, before = await once.replayed(request, session, viewer, key if isinstance(key, str) else "")
+        if before:
+            return redirect(before)
         cohort = await cohort_service.create(session, await _body(session, viewer, values))
+        await once.keep(session, queue, scope, f"/cohorts/{cohort.id}?done=created")
     except Refused as exc:
         return await _form(request, session, viewer, values, str(exc), 422)
     except AppError as exc:

@@ -23,7 +23,7 @@ from api.after_commit import AfterCommit
 from api.cohorts import control
 from api.cohorts import service as cohort_service
 from api.cohorts.schemas import CohortOut
-from api.dashboard import paste
+from api.dashboard import once, paste
 from api.dashboard.access import ViewerDep, checked_form, not_found, page, redirect, undone, visible_cohort
 from api.deps import AfterCommitDep, SessionDep, TemporalDep
 from api.errors import AppError
@@ -241,11 +241,16 @@ async def steer(
     await visible_cohort(session, viewer, cohort_id)
     cohort = await cohort_service.get(session, cohort_id)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf", "key")}
+    location = f"/cohorts/{cohort_id}?done={action}"
     try:
+        scope, before = await once.replayed(request, session, viewer, _text(form, "key"))
+        if before:
+            return redirect(before)
         await _apply(session, queue, temporal, cohort, action, form)
+        await once.keep(session, queue, scope, location)
     except Refused as exc:
         return await _form_page(request, session, cohort, action, values, str(exc), 422)
     except AppError as exc:
         await undone(request, session)
         return await _form_page(request, session, cohort, action, values, exc.message, exc.status_code)
-    return redirect(f"/cohorts/{cohort_id}?done={action}")
+    return redirect(location)

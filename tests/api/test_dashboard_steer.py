@@ -81,6 +81,8 @@ class TestSteering:
             assert "2 partners will join the window and get their invite now" in shown.text
             assert "Gamma Co, Delta Co" in shown.text
             assert (await do(ann, f"{base}/add", shown)).status_code == 303
+            again = await do(ann, f"{base}/add", shown)  # a double click: the same page's form, its key
+            assert again.status_code == 303 and again.headers["location"] == f"/cohorts/{ids.cohort_a}?done=add"
 
             shown = await confirm(ann, f"{base}/remove", partner=ids.partner_a, reason="left the program")
             assert "Alpha Analytics leaves the window now" in shown.text and "left the program" in shown.text
