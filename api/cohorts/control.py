@@ -18,7 +18,7 @@ from api.cohorts import service
 from api.cohorts.schemas import PartnerIn
 from api.errors import AppError, Conflict, NotFound, Unavailable
 from api.fields import Moment
-from db.models import AuditLog, Cohort, CohortMember
+from db.models import AuditLog, Cohort, CohortMember, Partner
 from db.repositories import cohorts as cohort_repo
 from db.repositories import playbooks as playbook_repo
 from playbooks.model import MAX_VERSION
@@ -144,17 +144,34 @@ async def add_partners(
     session: AsyncSession, queue: AfterCommit, client: Client, cohort_id: str, body: AddPartners, key: str | None
 ) -> Accepted:
     await _cohort(session, cohort_id)
+    found = [(await service.upsert_partner(session, data)).id for data in body.partners]
+    return await _join(session, queue, client, cohort_id, found, key)
+
+
+async def add_known_partners(
+    session: AsyncSession, queue: AfterCommit, client: Client, cohort_id: str, partner_ids: list[str], key: str | None
+) -> Accepted:
+    """Partners already in the directory, by id (the dashboard's pick): nothing about them is rewritten."""
+    await _cohort(session, cohort_id)
+    for partner_id in partner_ids:
+        if await session.get(Partner, partner_id) is None:
+            raise NotFound(f"partner {partner_id} not found", {"partner_id": partner_id})
+    return await _join(session, queue, client, cohort_id, partner_ids, key)
+
+
+async def _join(
+    session: AsyncSession, queue: AfterCommit, client: Client, cohort_id: str, partner_ids: list[str], key: str | None
+) -> Accepted:
     key = key or str(uuid.uuid4())
     added = []
-    for data in body.partners:
-        partner = await service.upsert_partner(session, data)
-        member = await session.get(CohortMember, (cohort_id, partner.id))
+    for partner_id in dict.fromkeys(partner_ids):
+        member = await session.get(CohortMember, (cohort_id, partner_id))
         if member is None:
-            session.add(CohortMember(cohort_id=cohort_id, partner_id=partner.id))
-            added.append(partner.id)
+            session.add(CohortMember(cohort_id=cohort_id, partner_id=partner_id))
+            added.append(partner_id)
         elif member.removed_at is not None:
             member.removed_at = None
-            added.append(partner.id)
+            added.append(partner_id)
     accepted = await _audit(session, cohort_id, "add_partners", key, {"partner_ids": added})
     if added:
         change = PartnersChange(key=key, partner_ids=added)

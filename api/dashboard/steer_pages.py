@@ -22,14 +22,15 @@ from temporalio.client import Client
 from api.after_commit import AfterCommit
 from api.cohorts import control
 from api.cohorts import service as cohort_service
-from api.cohorts.schemas import CohortOut
-from api.dashboard import once, paste
+from api.cohorts.schemas import CohortOut, PartnerIn
+from api.dashboard import once, paste, pick
 from api.dashboard.access import ViewerDep, checked_form, not_found, page, redirect, undone, visible_cohort
 from api.deps import AfterCommitDep, SessionDep, TemporalDep
 from api.errors import AppError
 from db.models import CohortMember
 from db.repositories import partners
 from db.repositories import playbooks as playbook_repo
+from db.repositories.users import Viewer
 
 router = APIRouter(include_in_schema=False)
 Action = Literal["extend", "close", "migrate", "add", "remove"]
@@ -84,7 +85,36 @@ def _text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-async def _plan(session: AsyncSession, cohort: CohortOut, action: Action, form: FormData) -> Plan:
+def _pasted(form: FormData) -> list[PartnerIn]:
+    if not _text(form, "partners").strip():
+        return []
+    try:
+        return paste.partners_of(_text(form, "partners"))
+    except paste.PasteError as exc:
+        raise Refused(f"partners: {exc}") from exc
+
+
+async def _picked(session: AsyncSession, viewer: Viewer, form: FormData) -> dict[str, str]:
+    try:
+        return await pick.chosen(session, viewer, form)
+    except pick.NotYours as exc:
+        raise Refused(f"pick: {exc}") from exc
+
+
+async def _plan_add(session: AsyncSession, viewer: Viewer, form: FormData) -> Plan:
+    found, chosen = _pasted(form), await _picked(session, viewer, form)
+    if not found and not chosen:
+        raise Refused("partners: paste partners (name,email[,type] a line) or pick them from the directory")
+    every = [p.name for p in found] + list(chosen.values())
+    names = ", ".join(every[:10]) + (f" and {len(every) - 10} more" if len(every) > 10 else "")
+    return Plan(
+        f"{len(every)} partners will join the window and get their invite now; each starts the playbook from "
+        f"the beginning: {names}. A partner already in the window is left as it is.",
+        {"partners": _text(form, "partners"), "picked": ",".join(chosen)},
+    )
+
+
+async def _plan(session: AsyncSession, viewer: Viewer, cohort: CohortOut, action: Action, form: FormData) -> Plan:
     n = cohort.partners
     if action == "extend":
         ends_at = _day(cohort, _text(form, "ends_at"))
@@ -108,16 +138,7 @@ async def _plan(session: AsyncSession, cohort: CohortOut, action: Action, form: 
             {"playbook_version": version},
         )
     if action == "add":
-        try:
-            found = paste.partners_of(_text(form, "partners"))
-        except paste.PasteError as exc:
-            raise Refused(f"partners: {exc}") from exc
-        names = ", ".join(p.name for p in found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
-        return Plan(
-            f"{len(found)} partners will join the window and get their invite now; each starts the playbook from "
-            f"the beginning: {names}. A partner already in the window is left as it is.",
-            {"partners": _text(form, "partners")},
-        )
+        return await _plan_add(session, viewer, form)
     partner_id = _text(form, "partner")
     name = await _partner_name(session, cohort.id, partner_id)
     reason = _text(form, "reason").strip()
@@ -131,7 +152,13 @@ async def _plan(session: AsyncSession, cohort: CohortOut, action: Action, form: 
 
 
 async def _apply(
-    session: AsyncSession, queue: AfterCommit, client: Client, cohort: CohortOut, action: Action, form: FormData
+    session: AsyncSession,
+    queue: AfterCommit,
+    client: Client,
+    viewer: Viewer,
+    cohort: CohortOut,
+    action: Action,
+    form: FormData,
 ) -> None:
     """Only the API's services change the window; this maps the form onto their arguments."""
     key, cid = _text(form, "key") or None, cohort.id
@@ -146,11 +173,13 @@ async def _apply(
             raise Refused("playbook_version: choose a published version") from exc
         await control.migrate(session, queue, client, cid, body, key)
     elif action == "add":
-        try:
-            found = paste.partners_of(_text(form, "partners"))
-        except paste.PasteError as exc:
-            raise Refused(f"partners: {exc}") from exc
-        await control.add_partners(session, queue, client, cid, control.AddPartners(partners=found), key)
+        found, chosen = _pasted(form), await _picked(session, viewer, form)
+        if not found and not chosen:
+            raise Refused("partners: paste partners or pick them from the directory")
+        if found:
+            await control.add_partners(session, queue, client, cid, control.AddPartners(partners=found), key)
+        if chosen:  # its own key: the window takes each change once by key
+            await control.add_known_partners(session, queue, client, cid, list(chosen), key and f"{key}:picked")
     else:
         reason = _text(form, "reason").strip()[:500]
         await control.remove_partner(session, queue, client, cid, _text(form, "partner"), key, reason)
@@ -164,8 +193,9 @@ async def _form_page(
     values: dict[str, str],
     error: str = "",
     status: int = 200,
+    found: list[tuple[str, str]] | None = None,
 ) -> HTMLResponse:
-    extra: dict[str, object] = {}
+    extra: dict[str, object] = {"found": found or []}
     if action == "migrate":
         extra["versions"] = await _versions(session, cohort)
     if action == "remove":
@@ -187,13 +217,20 @@ async def _form_page(
 
 @router.get("/cohorts/{cohort_id}/steer/{action}", response_class=HTMLResponse)
 async def steer_form(
-    cohort_id: str, action: Action, request: Request, session: SessionDep, viewer: ViewerDep, partner: str = ""
+    cohort_id: str,
+    action: Action,
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    partner: str = "",
+    q: str = "",
 ) -> HTMLResponse:
     await visible_cohort(session, viewer, cohort_id)
     cohort = await cohort_service.get(session, cohort_id)
     if action == "close":
-        return _confirm_page(request, cohort, action, await _plan(session, cohort, action, FormData()))
-    return await _form_page(request, session, cohort, action, {"partner": partner})
+        return _confirm_page(request, cohort, action, await _plan(session, viewer, cohort, action, FormData()))
+    found = await pick.search(session, viewer, q) if action == "add" else []
+    return await _form_page(request, session, cohort, action, {"partner": partner, "q": q}, found=found)
 
 
 def _confirm_page(request: Request, cohort: CohortOut, action: Action, plan: Plan) -> HTMLResponse:
@@ -221,7 +258,7 @@ async def steer_confirm(
     cohort = await cohort_service.get(session, cohort_id)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf", "key")}
     try:
-        plan = await _plan(session, cohort, action, form)
+        plan = await _plan(session, viewer, cohort, action, form)
     except Refused as exc:
         return await _form_page(request, session, cohort, action, values, str(exc), 422)
     return _confirm_page(request, cohort, action, plan)
@@ -246,7 +283,7 @@ async def steer(
         scope, before = await once.replayed(request, session, viewer, _text(form, "key"))
         if before:
             return redirect(before)
-        await _apply(session, queue, temporal, cohort, action, form)
+        await _apply(session, queue, temporal, viewer, cohort, action, form)
         await once.keep(session, queue, scope, location)
     except Refused as exc:
         return await _form_page(request, session, cohort, action, values, str(exc), 422)

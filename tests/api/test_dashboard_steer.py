@@ -52,6 +52,25 @@ async def do(client: httpx.AsyncClient, path: str, confirmation: httpx.Response)
     return await client.post(path, data=hidden(confirmation.text))
 
 
+async def pick_alpha_back(ann: httpx.AsyncClient, base: str, ids: Programs) -> None:
+    """The removed partner, picked from the directory (by id): it joins again; another program's is refused."""
+    search = await ann.get(f"{base}/add", params={"q": "alpha"})  # what Ann may pick: her programs only
+    assert "Alpha Analytics" in search.text and "Beta Builders" not in search.text
+    assert f'name="pick" value="{ids.partner_a}"' in search.text
+    assert "Beta" not in (await ann.get(f"{base}/add", params={"q": "beta"})).text.split("<main", 1)[1]
+
+    shown = await confirm(ann, f"{base}/remove", partner=ids.partner_a, reason="left the program")
+    assert "Alpha Analytics leaves the window now" in shown.text and "left the program" in shown.text
+    assert (await do(ann, f"{base}/remove", shown)).status_code == 303
+    token = csrf_of(search.text)
+    shown = await ann.post(f"{base}/add/confirm", data={"csrf": token, "pick": ids.partner_a, "partners": ""})
+    assert "1 partners will join the window and get their invite now" in shown.text
+    assert "Alpha Analytics" in shown.text
+    assert (await do(ann, f"{base}/add", shown)).status_code == 303
+    foreign = await ann.post(f"{base}/add/confirm", data={"csrf": token, "pick": ids.partner_b})
+    assert foreign.status_code == 422 and "is not in your directory" in foreign.text
+
+
 class TestSteering:
     async def test_each_change_is_confirmed_then_done_as_the_signed_in_user(
         self, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
@@ -84,27 +103,27 @@ class TestSteering:
             again = await do(ann, f"{base}/add", shown)  # a double click: the same page's form, its key
             assert again.status_code == 303 and again.headers["location"] == f"/cohorts/{ids.cohort_a}?done=add"
 
-            shown = await confirm(ann, f"{base}/remove", partner=ids.partner_a, reason="left the program")
-            assert "Alpha Analytics leaves the window now" in shown.text and "left the program" in shown.text
-            assert (await do(ann, f"{base}/remove", shown)).status_code == 303
+            await pick_alpha_back(ann, base, ids)
 
             shown = await confirm(ann, f"{base}/migrate", playbook_version="2")
             assert "move from playbook quickstart-14d version 1 to version 2" in shown.text
             assert (await do(ann, f"{base}/migrate", shown)).status_code == 303
 
             shown = await ann.get(f"{base}/close")  # nothing to fill in: the page is the confirmation
-            assert "Every running journey of the 2 partners ends now" in shown.text
+            assert "Every running journey of the 3 partners ends now" in shown.text
             assert (await do(ann, f"{base}/close", shown)).status_code == 303
 
         rows = await audits(sqlite_sessions)
         assert [(a, actor) for a, actor, _ in rows] == [
-            (a, "user:ann@a.example") for a in ("extend", "add_partners", "remove_partner", "migrate", "close")
+            (a, "user:ann@a.example")
+            for a in ("extend", "add_partners", "remove_partner", "add_partners", "migrate", "close")
         ]
         assert rows[0][2]["to"].startswith(new_end.isoformat())
         assert len(rows[1][2]["partner_ids"]) == 2
         assert rows[2][2] == {"partner_id": ids.partner_a, "reason": "left the program"}
-        assert rows[3][2] == {"from": 1, "to": 2}
-        assert len(await member_ids(sqlite_sessions, ids.cohort_a)) == 2
+        assert rows[3][2] == {"partner_ids": [ids.partner_a]}  # picked back from the directory
+        assert rows[4][2] == {"from": 1, "to": 2}
+        assert len(await member_ids(sqlite_sessions, ids.cohort_a)) == 3
         await dev_env.client.get_workflow_handle(wid).terminate("test over")
 
     async def test_bad_input_and_refused_changes_show_the_form_and_change_nothing(
