@@ -152,6 +152,23 @@ async def extend_the_window(page: Page) -> None:
     await expect(page.get_by_role("status").first).to_contain_text("New end sent")
 
 
+async def the_other_steering_forms(page: Page, base: str, cohort_id: str) -> None:
+    """The forms that change a window, and the new cohort form, open and pass axe; nothing is submitted
+    (the page tests in tests/api/test_dashboard_steer.py and test_dashboard_create.py submit them)."""
+    await page.goto(f"{base}/cohorts/{cohort_id}")
+    await page.get_by_role("link", name=re.compile("^Remove .* from the window$")).first.click()
+    await expect(page.get_by_role("heading", name=re.compile("Remove"))).to_be_visible()
+    await shot(page, "07b1-remove-form")
+    for action, heading in (("add", "Add partners"), ("migrate", "Move the window"), ("close", "Close the window")):
+        await page.goto(f"{base}/cohorts/{cohort_id}/steer/{action}")
+        await expect(page.get_by_role("heading", name=re.compile(heading)).first).to_be_visible()
+        await shot(page, f"07b2-{action}-form")
+    await page.goto(f"{base}/cohorts")
+    await page.get_by_role("link", name="New cohort").click()
+    await expect(page.get_by_role("heading", name=re.compile("New cohort|cohort", re.I)).first).to_be_visible()
+    await shot(page, "07b3-new-cohort")
+
+
 async def create_use_and_revoke_a_key(page: Page, base: str) -> None:
     """A key made at /account/keys works on the API until it is revoked there."""
     await page.get_by_role("navigation").get_by_role("link", name="API keys").click()
@@ -288,6 +305,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
             await reload_until(page, status)
         await shot(page, "07-resumed")
         await extend_the_window(page)
+        await the_other_steering_forms(page, base, cohort_id)
 
         await create_use_and_revoke_a_key(page, base)
         await tiers_and_audit(page, base)
