@@ -24,6 +24,7 @@ class CohortRow:
     ends_at: datetime
     partners: int = 0
     by_stage: dict[str, int] = field(default_factory=dict)
+    by_tier: dict[int, int] = field(default_factory=dict)  # current members by their tier (1 Invest … 3 Baseline)
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ async def unsettled_emails(
 
 
 async def cohorts(session: AsyncSession, program_ids: Collection[str] | None) -> list[CohortRow]:
-    """Cohorts of these programs (None: all), newest window first, with member and per-stage counts
-    from two grouped queries (not one query per cohort)."""
+    """Cohorts of these programs (None: all), newest window first, with member, per-tier and per-stage
+    counts from grouped queries (not one query per cohort)."""
     stmt = select(Cohort, Program.name).join(Program, Program.id == Cohort.program_id)
     if program_ids is not None:
         stmt = stmt.where(Cohort.program_id.in_(list(program_ids)))
@@ -90,6 +91,14 @@ async def cohorts(session: AsyncSession, program_ids: Collection[str] | None) ->
     )
     for cohort_id, count in members:
         rows[cohort_id].partners = count
+    tiers = await session.execute(
+        select(CohortMember.cohort_id, Partner.tier, func.count())
+        .join(Partner, Partner.id == CohortMember.partner_id)
+        .where(CohortMember.cohort_id.in_(list(rows)), CohortMember.removed_at.is_(None))
+        .group_by(CohortMember.cohort_id, Partner.tier)
+    )
+    for cohort_id, tier, count in tiers:
+        rows[cohort_id].by_tier[tier] = count
     stages = await session.execute(
         select(Journey.cohort_id, Journey.stage, func.count())
         .where(Journey.cohort_id.in_(list(rows)))
