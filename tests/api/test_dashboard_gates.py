@@ -51,6 +51,10 @@ class TestGateDecisions:
                 await sign_in(bob, "bob@b.example")
                 board = (await ann.get(f"/cohorts/{cohort.id}")).text
                 assert f'href="{confirm_path}"' in board and f'href="/cohorts/{cohort.id}/gate/{pid}/exit"' in board
+                today = (await ann.get("/")).text  # the hold is on Today too, with its three decisions one click away
+                assert all(
+                    f'href="/cohorts/{cohort.id}/gate/{pid}/{d}"' in today for d in ("advance", "extend", "exit")
+                )
 
                 # Another manager's program answers like nothing is there, to the page and to the form.
                 assert (await bob.get(confirm_path)).status_code == 404
