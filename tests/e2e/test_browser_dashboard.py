@@ -20,6 +20,7 @@ from api.dashboard.users import create as create_user
 from db.repositories import partners
 from db.session import SessionFactory, transaction
 from tests.api.helpers import PM
+from tests.api.test_dashboard_playbooks import publish_overlap_v1
 from tests.dashboard_data import member_ids
 from tests.e2e.test_browser import ARGS, CHROMIUM
 from tests.e2e.test_walking_skeleton import form_fields, free_port, serving, until
@@ -98,12 +99,12 @@ async def review_tiers(base: str) -> None:
         await eventually(done, what="the tier review finished", interval=0.5)
 
 
-async def reload_until(page: Page, text: str) -> None:
+async def reload_until(page: Page, text: str, within: float = 30) -> None:
     async def shown() -> bool:
         await page.reload()
         return await page.get_by_text(text, exact=True).first.is_visible()
 
-    await eventually(shown, what=f"{text!r} on {page.url}", interval=0.5)
+    await eventually(shown, what=f"{text!r} on {page.url}", within=within, interval=0.5)
 
 
 async def sign_in(page: Page, base: str) -> None:
@@ -206,8 +207,10 @@ async def tiers_and_audit(page: Page, base: str) -> None:
     await shot(page, "07d-audit")
 
 
-async def playbooks(page: Page) -> None:
-    """Playbooks -> a version read as partners get it -> one step's page as partners see it (a partner page)."""
+async def playbooks(page: Page, base: str) -> None:
+    """Playbooks -> a version read as partners get it -> one step's page as partners see it (a partner page);
+    two versions compared; a one-partner dry run started and its result read (~5-10 s: the simulation's own
+    test server)."""
     await page.get_by_role("navigation").get_by_role("link", name="Playbooks").click()
     await expect(page.get_by_role("heading", name="Playbooks", exact=True)).to_be_visible()
     await shot(page, "07e-playbooks")
@@ -219,6 +222,13 @@ async def playbooks(page: Page) -> None:
     await expect(page.get_by_text("Sample Partner Ltd").first).to_be_visible()
     await shot(page, "07g-step-as-partners-see-it")
     await page.go_back()
+    await page.get_by_label(re.compile("Simulated partners")).fill("1")
+    await page.get_by_role("button", name="Start the dry run").click()
+    await reload_until(page, "Day by day", within=120)  # a busy machine: the simulation takes up to a minute
+    await shot(page, "07g1-dry-run")
+    await page.goto(f"{base}/playbooks/overlap-first-21d/compare?old=1&new=2")
+    await expect(page.get_by_text("Added step").first).to_be_visible()
+    await shot(page, "07g2-compare")
 
 
 async def register_conflict(base: str, sessions: SessionFactory, cohort_id: str) -> dict[str, str]:
@@ -259,12 +269,13 @@ async def resolve_the_conflict_and_import(page: Page, base: str, deals: dict[str
 
 
 async def test_a_manager_walks_the_dashboard_in_a_real_browser(
-    chromium: Browser, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+    chromium: Browser, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory, tmp_path: Path
 ) -> None:
     port = free_port()
     settings = settings_for(sqlite_sessions, api_port=port, public_base_url=f"http://127.0.0.1:{port}")
     async with running_worker(dev_env.client, settings, sqlite_sessions), serving(settings, dev_env) as base:
         cohort_id = await launch_and_answer(base)
+        await publish_overlap_v1(sqlite_sessions, tmp_path)  # two versions to compare
         async with transaction(sqlite_sessions) as session:
             await create_user(session, "ann.lee@vendor.example", "Ann Lee", "manager", ["Test program"])
         # The pages' CSP allows no script; only the test's axe-core is let in, by the browser, not the app.
@@ -309,7 +320,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
 
         await create_use_and_revoke_a_key(page, base)
         await tiers_and_audit(page, base)
-        await playbooks(page)
+        await playbooks(page, base)
         await resolve_the_conflict_and_import(page, base, await register_conflict(base, sqlite_sessions, cohort_id))
 
         await page.get_by_role("button", name="Sign out", exact=True).click()
