@@ -144,6 +144,7 @@ def _pages(cohort: str, partner_ids: list[str], rng: random.Random) -> dict[str,
         "board filtered: waiting, tier 3, by lag": [f"{board}?status=waiting&tier=3&sort=lag"],
         "board filtered: at risk, by behavior": [f"{board}?classification=at_risk&sort=behavior"],
         "partner page (200 partners)": [f"/partners/{pid}" for pid in rng.sample(partner_ids, 200)],
+        "Today (the act-today list of every window)": ["/"],
     }
 
 
