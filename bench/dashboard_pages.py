@@ -1,4 +1,4 @@
-"""Seed a 10,000-partner window, then time the dashboard's cohort board and partner page, signed in, against
+"""Seed a 10,000-partner window, then time the dashboard's cohort board, partner page and Today, signed in, against
 a static page of the same app, in the same run, on SQLite and on Postgres.
 
     .venv/bin/python -m bench.dashboard_pages [--partners 10000] [--db sqlite,postgres] [--requests 200]
