@@ -153,6 +153,11 @@ async def extend_the_window(page: Page) -> None:
     await expect(page.get_by_role("status").first).to_contain_text("New end sent")
 
 
+async def steer_the_window(page: Page, base: str, cohort_id: str) -> None:
+    await extend_the_window(page)
+    await the_other_steering_forms(page, base, cohort_id)
+
+
 async def the_other_steering_forms(page: Page, base: str, cohort_id: str) -> None:
     """The forms that change a window, and the new cohort form, open and pass axe; nothing is submitted
     (the page tests in tests/api/test_dashboard_steer.py and test_dashboard_create.py submit them)."""
@@ -315,8 +320,7 @@ async def test_a_manager_walks_the_dashboard_in_a_real_browser(
             await expect(page.get_by_role("status").first).to_contain_text(f"{action.capitalize()} sent")
             await reload_until(page, status)
         await shot(page, "07-resumed")
-        await extend_the_window(page)
-        await the_other_steering_forms(page, base, cohort_id)
+        await steer_the_window(page, base, cohort_id)
 
         await create_use_and_revoke_a_key(page, base)
         await tiers_and_audit(page, base)
