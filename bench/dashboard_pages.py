@@ -22,8 +22,6 @@ import os
 import random
 import secrets
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -38,7 +36,7 @@ from sqlalchemy import select, update
 from api.app import create_app
 from api.dashboard.access import DASHBOARD_HEADERS, ViewerDep
 from api.dashboard.auth import SESSION_COOKIE, hash_token
-from bench.progress import _database, _drop, _free_port, seed
+from bench.progress import _database, _drop, _serve, seed
 from db.migrate import upgrade
 from db.models import CohortMember, Partner
 from db.repositories import users
@@ -95,25 +93,6 @@ async def signed_in(sessions: SessionFactory) -> str:
     return token
 
 
-async def _serve(db_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    server = subprocess.Popen(  # noqa: ASYNC220  (started once, before anything is measured)
-        [sys.executable, "-m", "uvicorn", "--factory", "bench.dashboard_pages:bench_app", "--port", str(port)]
-        + ["--log-level", "warning", "--no-access-log"],
-        env={**os.environ, "COSELL_BENCH_DB": db_url},
-    )
-    base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as probe:
-        for _ in range(300):
-            try:
-                await probe.get(f"{base}/healthz")
-                return server, base
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    server.kill()
-    raise SystemExit("the bench app did not start within 30 s")
-
-
 async def _measure(client: httpx.AsyncClient, urls: list[str], requests: int) -> dict[str, float]:
     """`requests` requests one after another (after 10 unrecorded), cycling `urls`."""
     latencies: list[float] = []
@@ -166,7 +145,7 @@ async def run(kind: str, count: int, requests: int) -> dict[str, Any]:
                 async with engine.connect() as conn:
                     await (await conn.execution_options(isolation_level="AUTOCOMMIT")).exec_driver_sql("ANALYZE")
             await engine.dispose()
-            server, base = await _serve(url)
+            server, base = await _serve(url, "bench.dashboard_pages:bench_app")
             try:
                 cookies = {SESSION_COOKIE: token}
                 async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=120) as client:

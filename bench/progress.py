@@ -191,10 +191,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _serve(db_url: str) -> tuple[subprocess.Popen[bytes], str]:
+async def _serve(db_url: str, factory: str = "bench.progress:bench_app") -> tuple[subprocess.Popen[bytes], str]:
+    """The bench app (`factory`, uvicorn --factory) in its own process, once it answers."""
     port = _free_port()
     server = subprocess.Popen(  # noqa: ASYNC220  (started once, before anything is measured)
-        [sys.executable, "-m", "uvicorn", "--factory", "bench.progress:bench_app", "--port", str(port)]
+        [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", str(port)]
         + ["--log-level", "warning", "--no-access-log"],
         env={**os.environ, "COSELL_BENCH_DB": db_url},
     )
@@ -202,8 +203,8 @@ async def _serve(db_url: str) -> tuple[subprocess.Popen[bytes], str]:
     async with httpx.AsyncClient() as probe:
         for _ in range(300):
             try:
-                if (await probe.get(f"{base}/bench/constant")).status_code in (200, 401):
-                    return server, base
+                await probe.get(f"{base}/healthz")
+                return server, base
             except httpx.TransportError:
                 await asyncio.sleep(0.1)
     server.kill()
