@@ -7,7 +7,12 @@ from db.models import Journey, PlaybookSnapshot
 from playbooks.loader import reference
 from playbooks.model import Playbook, PlaybookRef
 
-__all__ = ["PlaybookRef", "get", "list_all", "publish", "ref_of", "to_model", "version_of"]
+__all__ = ["PlaybookRef", "get", "list_all", "model", "publish", "ref_of", "to_model", "version_of"]
+
+# Parsed published versions, per process. Keyed with the sha256: a test database recreated in the same
+# process may publish other content under the same (id, version).
+_MODELS: dict[tuple[str, int, str], Playbook] = {}
+MODEL_CACHE_SIZE = 64
 
 
 def version_of(journey: Journey, cohort_version: int) -> int:
@@ -58,6 +63,28 @@ async def list_all(session: AsyncSession) -> list[PlaybookSnapshot]:
         select(PlaybookSnapshot).order_by(PlaybookSnapshot.playbook_id, PlaybookSnapshot.version)
     )
     return list(rows)
+
+
+async def model(session: AsyncSession, playbook_id: str, version: int) -> Playbook | None:
+    """A published version as a model, parsed once: publishing never changes a published version, so each
+    request reads only its sha256 instead of the ~70 KB snapshot, and the frozen model is shared."""
+    sha = await session.scalar(
+        select(PlaybookSnapshot.sha256).where(
+            PlaybookSnapshot.playbook_id == playbook_id, PlaybookSnapshot.version == version
+        )
+    )
+    if sha is None:
+        return None
+    key = (playbook_id, version, sha)
+    if (found := _MODELS.get(key)) is None:
+        row = await session.get(PlaybookSnapshot, (playbook_id, version))
+        if row is None:
+            return None
+        found = to_model(row)
+        if len(_MODELS) >= MODEL_CACHE_SIZE:
+            _MODELS.pop(next(iter(_MODELS)))
+        _MODELS[key] = found
+    return found
 
 
 def to_model(row: PlaybookSnapshot) -> Playbook:

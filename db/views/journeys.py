@@ -49,14 +49,14 @@ async def journey_facts(session: AsyncSession, journey_id: str) -> JourneyFacts 
     partner = await session.get(Partner, journey.partner_id)
     if cohort is None or partner is None:
         return None
-    snapshot = await playbook_repo.get(
+    playbook = await playbook_repo.model(
         session, cohort.playbook_id, playbook_repo.version_of(journey, cohort.playbook_version)
     )
-    if snapshot is None:
+    if playbook is None:
         return None
     program = await session.get(Program, cohort.program_id)
     alert = await partners.alert_address(session, partner, program)
-    return JourneyFacts(journey, partner, cohort, program, playbook_repo.to_model(snapshot), alert)
+    return JourneyFacts(journey, partner, cohort, program, playbook, alert)
 
 
 @dataclass(frozen=True)

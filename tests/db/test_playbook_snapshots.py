@@ -33,3 +33,21 @@ class TestPublish:
             pinned = await repo.get(session, "quickstart-14d", 1)
         assert created and latest is not None and latest.version == 2
         assert pinned is not None and pinned.title == QUICKSTART.title
+
+
+class TestModel:
+    async def test_a_published_version_is_parsed_once_and_keyed_by_its_content(self, sessions: SessionFactory) -> None:
+        async with transaction(sessions) as session:
+            first = await repo.model(session, "quickstart-14d", 1)
+            again = await repo.model(session, "quickstart-14d", 1)
+            missing = await repo.model(session, "quickstart-14d", 99)
+        assert first is not None and first is again and first == QUICKSTART and missing is None
+        # The same (id, version) with other content (another database in this process) is another model.
+        other_sha = "0" * 64
+        async with transaction(sessions) as session:
+            row = await repo.get(session, "quickstart-14d", 1)
+            assert row is not None
+            row.sha256, row.content = other_sha, {**row.content, "title": "Elsewhere"}
+        async with transaction(sessions) as session:
+            other = await repo.model(session, "quickstart-14d", 1)
+        assert other is not None and other.title == "Elsewhere" and other is not first
