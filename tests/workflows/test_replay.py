@@ -34,6 +34,7 @@ from workflows.ae_feedback.messages import FeedbackAnswers, feedback_workflow_id
 from workflows.ae_feedback.workflow import AeFeedbackWorkflow
 from workflows.intro_batch.messages import IntroAnswer, intro_batch_id
 from workflows.intro_batch.workflow import IntroBatchWorkflow
+from workflows.journey.effects import LOCAL_COMPLETION
 from workflows.journey.messages import GateDecision, StepSubmission, journey_id
 from workflows.journey.workflow import PartnerJourneyWorkflow
 from workflows.shard.messages import shard_id
@@ -92,6 +93,23 @@ class TestReplay:
         with pytest.raises(NondeterminismError):
             await replayer.replay_workflow(load(HISTORIES / f"{name}.json"))
 
+    async def test_completions_project_locally_since_the_patch(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """v3 recorded each completion's projection as a local-activity marker; v2, from before, replays its
+        activity only because the branch is behind LOCAL_COMPLETION."""
+        markers = [
+            e
+            for e in load(HISTORIES / "journey-completed--v3.json").events
+            if e.HasField("marker_recorded_event_attributes")
+        ]
+        assert any(e.marker_recorded_event_attributes.marker_name == "core_local_activity" for e in markers), markers
+        history = load(HISTORIES / "journey-completed--v2.json")
+        unsandboxed = {"workflows": WORKFLOWS, "data_converter": pydantic_data_converter}
+        await Replayer(**unsandboxed, workflow_runner=UnsandboxedWorkflowRunner()).replay_workflow(history)
+        original = workflow.patched
+        monkeypatch.setattr(workflow, "patched", lambda patch_id: patch_id == LOCAL_COMPLETION or original(patch_id))
+        with pytest.raises(NondeterminismError):
+            await Replayer(**unsandboxed, workflow_runner=UnsandboxedWorkflowRunner()).replay_workflow(history)
+
     @pytest.mark.parametrize("name", ["journey-completed--v1", "window-paused--v1"])
     async def test_waits_begun_before_uncancelled_timers_need_the_patch(
         self, name: str, monkeypatch: pytest.MonkeyPatch
@@ -140,9 +158,10 @@ async def test_record_histories(ts_env: WorkflowEnvironment, sqlite_sessions: Se
             "window-paused": window,
             "shard-relayed": client.get_workflow_handle(shard_id(cohort.id, 0)),
         }
-        # v2: waits leave their timers running (patch "uncancelled-timers"); v1 cancelled them
+        # v2: waits leave their timers running (patch "uncancelled-timers"); v1 cancelled them.
+        # journey-completed v3: a completion's projection is a local activity (LOCAL_COMPLETION).
         for name, handle in histories.items():
-            save(name, await handle.fetch_history(), version=1 if name.startswith("shard") else 2)
+            save(name, await handle.fetch_history(), version={"journey-completed": 3, "shard-relayed": 1}.get(name, 2))
 
 
 @pytest.mark.skipif(not os.environ.get("COSELL_RECORD_HISTORIES"), reason="set COSELL_RECORD_HISTORIES=1 to re-record")

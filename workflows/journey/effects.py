@@ -33,6 +33,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.policies import DB_TIMEOUT, DB_WRITE, EMAIL_HEARTBEAT, EMAIL_SEND, EMAIL_TIMEOUT
 
 
+# A completion's projection runs as a local activity inside the Update (journeys from before replay it
+# as an activity).
+LOCAL_COMPLETION = "local-completion-projection"
+
+
 class OpenStep:
     """A step a partner is working on now (or, `waits_for`, an event the journey waits for)."""
 
@@ -118,6 +123,7 @@ class JourneyEffects:
         now_at: tuple[Play, Step] | None = None,
         status: JourneyStatus | None = None,
         registers_deal: bool = False,
+        in_update: bool = False,
     ) -> None:
         assert self._inp and self._ctx
         current = self._open or next(iter(self._opens.values()), None)
@@ -142,6 +148,13 @@ class JourneyEffects:
             playbook_version=self._inp.playbook.version,
             registers_deal=registers_deal,
         )
+        if in_update and self.patched(LOCAL_COMPLETION):
+            # The partner's page waits on this Update: a local activity spares it two round trips to the
+            # server (schedule, then a second workflow task for the result); the write is the same.
+            await workflow.execute_local_activity_method(
+                JourneyActivities.project_journey, update, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
+            )
+            return
         await workflow.execute_activity_method(
             JourneyActivities.project_journey, update, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
         )

@@ -151,6 +151,7 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning):
             now_at=nxt,
             status="active",
             registers_deal=in_projection,
+            in_update=True,
         )
         if kind.on_completed is not None:
             # Inside the update, so the partner's confirmation means the effect (requests, a deal) happened.
