@@ -19,6 +19,7 @@ from pathlib import Path
 
 BENCHES: dict[str, list[str]] = {
     "window_launch": ["--partners", "1000"],
+    "step_completion": ["--partners", "100"],
     "progress": ["--partners", "10000"],
     "dashboard_pages": ["--partners", "10000"],
     "scoring": ["--partners", "5000"],
