@@ -13,6 +13,7 @@ class ConditionCheck(BaseModel):
     partner_id: str
     step_key: str
     expressions: list[str] = Field(min_length=1)  # the play's condition, then the step's
+    as_of: datetime | None = None  # the journey's clock, for signals; None: the activity's (older journeys)
 
 
 class ConditionOutcome(BaseModel):

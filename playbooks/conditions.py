@@ -18,9 +18,23 @@ from lark import Tree
 from playbooks.model import Playbook, Step
 
 # Fact -> attribute -> a sample value of its declared type (what a load-time trial evaluation uses).
-PARTNER_FACTS: dict[str, Any] = {"type": "ISV", "verticals": ["Healthcare"], "region": "", "tier": 3, "country": ""}
-OVERLAP_FACTS: dict[str, Any] = {"count": 0}
-ROOTS = ("partner", "answers", "overlap")
+PARTNER_FACTS: dict[str, Any] = {
+    "type": "ISV",
+    "verticals": ["Healthcare"],
+    "region": "",
+    "tier": 3,
+    "country": "",
+    "classification": "",  # on_track | not_yet | at_risk | not_now, as the last tier review stored it
+}
+OVERLAP_FACTS: dict[str, Any] = {"count": 0, "segments": ["Enterprise"]}  # segments of the accounts shared
+# The partner's co-sell deals (any program): how many were registered, accepted by our field, won.
+DEAL_FACTS: dict[str, Any] = {"registered": 0, "accepted": 0, "won": 0}
+# Scored from the partner's recorded facts when the condition is evaluated (0-100 each).
+SIGNAL_FACTS: dict[str, Any] = dict.fromkeys(
+    ("gtm_readiness", "proven_capability", "early_traction", "field_advocacy", "behavior", "trust"), 0
+)
+ROOTS = ("partner", "answers", "overlap", "deals", "signals")
+SCORED = ("deals", "signals")  # facts that need the partner's whole record, read only when a condition uses them
 MACROS = ("all", "exists", "exists_one", "map", "filter")
 # A sample answer per form field type, so `answers.icp.company_size > 100` type-checks as a number.
 SAMPLE_ANSWER: dict[str, Any] = {"number": 0.0, "multi_select": []}
@@ -106,7 +120,18 @@ def fact_shape(playbook: Playbook, before: str) -> dict[str, Any]:
             break
         fields = {f.key: SAMPLE_ANSWER.get(f.type, "") for f in step.fields}
         answers[step.key] = fields if fields else Untyped()
-    return {"partner": PARTNER_FACTS, "overlap": OVERLAP_FACTS, "answers": answers}
+    return {
+        "partner": PARTNER_FACTS,
+        "overlap": OVERLAP_FACTS,
+        "answers": answers,
+        "deals": DEAL_FACTS,
+        "signals": SIGNAL_FACTS,
+    }
+
+
+def roots_read(expressions: list[str]) -> set[str]:
+    """The top-level facts (partner, deals, ...) the expressions read."""
+    return {path[0] for e in expressions for path in _references(_compile(e)) if path[0] in ROOTS}
 
 
 def _unknown(path: list[str], shape: dict[str, Any], bound: set[str]) -> str | None:

@@ -30,12 +30,12 @@ class TestLoadTimeChecks:
     def test_a_misspelt_fact_names_file_line_and_path(self, tmp_path: Path) -> None:
         path, message, line = issue_for(tmp_path, 'partner.tpye == "SI"')
         assert path == "stages[1].plays[0].steps[0].when"
-        assert message == "unknown fact partner.tpye; partner has country, region, tier, type, verticals"
+        assert message == "unknown fact partner.tpye; partner has classification, country, region, tier, type, verticals"
         assert line == "when: 'partner.tpye == \"SI\"'"
 
     def test_an_unknown_root_fact(self, tmp_path: Path) -> None:
         _, message, _ = issue_for(tmp_path, "overlaps.count > 0")
-        assert message.startswith("unknown fact 'overlaps'; a condition can read partner, answers, overlap")
+        assert message == "unknown fact 'overlaps'; a condition can read partner, answers, overlap, deals, signals"
 
     def test_answers_of_a_later_or_missing_step_are_refused(self, tmp_path: Path) -> None:
         _, message, _ = issue_for(tmp_path, 'answers.listing.listing_url != ""')
@@ -59,6 +59,19 @@ class TestLoadTimeChecks:
         playbook = load_playbook(with_condition(tmp_path, condition))
         assert playbook.step("target-account").when == condition
         assert reference(playbook).sha256 != reference(load_playbook(GOOD)).sha256
+
+
+    def test_deals_signals_classification_and_segments_are_facts(self, tmp_path: Path) -> None:
+        condition = (
+            'deals.accepted == 0 && signals.proven_capability >= 40 && partner.classification != "not_now" '
+            '&& "Enterprise" in overlap.segments'
+        )
+        assert load_playbook(with_condition(tmp_path, condition)).step("target-account").when == condition
+        (tmp_path / "b").mkdir()
+        _, message, _ = issue_for(tmp_path / "b", "signals.proven_capabilty > 40")
+        assert message.startswith("unknown fact signals.proven_capabilty; signals has behavior, early_traction")
+        (tmp_path / "c").mkdir()
+        assert "(int, string)" in issue_for(tmp_path / "c", 'deals.won > "none"')[1]
 
 
 class TestEvaluation:

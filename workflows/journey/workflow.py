@@ -319,7 +319,11 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning):
             return True
         assert self._inp
         check = ConditionCheck(
-            journey_id=self._jid(), partner_id=self._inp.partner_id, step_key=step.key, expressions=expressions
+            journey_id=self._jid(),
+            partner_id=self._inp.partner_id,
+            step_key=step.key,
+            expressions=expressions,
+            as_of=workflow.now(),
         )
         outcome = await workflow.execute_activity_method(
             ConditionActivities.evaluate_conditions, check, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_WRITE
