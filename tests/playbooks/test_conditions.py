@@ -61,7 +61,6 @@ class TestLoadTimeChecks:
         assert playbook.step("target-account").when == condition
         assert reference(playbook).sha256 != reference(load_playbook(GOOD)).sha256
 
-
     def test_deals_signals_classification_and_segments_are_facts(self, tmp_path: Path) -> None:
         condition = (
             'deals.accepted == 0 && signals.proven_capability >= 40 && partner.classification != "not_now" '
