@@ -125,6 +125,7 @@ async def main(count: int, db: str) -> None:
             task_queue=f"bench-{uuid.uuid4()}",
             api_port=port,
             public_base_url=f"http://127.0.0.1:{port}",
+            link_rate_limit_per_ip=1_000_000,  # every simulated partner comes from this one address
         )
         engine = make_engine(url)
         try:
