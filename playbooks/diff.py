@@ -26,6 +26,7 @@ LABELS = {
     "content": "play content",
     "quiet_hours": "quiet hours",
     "stall_threshold_days": "stalled after (days)",
+    "library": "library play",
 }
 CHILDREN = {"stages", "plays", "steps", "content_file"}  # compared as their own items, or only a file name
 
@@ -51,6 +52,9 @@ class Change:
 
 def _settings(old: BaseModel, new: BaseModel) -> tuple[Setting, ...]:
     a, b = old.model_dump(mode="json"), new.model_dump(mode="json")
+    for dump, model in ((a, old), (b, new)):  # a library pin reads as play@version (parameters)
+        if getattr(model, "library", None) is not None:
+            dump["library"] = str(model.library)  # type: ignore[attr-defined]
     names = [n for n in type(new).model_fields if n not in CHILDREN and n != "version"]
     return tuple(
         Setting(n, LABELS.get(n, n.replace("_", " ")), a.get(n), b.get(n)) for n in names if a.get(n) != b.get(n)

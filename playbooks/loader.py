@@ -106,7 +106,7 @@ def load_playbook(path: str | Path) -> Playbook:
         raise PlaybookError([PlaybookIssue(str(file), 1, "", "a playbook must be a YAML mapping")])
     if duplicates := _duplicate_keys(str(file), root, (), set()):
         raise PlaybookError(duplicates)
-    data = _inline_content_files(file.parent, root, data)
+    data = play_library.resolve(file, root, _inline_content_files(file.parent, root, data))
     try:
         playbook = Playbook.model_validate(data)
     except ValidationError as exc:
@@ -172,11 +172,20 @@ _ABSENT: dict[str, Any] = {"when": None, "wait": None, "min_signals": {}, "min_a
 _ABSENT |= {"parallel": False, "complete_when": None}
 
 
+# Where a play came from is recorded in the snapshot but not hashed: the hash is what partners get, so a
+# shipped version whose plays moved into the library keeps its published sha.
+_UNHASHED = {"library"}
+
+
 def _without_absent_conditions(node: Any) -> Any:
     """A playbook without conditions or signal gates hashes as it did before they existed (published
     snapshots keep their sha)."""
     if isinstance(node, dict):
-        return {k: _without_absent_conditions(v) for k, v in node.items() if not (k in _ABSENT and v == _ABSENT[k])}
+        return {
+            k: _without_absent_conditions(v)
+            for k, v in node.items()
+            if k not in _UNHASHED and not (k in _ABSENT and v == _ABSENT[k])
+        }
     if isinstance(node, list):
         return [_without_absent_conditions(v) for v in node]
     return node
@@ -194,3 +203,7 @@ def reference(playbook: Playbook) -> PlaybookRef:
 
 def shipped_playbooks() -> list[Playbook]:
     return [load_playbook(d) for d in sorted(CONTENT_DIR.iterdir()) if (d / "playbook.yaml").is_file()]
+
+
+# Last: the library resolves references with this module's issues and YAML helpers.
+from playbooks import play_library  # noqa: E402

@@ -195,6 +195,18 @@ class AppliesTo(Strict):
     tiers: tuple[Literal[1, 2, 3], ...] = ()
 
 
+class LibraryPin(Strict):
+    """The library play (playbooks/library/<play>/v<version>) a play was resolved from, and with what."""
+
+    play: KEY
+    version: int = Field(ge=1, le=MAX_VERSION)
+    parameters: dict[str, str | int | float] = Field(default_factory=dict)
+
+    def __str__(self) -> str:
+        given = ", ".join(f"{k}={v}" for k, v in sorted(self.parameters.items()))
+        return f"{self.play}@{self.version}" + (f" ({given})" if given else "")
+
+
 class Play(Strict):
     key: KEY
     title: str = Field(min_length=1)
@@ -209,6 +221,7 @@ class Play(Strict):
     parallel: bool = False
     complete_when: int | None = Field(default=None, gt=0)
     steps: tuple[Step, ...] = Field(min_length=1)
+    library: LibraryPin | None = None  # set by the loader (playbooks.play_library), never written by hand
 
     @model_validator(mode="after")
     def _parallel_steps(self) -> Play:

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from db.repositories import playbooks as repo
 from db.session import SessionFactory, transaction
 from playbooks.loader import reference, shipped_playbooks
+from playbooks.model import Playbook
 
 QUICKSTART = {p.id: p for p in shipped_playbooks()}["quickstart-14d"]
 
@@ -51,3 +55,36 @@ class TestModel:
         async with transaction(sessions) as session:
             other = await repo.model(session, "quickstart-14d", 1)
         assert other is not None and other.title == "Elsewhere" and other is not first
+
+
+OVERLAP = {p.id: p for p in shipped_playbooks()}["overlap-first-21d"]
+BEFORE_LIBRARY = json.loads(
+    (Path(__file__).parents[1] / "playbooks/data/published/overlap-first-21d-v3.json").read_text()
+)
+
+
+class TestLibraryPins:
+    async def test_publishing_pins_the_library_play_versions_in_the_snapshot(self, sessions: SessionFactory) -> None:
+        async with transaction(sessions) as session:  # published by the template database, as `cosell up` does
+            row = await repo.get(session, "overlap-first-21d", 3)
+        assert row is not None and row.sha256 == BEFORE_LIBRARY["sha256"]
+        pins = [play["library"] for stage in row.content["stages"] for play in stage["plays"]]
+        assert pins == [
+            {"play": "joint-account-mapping", "version": 1, "parameters": {}},
+            {"play": "ae-introductions", "version": 2, "parameters": {"overlap_wait_days": 5}},
+            {"play": "first-co-sell-deal", "version": 2, "parameters": {"acceptance_wait_days": 7}},
+        ]
+        assert repo.to_model(row) == OVERLAP  # the resolved plays themselves, read back without the library
+
+    async def test_a_version_published_before_the_library_is_left_as_it_was(self, sessions: SessionFactory) -> None:
+        async with transaction(sessions) as session:
+            await session.delete(await repo.get(session, "overlap-first-21d", 3))
+        async with transaction(sessions) as session:
+            await repo.publish(session, Playbook.model_validate(BEFORE_LIBRARY["canonical"]))
+        async with transaction(sessions) as session:
+            ref, created = await repo.publish(session, OVERLAP)  # what `cosell up` does with today's files
+            row = await repo.get(session, "overlap-first-21d", 3)
+        assert not created and ref.sha256 == BEFORE_LIBRARY["sha256"]
+        assert row is not None and all(
+            play.get("library") is None for s in row.content["stages"] for play in s["plays"]
+        )

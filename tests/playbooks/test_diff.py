@@ -9,17 +9,24 @@ from pathlib import Path
 from playbooks.diff import compare
 from playbooks.loader import CONTENT_DIR, load_playbook
 from playbooks.model import Playbook
+from playbooks.play_library import LIBRARY_DIR
 
 V1 = Path(__file__).parent / "data" / "overlap-first-21d-v1" / "playbook.yaml"
 V2 = Path(__file__).parent / "data" / "overlap-first-21d-v2" / "playbook.yaml"
 
 
-def shipped(tmp_path: Path, yaml: Path = V1) -> Playbook:
-    """An older version's YAML beside the play files it names (unchanged since v1 shipped)."""
+def shipped_folder(tmp_path: Path, yaml: Path) -> Path:
+    """An older version's YAML beside the play files it names (unchanged since v1 shipped, now in the library)."""
     folder = tmp_path / yaml.parent.name
-    shutil.copytree(CONTENT_DIR / "overlap-first-21d" / "plays", folder / "plays")
+    (folder / "plays").mkdir(parents=True)
+    for play in ("joint-account-mapping", "ae-introductions", "first-co-sell-deal"):
+        shutil.copy(LIBRARY_DIR / play / "v1" / "plays" / f"{play}.md", folder / "plays")
     shutil.copy(yaml, folder / "playbook.yaml")
-    return load_playbook(folder)
+    return folder
+
+
+def shipped(tmp_path: Path, yaml: Path = V1) -> Playbook:
+    return load_playbook(shipped_folder(tmp_path, yaml))
 
 
 def test_overlap_first_v1_to_v2_is_a_longer_acceleration_stage_and_an_added_wait(tmp_path: Path) -> None:
