@@ -85,6 +85,7 @@ async def read_playbook(
             r.version for r in await repo.list_all(session) if r.playbook_id == playbook.id and r.version != version
         ],
         emails=emails,
+        pins=[play.library for stage in playbook.stages for play in stage.plays if play.library],
         partners=DRY_RUN_PARTNERS,
         most=DRY_RUN_MAX,
     )

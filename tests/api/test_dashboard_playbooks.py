@@ -5,7 +5,6 @@ by structure; the dry run starts from a CSRF-checked form and its page shows the
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import httpx
@@ -15,11 +14,11 @@ from temporalio.testing import WorkflowEnvironment
 from db.models import PreviewRun
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction
-from playbooks.loader import CONTENT_DIR, load_playbook
+from playbooks.loader import load_playbook
 from playbooks.model import StepKind
 from tests.dashboard_data import browser, csrf_of, dashboard_app, sign_in, two_programs
 from tests.factories import settings_for
-from tests.playbooks.test_diff import V1, V2
+from tests.playbooks.test_diff import V1, V2, shipped_folder
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
@@ -29,11 +28,8 @@ QUICK = "/playbooks/quickstart-14d/v/1"
 async def publish_overlap_v1(sessions: SessionFactory, tmp_path: Path) -> None:
     """overlap-first-21d v1 and v2 as they shipped (their YAML kept in tests/playbooks/data), beside today's v3."""
     for yaml in (V1, V2):
-        folder = tmp_path / yaml.parent.name
-        shutil.copytree(CONTENT_DIR / "overlap-first-21d" / "plays", folder / "plays")
-        shutil.copy(yaml, folder / "playbook.yaml")
         async with transaction(sessions) as session:
-            await playbook_repo.publish(session, load_playbook(folder))
+            await playbook_repo.publish(session, load_playbook(shipped_folder(tmp_path, yaml)))
 
 
 async def test_signed_out_visitors_are_sent_to_sign_in_from_every_playbook_page(
@@ -104,6 +100,12 @@ async def test_two_shipped_versions_compare_by_structure(
         v2 = (await ann.get("/playbooks/overlap-first-21d/v/2")).text
         assert '<a href="/playbooks/overlap-first-21d/compare?old=1&amp;new=2">Compare with version 1</a>' in v2
         html = (await ann.get("/playbooks/overlap-first-21d/compare", params={"old": 1, "new": 2})).text
+        v3 = (await ann.get("/playbooks/overlap-first-21d/v/3")).text
+        pinned = (await ann.get("/playbooks/overlap-first-21d/compare", params={"old": 2, "new": 3})).text
+    assert "Library plays this version pins: <code>joint-account-mapping@1</code>" in v3
+    assert "From the play library: <code>ae-introductions@2 (overlap_wait_days=5)</code>" in v3
+    row = r'<th scope="row">library play</th><td><span class="muted">none</span></td><td>first-co-sell-deal@2 \('
+    assert re.search(row, pinned), pinned  # v3's plays come from the library; v2's were written in it
     assert "2 changes" in html
     assert re.search(r"Changed stage</strong> Register the first co-sell deal", html)
     assert re.search(r'<th scope="row">duration \(days\)</th><td>7</td><td>14</td>', html)
