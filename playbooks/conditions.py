@@ -169,6 +169,8 @@ def check(expression: str, shape: dict[str, Any]) -> None:
         raise ConditionError(f"does not type-check against the facts: {_readable(exc)}") from exc
     if not isinstance(result, bool):
         raise ConditionError("must be true or false (a comparison), not a value")
+    if result is False and all(p[0] in bound for p in paths):
+        raise ConditionError("is always false, whatever the facts: what it guards is unreachable")
 
 
 def _readable(exc: celpy.CELEvalError) -> str:

@@ -61,6 +61,13 @@ class TestLoadTimeChecks:
         assert playbook.step("target-account").when == condition
         assert reference(playbook).sha256 != reference(load_playbook(GOOD)).sha256
 
+    def test_a_condition_that_is_always_false_makes_its_step_unreachable(self, tmp_path: Path) -> None:
+        path, message, _ = issue_for(tmp_path, "1 > 2 || [1, 2].exists(n, n > 5)")
+        assert path == "stages[1].plays[0].steps[0].when"
+        assert message == "is always false, whatever the facts: what it guards is unreachable"
+        (tmp_path / "b").mkdir()
+        assert load_playbook(with_condition(tmp_path / "b", "1 < 2")).step("target-account").when == "1 < 2"
+
     def test_deals_signals_classification_and_segments_are_facts(self, tmp_path: Path) -> None:
         condition = (
             'deals.accepted == 0 && signals.proven_capability >= 40 && partner.classification != "not_now" '
