@@ -45,9 +45,11 @@ REVIEWED = {
 
 @router.get("/", response_class=HTMLResponse)
 async def today(request: Request, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
-    entries = await views.today(session, viewer, now())
+    found = await views.today(session, viewer, now())
     programs = await visible_programs(session, viewer)
-    return page(request, "today.html", entries=entries, programs=programs, active="today")
+    return page(
+        request, "today.html", entries=found.entries, reviewed_at=found.reviewed_at, programs=programs, active="today"
+    )
 
 
 @router.get("/cohorts", response_class=HTMLResponse)

@@ -13,9 +13,9 @@ from db.models import JourneyEvent
 from db.repositories import partner_facts
 from db.repositories.users import Viewer
 from db.views import dashboard
+from db.views import today as today_view
 from domain.intel.facts import DealFact, Submission
 
-ENDED = ("closed", "cancelled")
 TODAY_LIMIT = 50
 UNSETTLED_IMPACT = 4  # as an unanswered intro: the partner may be waiting for an email that never came
 TIMELINE_LIMIT = 100
@@ -26,21 +26,28 @@ class TodayEntry:
     item: TodayItemOut
     cohort_id: str
     cohort_name: str
+    classified_at: datetime | None = None  # a classification-based item: when the tier review classified it
 
 
-async def today(session: AsyncSession, viewer: Viewer, moment: datetime) -> list[TodayEntry]:
-    """The act-today lists of every running cohort the viewer may see, ranked together as the API ranks one,
-    and the partners' emails nobody could confirm were sent (GET /api/v1/emails/unsettled lists them all)."""
-    entries = []
-    for row in await dashboard.cohorts(session, viewer.program_ids):
-        if row.status in ENDED:
-            continue
-        intel = await intel_service.cohort(session, row.id, moment)
-        entries += [TodayEntry(item, row.id, row.name) for item in (intel.today if intel else [])]
+@dataclass(frozen=True)
+class TodayPage:
+    entries: list[TodayEntry]
+    reviewed_at: datetime | None  # the newest tier review classification in the viewer's running cohorts
+
+
+async def today(session: AsyncSession, viewer: Viewer, moment: datetime) -> TodayPage:
+    """The act-today items of every running cohort the viewer may see, read in SQL and ranked by the intel
+    list's rule (db/views/today.py), and the partners' emails nobody could confirm were sent
+    (GET /api/v1/emails/unsettled lists them all)."""
+    found = await today_view.today(session, viewer.program_ids, moment, TODAY_LIMIT)
+    entries = [
+        TodayEntry(TodayItemOut.model_validate(e.item), e.cohort_id, e.cohort_name, e.classified_at)
+        for e in found.entries
+    ]
     for email in await dashboard.unsettled_emails(session, viewer.program_ids, TODAY_LIMIT):
         entries.append(TodayEntry(_unsettled_item(email, moment), email.cohort_id, email.cohort_name))
     entries.sort(key=lambda e: (-e.item.rank, e.item.since, e.item.partner_id, e.item.kind))
-    return entries[:TODAY_LIMIT]
+    return TodayPage(entries[:TODAY_LIMIT], found.reviewed_at)
 
 
 def _unsettled_item(email: dashboard.UnsettledEmail, moment: datetime) -> TodayItemOut:

@@ -12,7 +12,12 @@
 
 impact = the kind's impact + 2 for a Tier 1 partner, + 1 for Tier 2 (investment follows tier).
 urgency = 1 + days waiting // SLA days, at most 5. rank = impact x urgency; ties go to what has
-waited longest, then to the partner id (a stable order).
+waited longest, then to the partner id (a stable order). So within one kind and tier an item that has
+waited longer never ranks lower: the dashboard (db/views/today.py) reads only the longest-waiting items of
+each kind and tier from SQL and ranks them here.
+
+Each kind has one builder below, used by `candidates` (a partner's facts, rescored) and by the dashboard's
+Today (stored rows and the last tier review's classification), so both word and rank an item alike.
 """
 
 from __future__ import annotations
@@ -53,57 +58,112 @@ class TodayItem:
         return self.impact * self.urgency
 
 
-def item(kind: str, facts: PartnerFacts, reason: str, action: str, since: datetime, as_of: datetime) -> TodayItem:
+@dataclass(frozen=True, slots=True)
+class Who:
+    """The partner an item is about; the tier raises its impact."""
+
+    partner_id: str
+    name: str
+    tier: int
+
+    @classmethod
+    def of(cls, facts: PartnerFacts) -> Who:
+        return cls(facts.partner_id, facts.name, facts.tier)
+
+
+def item(kind: str, who: Who, reason: str, action: str, since: datetime, as_of: datetime) -> TodayItem:
     impact, sla = KINDS[kind]
     urgency = min(5, 1 + max((as_of - since) // DAY, 0) // sla)
-    link = f"/api/v1/partners/{facts.partner_id}"
-    return TodayItem(kind, facts.partner_id, facts.name, reason, action, link, since, impact + 3 - facts.tier, urgency)
+    tier = who.tier if who.tier in (1, 2, 3) else 3
+    link = f"/api/v1/partners/{who.partner_id}"
+    return TodayItem(kind, who.partner_id, who.name, reason, action, link, since, impact + 3 - tier, urgency)
+
+
+def gate_hold(who: Who, reason: str, since: datetime, as_of: datetime) -> TodayItem:
+    return item("gate_hold", who, reason, "Decide the gate: advance, extend or exit", since, as_of)
+
+
+def intro_waiting(who: Who, ae: str, account: str, since: datetime, as_of: datetime) -> TodayItem:
+    return item("intro_waiting", who, f"{ae} has not answered the intro on {account}", f"Nudge {ae}", since, as_of)
+
+
+def flagged_deal(who: Who, account: str, since: datetime, as_of: datetime) -> TodayItem:
+    why = f"the registration on {account} conflicts with another"
+    return item("flagged_deal", who, why, "Resolve the conflict", since, as_of)
+
+
+def feedback_expired(who: Who, ae: str, deal_id: str, since: datetime, as_of: datetime) -> TodayItem:
+    why = f"{ae} never answered the feedback form for deal {deal_id}"
+    return item("feedback_expired", who, why, "Ask the AE in person", since, as_of)
+
+
+def review_waiting(who: Who, title: str, since: datetime, as_of: datetime) -> TodayItem:
+    return item("review_waiting", who, f"'{title}' waits for your review", "Approve it or send it back", since, as_of)
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """What the classification-based kinds read: the label and its reasons, the next best action, whether
+    the partner's accounts overlap the vendor's, and the days since the partner last acted."""
+
+    label: str
+    reasons: tuple[str, ...]
+    action: str
+    overlapping: bool
+    idle_days: int
+
+
+def classified(who: Who, c: Classified, as_of: datetime) -> TodayItem | None:
+    """A "not yet" partner with overlapping accounts, else an at-risk or not-yet one idle for 7+ days."""
+    since = as_of - c.idle_days * DAY
+    if c.label == "not_yet" and c.overlapping:
+        return item("not_yet_intro", who, f"not yet: {'; '.join(c.reasons)}", c.action, since, as_of)
+    if c.label in ("at_risk", "not_yet") and c.idle_days >= 7:
+        why = f"{c.label.replace('_', ' ')}: {'; '.join(c.reasons)}"
+        return item("stalled_partner", who, why, c.action, since, as_of)
+    return None
 
 
 def _gate_holds(facts: PartnerFacts, as_of: datetime) -> list[TodayItem]:
-    out, open_holds = [], {}
+    open_holds = {}
     for e in sorted(facts.events, key=lambda e: e.occurred_at):
         if e.kind == "gate_held":
             open_holds[e.journey_id] = e
         elif e.kind == "gate_decided":
             open_holds.pop(e.journey_id, None)
-    for e in open_holds.values():
-        reason = str(e.data.get("reason", "held at a gate"))
-        out.append(item("gate_hold", facts, reason, "Decide the gate: advance, extend or exit", e.occurred_at, as_of))
-    return out
+    who = Who.of(facts)
+    return [
+        gate_hold(who, str(e.data.get("reason", "held at a gate")), e.occurred_at, as_of) for e in open_holds.values()
+    ]
 
 
 def candidates(facts: PartnerFacts, a: Assessment) -> list[TodayItem]:
     """Everything about one partner that needs the PM today."""
-    as_of = a.as_of
+    as_of, who = a.as_of, Who.of(facts)
     out = _gate_holds(facts, as_of)
     for i in facts.intros:
         if i.status in ("sent", "escalated"):
-            why = f"{i.ae_name or i.ae_id} has not answered the intro on {i.account_name}"
-            out.append(item("intro_waiting", facts, why, f"Nudge {i.ae_name or i.ae_id}", i.requested_at, as_of))
+            out.append(intro_waiting(who, i.ae_name or i.ae_id, i.account_name, i.requested_at, as_of))
     for d in facts.deals:
         if d.conflict == "flagged":
-            why = f"the registration on {d.account_name} conflicts with another"
-            out.append(item("flagged_deal", facts, why, "Resolve the conflict", d.registered_at, as_of))
+            out.append(flagged_deal(who, d.account_name, d.registered_at, as_of))
     for f in facts.feedback_asks:
         if f.status == "expired":
-            why = f"{f.ae_name or f.ae_id} never answered the feedback form for deal {f.deal_id}"
-            out.append(item("feedback_expired", facts, why, "Ask the AE in person", f.expires_at, as_of))
+            out.append(feedback_expired(who, f.ae_name or f.ae_id, f.deal_id, f.expires_at, as_of))
     for s in facts.submissions:
         if s.answer_kinds and s.review.state == "pending":
-            why = f"'{s.title}' waits for your review"
-            out.append(item("review_waiting", facts, why, "Approve it or send it back", s.submitted_at, as_of))
-    label = a.classification.label
-    if label == "not_yet" and facts.overlapping:
-        why = f"not yet: {'; '.join(a.classification.reasons)}"
-        since = as_of - a.state.idle_days * DAY
-        out.append(item("not_yet_intro", facts, why, a.next_action.action, since, as_of))
-    elif label in ("at_risk", "not_yet") and a.state.idle_days >= 7:
-        why = f"{label.replace('_', ' ')}: {'; '.join(a.classification.reasons)}"
-        out.append(item("stalled_partner", facts, why, a.next_action.action, as_of - a.state.idle_days * DAY, as_of))
-    return out
+            out.append(review_waiting(who, s.title, s.submitted_at, as_of))
+    cls = a.classification
+    judged = Classified(cls.label, cls.reasons, a.next_action.action, bool(facts.overlapping), a.state.idle_days)
+    by_class = classified(who, judged, as_of)
+    return out + ([by_class] if by_class else [])
+
+
+def order(i: TodayItem) -> tuple[int, datetime, str, str]:
+    """The list's order: highest rank first, then what has waited longest, then by partner and kind."""
+    return (-i.rank, i.since, i.partner_id, i.kind)
 
 
 def rank(items: Iterable[TodayItem], limit: int | None = None) -> list[TodayItem]:
-    ordered = sorted(items, key=lambda i: (-i.rank, i.since, i.partner_id, i.kind))
+    ordered = sorted(items, key=order)
     return ordered[:limit] if limit is not None else ordered
