@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.cosell_models import AccountExecutive, AeFeedback, Deal, IntroRequest, VendorAccount
 from db.intel_models import SubmissionReview
-from db.models import Cohort, CohortMember, Journey, JourneyEvent, JourneyStep, Partner, PlaybookSnapshot
+from db.models import Cohort, CohortMember, Journey, JourneyEvent, JourneyStep, Partner
 from db.repositories import playbooks as playbook_repo
 from db.views.today_idle import ENDED, classified_items, members, running
 from domain.intel import today as kinds
@@ -123,23 +123,14 @@ async def _judged_steps(session: AsyncSession, programs: Programs) -> dict[tuple
     query = _scoped_journeys(select(Cohort.playbook_id, version).select_from(Journey), programs).distinct()
     out: dict[tuple[str, int], dict[str, str]] = {}
     for playbook_id, v in await session.execute(query):
-        snapshot = await session.get(PlaybookSnapshot, (playbook_id, v))
-        out[(playbook_id, v)] = _judged(snapshot) if snapshot else {}
-    return out
-
-
-_JUDGED: dict[str, dict[str, str]] = {}  # by snapshot sha256: a (playbook, version) is written once
-
-
-def _judged(snapshot: PlaybookSnapshot) -> dict[str, str]:
-    if snapshot.sha256 not in _JUDGED:
-        book = playbook_repo.to_model(snapshot)
-        _JUDGED[snapshot.sha256] = {
-            step.key: step.title
-            for _, _, step in book.iter_steps()
-            if answer_kinds_of(step.kind.value, [s.value for s in step.signals], [f.key for f in step.fields])
+        book = await playbook_repo.model(session, playbook_id, v)  # parsed once per process
+        steps = [step for _, _, step in book.iter_steps()] if book else []
+        out[(playbook_id, v)] = {
+            s.key: s.title
+            for s in steps
+            if answer_kinds_of(s.kind.value, [x.value for x in s.signals], [f.key for f in s.fields])
         }
-    return _JUDGED[snapshot.sha256]
+    return out
 
 
 async def _reviews(session: AsyncSession, programs: Programs, moment: datetime, limit: int) -> list[Entry]:
