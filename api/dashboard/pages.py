@@ -36,6 +36,8 @@ DONE = {
     "migrate": "Migration sent: each partner switches version at its next stage boundary.",
     "add": "Partners added: their invites go out within seconds.",
     "remove": "Partner removed: its journey ends within seconds.",
+    "reschedule": "New start sent: the window waits for it and emails no one before then.",
+    "cancel": "Cancel sent: the window ends within seconds; no partner is emailed.",
 }
 REVIEWED = {
     "approve": "Answer approved: it earns its full readiness points.",
@@ -97,6 +99,8 @@ async def cohort_board(
         sorts=board.SORTS,
         page_size=board.PAGE,
         done=DONE.get(done, ""),
+        # Before its start a window can still be moved or cancelled (api.cohorts.control.reschedule's rule).
+        upcoming=shown.cohort.status in ("launching", "scheduled") and shown.cohort.starts_at > now(),
     )
 
 

@@ -1,4 +1,5 @@
-"""Steering a running window from the dashboard: extend, add or remove partners, migrate, close.
+"""Steering a window from the dashboard: extend, add or remove partners, migrate, close; before it starts,
+reschedule or cancel it.
 
 Each change is a form, then a confirmation page that says what will happen (a CSRF-checked POST that changes
 nothing), then the POST that does it through the API's own services (api.cohorts.control), audited as the
@@ -33,14 +34,17 @@ from db.repositories import playbooks as playbook_repo
 from db.repositories.users import Viewer
 
 router = APIRouter(include_in_schema=False)
-Action = Literal["extend", "close", "migrate", "add", "remove"]
+Action = Literal["extend", "close", "migrate", "add", "remove", "reschedule", "cancel"]
 TITLES = {
     "extend": "Change the end of the window",
     "close": "Close the window",
     "migrate": "Move the window to another playbook version",
     "add": "Add partners to the window",
     "remove": "Remove a partner from the window",
+    "reschedule": "Move the window's start",
+    "cancel": "Cancel the window",
 }
+NOTHING_TO_FILL = ("close", "cancel")  # the GET is the confirmation
 
 
 class Refused(ValueError):
@@ -53,13 +57,28 @@ class Plan:
     fields: dict[str, str] = field(default_factory=dict)  # carried to the POST as hidden inputs
 
 
-def _day(cohort: CohortOut, value: str) -> datetime:
-    """A date from the form, at the time of day the window ends today (UTC): extending moves whole days."""
+def _day(cohort: CohortOut, value: str, name: str = "ends_at") -> datetime:
+    """A date from the form, at the time of day the window ends (or starts) today (UTC): it moves whole days."""
     try:
         day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
     except ValueError as exc:
-        raise Refused("ends_at: give the new end as a date (YYYY-MM-DD)") from exc
-    return datetime.combine(day, cohort.ends_at.astimezone(UTC).timetz())
+        raise Refused(f"{name}: give the new {name[:-3]} as a date (YYYY-MM-DD)") from exc
+    moment = cohort.starts_at if name == "starts_at" else cohort.ends_at
+    return datetime.combine(day, moment.astimezone(UTC).timetz())
+
+
+def _rescheduled(cohort: CohortOut, form: FormData) -> control.Reschedule:
+    """The new start; the end only when the form gives one (else the service keeps the window's length)."""
+    ends = _text(form, "ends_at").strip()
+    return control.Reschedule(
+        starts_at=_day(cohort, _text(form, "starts_at"), "starts_at"), ends_at=_day(cohort, ends) if ends else None
+    )
+
+
+def said(exc: AppError) -> str:
+    """The service's words; a 422 shaped like a validation error names its field, as the form's own do."""
+    first = exc.detail[0] if isinstance(exc.detail, list) and exc.detail else None
+    return f"{first['path']}: {first['message']}" if isinstance(first, dict) else exc.message
 
 
 def _when(moment: datetime) -> str:
@@ -114,8 +133,30 @@ async def _plan_add(session: AsyncSession, viewer: Viewer, form: FormData) -> Pl
     )
 
 
+def _plan_before_start(cohort: CohortOut, action: Action, form: FormData) -> Plan:
+    n = cohort.partners
+    if action == "cancel":
+        return Plan(
+            f"The window is cancelled (“the window was cancelled”): none of its {n} partners is emailed, and it "
+            "can no longer change or be launched. This cannot be undone; a new cohort starts a new window."
+        )
+    body = _rescheduled(cohort, form)
+    ends_at = body.ends_at or body.starts_at + (cohort.ends_at - cohort.starts_at)
+    try:  # the service's own check, so the confirmation never promises what the POST refuses
+        cohort_service.check_window(body.starts_at, ends_at, datetime.now(UTC))
+    except AppError as exc:
+        raise Refused(said(exc)) from exc
+    return Plan(
+        f"The window will start {_when(body.starts_at)} instead of {_when(cohort.starts_at)} and end "
+        f"{_when(ends_at)}. Its {n} partners hear nothing before the new start.",
+        {"starts_at": _text(form, "starts_at"), "ends_at": _text(form, "ends_at")},
+    )
+
+
 async def _plan(session: AsyncSession, viewer: Viewer, cohort: CohortOut, action: Action, form: FormData) -> Plan:
     n = cohort.partners
+    if action in ("reschedule", "cancel"):
+        return _plan_before_start(cohort, action, form)
     if action == "extend":
         ends_at = _day(cohort, _text(form, "ends_at"))
         return Plan(
@@ -164,8 +205,10 @@ async def _apply(
     key, cid = _text(form, "key") or None, cohort.id
     if action == "extend":
         await control.change_window(session, queue, client, cid, "extend", key, _day(cohort, _text(form, "ends_at")))
-    elif action == "close":
-        await control.change_window(session, queue, client, cid, "close", key, None)
+    elif action in ("close", "cancel"):
+        await control.change_window(session, queue, client, cid, action, key, None)
+    elif action == "reschedule":
+        await control.reschedule(session, queue, client, cid, _rescheduled(cohort, form), key)
     elif action == "migrate":
         try:
             body = control.Migrate(playbook_version=int(_text(form, "playbook_version")))
@@ -227,7 +270,7 @@ async def steer_form(
 ) -> HTMLResponse:
     await visible_cohort(session, viewer, cohort_id)
     cohort = await cohort_service.get(session, cohort_id)
-    if action == "close":
+    if action in NOTHING_TO_FILL:
         return _confirm_page(request, cohort, action, await _plan(session, viewer, cohort, action, FormData()))
     found = await pick.search(session, viewer, q) if action == "add" else []
     return await _form_page(request, session, cohort, action, {"partner": partner, "q": q}, found=found)
@@ -289,5 +332,5 @@ async def steer(
         return await _form_page(request, session, cohort, action, values, str(exc), 422)
     except AppError as exc:
         await undone(request, session)
-        return await _form_page(request, session, cohort, action, values, exc.message, exc.status_code)
+        return await _form_page(request, session, cohort, action, values, said(exc), exc.status_code)
     return redirect(location)

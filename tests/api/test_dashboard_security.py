@@ -29,7 +29,15 @@ from tests.dashboard_data import (
 )
 from tests.factories import settings_for
 
-PAGES = ["/", "/cohorts", "/cohorts/{a}", "/partners/{pa}", "/cohorts/{a}/window/pause"]
+PAGES = [
+    "/",
+    "/cohorts",
+    "/cohorts/{a}",
+    "/partners/{pa}",
+    "/cohorts/{a}/window/pause",
+    "/cohorts/{a}/steer/reschedule",
+]
+PAGES += ["/cohorts/{a}/steer/cancel"]
 
 
 async def audits(sessions: SessionFactory, action: str) -> list[str]:

@@ -18,7 +18,7 @@ from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction
 from playbooks.loader import shipped_playbooks
 from tests.dashboard_data import Programs, browser, csrf_of, dashboard_app, member_ids, sign_in, two_programs
-from tests.factories import settings_for
+from tests.factories import create_cohort, partner, settings_for
 
 
 async def audits(sessions: SessionFactory) -> list[tuple[str, str, dict[str, Any]]]:
@@ -175,10 +175,10 @@ class TestSteering:
 
             await sign_in(bob, "bob@b.example")
             token = csrf_of((await bob.get("/")).text)
-            for action in ("extend", "add", "migrate", "close"):
+            for action in ("extend", "add", "migrate", "close", "reschedule", "cancel"):
                 assert (await bob.get(f"{base}/{action}")).status_code == 404, action
             assert (await bob.get(f"{base}/remove", params={"partner": ids.partner_a})).status_code == 404
-            for path in (f"{base}/extend", f"{base}/extend/confirm", f"{base}/close"):
+            for path in (f"{base}/extend", f"{base}/extend/confirm", f"{base}/close", f"{base}/cancel"):
                 assert (await bob.post(path, data={**form, "csrf": token})).status_code == 404, path
 
             await sign_in(ann, "ann@a.example")
@@ -188,3 +188,50 @@ class TestSteering:
             assert (await ann.post(f"{base}/extend/confirm", data=form)).status_code == 403
         assert await audits(sqlite_sessions) == []
         await dev_env.client.get_workflow_handle(wid).terminate("test over")
+
+
+class TestBeforeTheStart:
+    async def test_a_scheduled_window_is_moved_or_cancelled_and_a_started_one_is_refused(
+        self, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+    ) -> None:
+        ids, running = await launched(dev_env, sqlite_sessions)
+        starts = datetime.now(UTC) + timedelta(days=20)
+        later = await create_cohort(sqlite_sessions, [partner("Later Labs")], starts, program="Program A", name="Later")
+        await cohort_service.launch(dev_env.client, settings_for(sqlite_sessions).task_queue, later)
+        base, moved = f"/cohorts/{later.id}/steer", (starts + timedelta(days=30)).date()
+        async with dashboard_app(settings_for(sqlite_sessions), dev_env.client) as app, browser(app) as ann:
+            await sign_in(ann, "ann@a.example")
+            board = (await ann.get(f"/cohorts/{later.id}")).text
+            assert f'href="{base}/reschedule"' in board and f'href="{base}/cancel"' in board
+            started = (await ann.get(f"/cohorts/{ids.cohort_a}")).text
+            assert "/steer/reschedule" not in started and "/steer/cancel" not in started
+
+            past = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
+            early = await confirm(ann, f"{base}/reschedule", starts_at=past)
+            assert early.status_code == 422 and "starts_at: is more than 1:00:00 in the past" in early.text
+            shown = await confirm(ann, f"{base}/reschedule", starts_at=moved.isoformat())
+            assert f"The window will start {moved.strftime('%-d %b %Y')}" in shown.text
+            assert f"instead of {starts.strftime('%-d %b %Y')}" in shown.text
+            assert "Its 1 partners hear nothing before the new start" in shown.text
+            assert await audits(sqlite_sessions) == []  # the confirmation changes nothing
+            done = await do(ann, f"{base}/reschedule", shown)
+            assert done.headers["location"] == f"/cohorts/{later.id}?done=reschedule"
+
+            shown = await ann.get(f"{base}/cancel")  # nothing to fill in: the page is the confirmation
+            assert "none of its 1 partners is emailed" in shown.text and "Yes, cancel the window" in shown.text
+            assert (await do(ann, f"{base}/cancel", shown)).status_code == 303
+
+            # The running window: the service refuses the move, the form shows its words, nothing is kept.
+            hidden_fields = {**hidden(shown.text), "key": "k-started", "starts_at": moved.isoformat()}
+            refused = await ann.post(f"/cohorts/{ids.cohort_a}/steer/reschedule", data=hidden_fields)
+            assert refused.status_code == 409 and "has already started" in refused.text
+        rows = await audits(sqlite_sessions)
+        assert [(a, actor) for a, actor, _ in rows] == [
+            ("reschedule", "user:ann@a.example"),
+            ("cancel", "user:ann@a.example"),
+        ]
+        assert rows[0][2]["to"].startswith(moved.isoformat())
+        async with transaction(sqlite_sessions) as session:
+            assert (await cohort_service.get(session, later.id)).starts_at.date() == moved
+        for wid in (running, later.window_workflow_id):
+            await dev_env.client.get_workflow_handle(wid).terminate("test over")
