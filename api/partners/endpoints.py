@@ -58,13 +58,15 @@ async def import_partners(
         File(description="Salesforce partner accounts, HubSpot companies or PartnerStack partners (CSV, UTF-8)"),
     ],
     mapping: ColumnMapping,
+    mine: KeyProgramsDep,
     fmt: Annotated[
         PartnerFormat, Query(alias="format", description="which export's headers to expect")
     ] = PartnerFormat.auto,
 ) -> ImportOut:
     """Create or update partners by external id (and each row's contact); the whole file or nothing
-    (422 lists every problem with its line and column)."""
-    result = await imports.import_partners(session, file.file, fmt, mapping, filename=file.filename or "")
+    (422 lists every problem with its line and column). A manager's key updates only partners of its
+    programs (or of none yet): a row naming another program's partner is one of those problems."""
+    result = await imports.import_partners(session, file.file, fmt, mapping, filename=file.filename or "", allowed=mine)
     return ImportOut(**{k: v for k, v in asdict(result).items() if k != "problems"})
 
 

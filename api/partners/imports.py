@@ -2,7 +2,9 @@
 
 The file streams through the shared CSV reader; rows are checked as they come and written a chunk at a
 time with one lookup and one multi-row upsert per chunk (partners, then their contacts), so 100,000
-rows never mean 100,000 queries. Any problem (or a file-level error) raises ImportRejected after the
+rows never mean 100,000 queries. A manager's key (`allowed`: its programs) creates partners and updates
+those in its programs or in none yet; a row naming a partner only other programs have is a problem of its
+line, so a file touching one writes nothing. Any problem (or a file-level error) raises ImportRejected after the
 whole file was read, and the caller's rollback undoes the chunks already written. A column the file
 does not have leaves that field of an existing partner as it is.
 """
@@ -10,7 +12,7 @@ does not have leaves that field of an existing partner as it is.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -24,6 +26,7 @@ from api.partners.import_formats import PartnerFormat
 from db.models import Partner
 from db.repositories import accounts as account_repo
 from db.repositories import partners as repo
+from db.views import dashboard
 from domain.csv_import import CsvFileError, RowProblem, read_csv
 from domain.public_holidays import normalize_country
 
@@ -45,6 +48,7 @@ class _Import:
     headers: dict[str, str]
     result: ImportResult
     owners: dict[str, str]  # a user's email or name, case-folded -> user id
+    allowed: frozenset[str] | None = None  # the key's programs; None: every program
     pending: list[_Row] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
 
@@ -60,27 +64,76 @@ async def import_partners(
     *,
     actor: str | None = None,
     filename: str = "",
+    allowed: frozenset[str] | None = None,
 ) -> ImportResult:
     """Partners (and each row's contact) from a Salesforce, HubSpot or PartnerStack export, by external id."""
     result = ImportResult(kind="partners", source="mapped" if mapping else fmt.value)
+    await _read(session, stream, fmt, mapping, _Import({}, result, {}, allowed=allowed), _flush, PARTNER_MAX_ROWS)
+    reject_if_problems("partners", result.problems)
+    await audit_import(session, actor, "partners.import", result, filename)
+    return result
+
+
+@dataclass(frozen=True)
+class FileRow:
+    line: int
+    partner: dict[str, Any]  # every partner field: the file's, else the existing partner's, else the defaults
+    contact: dict[str, str] | None
+
+
+@dataclass
+class Read:
+    rows: list[FileRow]
+    problems: list[RowProblem]
+    headers: dict[str, str]  # field -> the file's header for it
+
+
+async def read_partners(
+    session: AsyncSession, stream: BinaryIO, allowed: frozenset[str] | None, max_rows: int = PARTNER_MAX_ROWS
+) -> Read:
+    """The file as the import reads it (the same checks and problems, `allowed` as for a key), written
+    nowhere: for a caller that does something else with the partners (a new cohort from the dashboard)."""
+    found: list[FileRow] = []
+
+    async def keep(session: AsyncSession, state: _Import) -> None:
+        chunk, state.pending = state.pending, []
+        found.extend(
+            FileRow(row.line, merged, row.contact) for row, merged, _ in await _resolved(session, state, chunk)
+        )
+
+    state = _Import({}, ImportResult(kind="partners", source="auto"), {}, allowed=allowed)
+    await _read(session, stream, PartnerFormat.auto, None, state, keep, max_rows)
+    return Read(found, state.result.problems, state.headers)
+
+
+Sink = Callable[[AsyncSession, "_Import"], Awaitable[None]]
+
+
+async def _read(
+    session: AsyncSession,
+    stream: BinaryIO,
+    fmt: PartnerFormat,
+    mapping: Mapping[str, str] | None,
+    state: _Import,
+    sink: Sink,
+    max_rows: int,
+) -> None:
+    """Check each row as the file streams; hand the checked rows to `sink` a chunk at a time."""
     try:
-        rows = read_csv(stream, columns_for(fmts.ALIASES, fmts.REQUIRED, fmt), mapping, max_rows=PARTNER_MAX_ROWS)
-        state = _Import(rows.headers, result, await repo.owners_by_label(session))
+        rows = read_csv(stream, columns_for(fmts.ALIASES, fmts.REQUIRED, fmt), mapping, max_rows=max_rows)
+        state.headers, state.owners = rows.headers, await repo.owners_by_label(session)
         for item in rows:
             if isinstance(item, RowProblem):
-                result.problems.append(item)
+                state.result.problems.append(item)
                 continue
             row = _checked(state, *item)
             if row is not None:
                 state.pending.append(row)
             if len(state.pending) >= _CHUNK:
-                await _flush(session, state)
+                await sink(session, state)
     except CsvFileError as exc:
         raise file_error(exc) from exc
-    await _flush(session, state)
-    reject_if_problems("partners", result.problems)
-    await audit_import(session, actor, "partners.import", result, filename)
-    return result
+    await sink(session, state)
 
 
 def _checked(state: _Import, line: int, row: dict[str, str]) -> _Row | None:
@@ -142,34 +195,57 @@ def _contact(state: _Import, line: int, row: dict[str, str]) -> dict[str, str] |
     return {"email": email, "name": (name or row["name"])[:200]}
 
 
-async def _flush(session: AsyncSession, state: _Import) -> None:
-    """Check the chunk against the database (a new partner needs a type); write it if the file is clean so far."""
-    chunk, state.pending = state.pending, []
+async def _resolved(
+    session: AsyncSession, state: _Import, chunk: list[_Row]
+) -> list[tuple[_Row, dict[str, Any], Partner | None]]:
+    """Each row with its partner as it will be (and as it is, if it exists); a new partner needs a type, and
+    a scoped key may not change another program's partner: those rows are problems instead."""
     if not chunk:
-        return
+        return []
     existing = await account_repo.existing_by(session, Partner, "external_id", [r.values["external_id"] for r in chunk])
-    rows, changed = [], []
+    foreign = await _foreign(session, state.allowed, existing.values())
+    resolved = []
     for item in chunk:
         current = existing.get(item.values["external_id"])
-        if current is None and item.values.get("type") is None:
+        if current is not None and current.id in foreign:
+            state.problem(item.line, "external_id", FOREIGN)
+        elif current is None and item.values.get("type") is None:
             state.problem(item.line, "type", f"a new partner needs a partner type: one of {fmts.type_words()}")
-            continue
-        merged = _merged(current, item.values)
-        rows.append(merged)
+        else:
+            resolved.append((item, _merged(current, item.values), current))
+    return resolved
+
+
+async def _flush(session: AsyncSession, state: _Import) -> None:
+    """Write the chunk if the file is clean so far (a later problem rolls it back with the rest)."""
+    chunk, state.pending = state.pending, []
+    resolved = await _resolved(session, state, chunk)
+    changed = []
+    for _, merged, current in resolved:
         if current is None:
             state.result.created += 1
         elif any(getattr(current, k) != merged[k] for k in _FIELDS):
             changed.append(merged["id"])
         state.result.rows += 1
-    if state.result.problems:
+    if state.result.problems or not resolved:
         return
-    await repo.upsert_partners(session, rows)
-    contacts = [(r["id"], i.contact) for r, i in zip(rows, chunk, strict=True) if i.contact]
-    added = await repo.upsert_contacts(session, contacts)
-    touched = {p.id for p in existing.values()}
+    await repo.upsert_partners(session, [merged for _, merged, _ in resolved])
+    added = await repo.upsert_contacts(session, [(m["id"], i.contact) for i, m, _ in resolved if i.contact])
+    touched = {current.id for _, _, current in resolved if current is not None}
     updated = set(changed) | (added & touched)
     state.result.updated += len(updated)
     state.result.unchanged += len(touched - updated)
+
+
+FOREIGN = "this partner is in programs you do not run; an admin (or their manager) may change it"
+
+
+async def _foreign(session: AsyncSession, allowed: frozenset[str] | None, found: Iterable[Partner]) -> set[str]:
+    """The partners a scoped key may not change: each is in some program, none of them the key's."""
+    if allowed is None:
+        return set()
+    programs = await dashboard.programs_of_partners(session, [p.id for p in found])
+    return {pid for pid, owners in programs.items() if not owners & allowed}
 
 
 def _merged(current: Partner | None, values: dict[str, Any]) -> dict[str, Any]:

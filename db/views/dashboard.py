@@ -125,6 +125,22 @@ async def programs_of_partner(session: AsyncSession, partner_id: str) -> set[str
     return set(rows)
 
 
+async def programs_of_partners(session: AsyncSession, partner_ids: Collection[str]) -> dict[str, set[str]]:
+    """programs_of_partner for many partners in one query; a partner in no program is not a key."""
+    found: dict[str, set[str]] = {}
+    if not partner_ids:
+        return found
+    rows = await session.execute(
+        select(CohortMember.partner_id, Cohort.program_id)
+        .join(Cohort, CohortMember.cohort_id == Cohort.id)
+        .where(CohortMember.partner_id.in_(list(partner_ids)))
+        .distinct()
+    )
+    for partner_id, program_id in rows:
+        found.setdefault(partner_id, set()).add(program_id)
+    return found
+
+
 @dataclass(frozen=True)
 class JourneyRow:
     journey: Journey

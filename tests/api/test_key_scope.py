@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from sqlalchemy import select
 from temporalio.client import Client
 
 from api import key_scope
@@ -229,6 +230,59 @@ class TestListsAndBodies:
             assert imported.status_code == 404 and imported.json()["error"] == "program Program B not found"
             past_scope = await api.post("/api/v1/deals/import", headers=root, data=form, files=upload)
             assert past_scope.status_code == 422, past_scope.text
+
+
+IMPORT_HEADER = "Partner Key,Company,Group,Email\n"
+
+
+async def names_by_external_id(sessions: SessionFactory) -> dict[str | None, str]:
+    async with transaction(sessions) as session:
+        return {p.external_id: p.name for p in await session.scalars(select(Partner))}
+
+
+class TestPartnerImport:
+    async def test_a_managers_key_imports_partners_of_its_programs_or_none_and_refuses_the_file_otherwise(
+        self, sqlite_sessions: SessionFactory
+    ) -> None:
+        ids, keys, _ = await planted(sqlite_sessions)
+        async with transaction(sqlite_sessions) as session:
+            cast(Partner, await session.get(Partner, ids.partner_a)).external_id = "alpha-ext"
+            cast(Partner, await session.get(Partner, ids.partner_b)).external_id = "beta-ext"
+            session.add(Partner(id=str(uuid.uuid4()), external_id="free-ext", name="Free Agent", type="SI"))
+        mine = "alpha-ext,Alpha Renamed,SI,a@alpha.example\nnew-ext,Brand New,ISV,n@new.example\n"
+        free = "free-ext,Free Renamed,MSP,f@free.example\n"
+        stolen = "beta-ext,Beta Stolen,SI,x@evil.example\n"
+        settings = settings_for(sqlite_sessions, api_keys=["boot-secret"])
+        async with dashboard_app(settings, NO_TEMPORAL) as app, browser(app) as api:
+
+            async def upload(key: str, rows: str) -> Any:
+                file = {"file": ("partners.csv", (IMPORT_HEADER + rows).encode(), "text/csv")}
+                return await api.post("/api/v1/partners/import", headers=bearer(key), files=file)
+
+            refused = await upload(keys["ann"], mine + stolen + free)
+            assert refused.status_code == 422, refused.text
+            problems = refused.json()["detail"]["problems"]
+            assert [(p["line"], p["column"]) for p in problems] == [(4, "Partner Key")]
+            assert "in programs you do not run" in problems[0]["message"]
+            before = await names_by_external_id(sqlite_sessions)
+            assert (before["alpha-ext"], before["beta-ext"], "new-ext" in before) == (
+                "Alpha Analytics",
+                "Beta Builders",
+                False,
+            )  # nothing of the refused file was written
+
+            done = await upload(keys["ann"], mine + free)
+            assert done.status_code == 200, done.text
+            assert (done.json()["created"], done.json()["updated"]) == (1, 2)
+            for key in (keys["root"], "boot-secret"):  # an admin's key and the bootstrap keys reach every partner
+                assert (await upload(key, stolen)).status_code == 200
+        after = await names_by_external_id(sqlite_sessions)
+        assert [after[k] for k in ("alpha-ext", "new-ext", "free-ext", "beta-ext")] == [
+            "Alpha Renamed",
+            "Brand New",
+            "Free Renamed",
+            "Beta Stolen",
+        ]
 
 
 def scoped_request(method: str, path: str, op: dict[str, Any], b: dict[str, str]) -> tuple[str, dict[str, str]]:
