@@ -73,7 +73,7 @@ async def _body(session: AsyncSession, viewer: Viewer, values: dict[str, str]) -
     if not playbook_id or not version.isdigit():
         raise Refused("playbook: choose a published playbook version")
     try:
-        found = paste.partners_of(values.get("partners", ""))
+        found = await paste.partners_in(session, values.get("partners", ""), viewer.program_ids)
     except paste.PasteError as exc:
         raise Refused(f"partners: {exc}") from exc
     starts_at, ends_at = _moment(values, "starts_at"), _moment(values, "ends_at")

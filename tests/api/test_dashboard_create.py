@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from db.models import AuditLog, Cohort
+from db.models import AuditLog, Cohort, Partner
 from db.session import SessionFactory, transaction
 from tests.dashboard_data import browser, csrf_of, dashboard_app, member_ids, sign_in, two_programs
 from tests.factories import settings_for
 from tests.waiting import eventually
 
 PASTE = "Gamma Co,alliances@gamma.example\nDelta Co,team@delta.example,ISV\n"
+EXPORTS = Path(__file__).parent.parent / "data" / "partners"
 
 
 async def cohorts_named(sessions: SessionFactory, name: str) -> list[Cohort]:
@@ -111,3 +113,54 @@ class TestCreateCohort:
                 foreign = await bob.post(path, data={"csrf": token, **form()})
                 assert foreign.status_code == 422 and "program: choose one of your programs" in foreign.text
         assert await cohorts_named(sqlite_sessions, "Spring") == []
+
+
+class TestPartnerExports:
+    async def test_the_partner_imports_files_are_read_by_its_parser_with_problems_by_line_and_column(
+        self, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+    ) -> None:
+        ids = await two_programs(sqlite_sessions)
+        async with transaction(sqlite_sessions) as session:
+            for pid, ext, tier in ((ids.partner_a, "alpha-ext", 1), (ids.partner_b, "beta-ext", 2)):
+                found = await session.get(Partner, pid)
+                assert found is not None
+                found.external_id, found.tier = ext, tier
+        async with dashboard_app(settings_for(sqlite_sessions), dev_env.client) as app, browser(app) as ann:
+            await sign_in(ann, "ann@a.example")
+            token = csrf_of((await ann.get("/cohorts/new")).text)
+
+            async def upload(content: bytes, name: str = "Export") -> str:
+                files = {"file": ("partners.csv", content, "text/csv")}
+                shown = await ann.post("/cohorts/new/confirm", data={"csrf": token, **form(name=name)}, files=files)
+                return f"{shown.status_code} {shown.text}"
+
+            salesforce = await upload((EXPORTS / "salesforce_partner_accounts.csv").read_bytes())
+            assert (
+                salesforce.startswith("422")
+                and ("partners: line 4, Primary Contact Email: a partner joining a cohort needs a contact email")
+                in salesforce
+            )
+            bad = await upload((EXPORTS / "partners_bad_rows.csv").read_bytes())
+            assert "line 3, Partner Type: not a partner type: &#39;Distributor&#39;" in bad
+            assert "line 4, Account Name: no partner name" in bad
+            stolen = await upload(b"Partner Key,Company,Email\nbeta-ext,Beta Builders,x@evil.example\n")
+            assert "line 2, Partner Key: this partner is in programs you do not run" in stolen
+            assert await cohorts_named(sqlite_sessions, "Export") == []
+
+            rows = (
+                EXPORTS / "partnerstack_partners.csv"
+            ).read_text() + "alpha-ext,Alpha Analytics,a@alpha.example,,,,,\n"
+            shown = await upload(rows.encode())
+            assert shown.startswith("200") and "3 partners will get their invite now" in shown
+            hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', shown))
+            assert (await ann.post("/cohorts/new", data=hidden)).status_code == 303
+        [export] = await cohorts_named(sqlite_sessions, "Export")
+        await dev_env.client.get_workflow_handle(f"window/{export.id}").terminate("test over")
+        async with transaction(sqlite_sessions) as session:
+            members = {p.id: p for p in await session.scalars(select(Partner))}
+            joined = [members[m] for m in await member_ids(sqlite_sessions, export.id)]
+        assert sorted((p.external_id, p.type, p.tier) for p in joined) == [
+            ("alpha-ext", "ISV", 1),  # known by its id: the file sets no type or tier, so it keeps its own
+            ("part_7QmL2x", "ISV", 3),
+            ("part_8RnM3y", "referral", 3),
+        ]
