@@ -11,6 +11,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import DASHBOARD_ROUTERS, create_app
 from db.models import PreviewRun
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction
@@ -139,3 +140,20 @@ async def test_the_dry_run_starts_from_its_form_and_its_page_shows_the_result(
     assert "Day by day" in html, html
     assert '<th scope="col">invites</th>' in html and "Partner 1 (prompt, ISV)" in html
     assert re.search(r"<th scope=\"row\">Partner 1 \(prompt, ISV\)</th><td>completed</td>", html)
+
+
+def test_no_route_publishes_or_changes_a_playbook(sqlite_sessions: SessionFactory) -> None:
+    """Playbooks are shared by every program, so any signed-in user may read them: that holds only while no
+    page or API route writes one (publishing is `cosell playbook publish`). A new writing route fails here
+    until it is restricted to admins and listed."""
+    document = create_app(settings_for(sqlite_sessions)).openapi()["paths"]
+    api = [(m.upper(), path) for path, item in document.items() for m in item]
+    pages = [(m, r.path) for router in DASHBOARD_ROUTERS for r in router.routes for m in getattr(r, "methods", ())]
+    writes = sorted(
+        (method, path) for method, path in api + pages if "playbook" in path and method not in ("GET", "HEAD")
+    )
+    # The dry run only: it simulates made-up partners and touches no program.
+    assert writes == [
+        ("POST", "/api/v1/playbooks/{playbook_id}/preview"),
+        ("POST", "/playbooks/{playbook_id}/v/{version}/dry-run"),
+    ]
