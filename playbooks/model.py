@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from playbooks import experiments
+from playbooks.experiments import Experiment
+
 KEY = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 # Snapshot tables store the version as a 32-bit INTEGER; a bigger one would pass here and crash publish.
@@ -153,6 +156,7 @@ class Step(Strict):
     when: str | None = Field(default=None, min_length=1)  # a CEL condition (playbooks.conditions)
     wait: Wait | None = None  # wait_for_event steps only
     unlock: Unlock | None = None  # the step opens only once this holds (`unlock: overlap` is the short form)
+    experiment: Experiment | None = None  # variants of the step's content (playbooks.experiments)
 
     @model_validator(mode="before")
     @classmethod
@@ -181,6 +185,7 @@ class Step(Strict):
         check = kinds.KINDS[self.kind].check
         if check is not None:
             check(self)
+        experiments.check_step(self)
         for signal, points in self.signals.items():
             if not 0 < points <= 100:
                 raise ValueError(f"signal {signal.value} points must be between 1 and 100")
@@ -220,6 +225,7 @@ class Play(Strict):
     # complete when `complete_when` of them (default: all) are done.
     parallel: bool = False
     complete_when: int | None = Field(default=None, gt=0)
+    experiment: Experiment | None = None  # variants that pick which of the play's steps a partner gets
     steps: tuple[Step, ...] = Field(min_length=1)
     library: LibraryPin | None = None  # set by the loader (playbooks.play_library), never written by hand
 
@@ -236,6 +242,7 @@ class Play(Strict):
                         f"step {step.key}: a parallel play opens its steps at once, so they cannot wait, "
                         "be unlocked or have their own `when:` (put the condition on the play)"
                     )
+        experiments.check_play(self)
         return self
 
 
@@ -289,6 +296,7 @@ class Playbook(Strict):
                     if step.key in seen:
                         raise ValueError(f"step key {step.key!r} is used twice; step keys are unique per playbook")
                     seen.add(step.key)
+        experiments.check_playbook(self)
         return self
 
     @property
