@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 
 from activities.conditions import ConditionActivities
 from activities.deals import DealActivities
+from activities.experiments import ExperimentActivities
 from activities.feedback import FeedbackActivities
 from activities.intros import IntroActivities
 from activities.journeys import JourneyActivities
@@ -101,6 +102,7 @@ def build_worker(
     activities = [
         *JourneyActivities(sessions, sender, signer, renderer, settings).all(),
         *ConditionActivities(sessions, sender, signer, renderer, settings).all(),
+        *ExperimentActivities(sessions, sender, signer, renderer, settings).all(),
         *IntroActivities(sessions, sender, signer, renderer, settings).all(),
         *DealActivities(sessions, sender, signer, renderer, settings).all(),
         *FeedbackActivities(sessions, sender, signer, renderer, settings).all(),

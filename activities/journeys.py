@@ -22,13 +22,14 @@ from activities.journey_inputs import (
     StepNotice,
 )
 from db.models import Cohort, Partner, Program
-from db.repositories import cohorts, journeys, partners, reviews
+from db.repositories import cohorts, journeys, partners, reviews, variants
 from db.repositories import playbooks as playbook_repo
 from db.session import transaction
 from domain.links import StepClaims
 from domain.public_holidays import public_holidays
 from mail import Email
 from mail.render import STEP_SUBJECTS, local_time
+from playbooks.experiments import with_variants
 from playbooks.model import Playbook, StepKind
 
 FINAL = ("completed", "exited")
@@ -100,6 +101,7 @@ class JourneyActivities(ActivityFamily):
             pinned = notice.playbook
             version = pinned.version if pinned else cohort.playbook_version
             playbook = await self._playbook(session, cohort.playbook_id, version)
+            playbook = with_variants(playbook, await variants.of_journey(session, notice.journey_id))
             step, play = playbook.step(notice.step_key), playbook.play_of(notice.step_key)
             contact = await partners.primary_contact(session, partner.id)
             await self._record_notice(session, notice, key, emailed=contact is not None)

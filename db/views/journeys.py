@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Cohort, Journey, JourneyStep, Partner, Program, utcnow
-from db.repositories import journeys, partners
+from db.repositories import journeys, partners, variants
 from db.repositories import playbooks as playbook_repo
+from playbooks.experiments import with_variants
 from playbooks.model import Play, Playbook, Step
 
 DEFAULT_PROGRAM_NAME = "Partner Co-Sell Program"
@@ -56,6 +57,8 @@ async def journey_facts(session: AsyncSession, journey_id: str) -> JourneyFacts 
         return None
     program = await session.get(Program, cohort.program_id)
     alert = await partners.alert_address(session, partner, program)
+    # The playbook as this partner sees it: its experiments' variants applied (their content, their due days).
+    playbook = with_variants(playbook, await variants.of_journey(session, journey_id))
     return JourneyFacts(journey, partner, cohort, program, playbook, alert)
 
 

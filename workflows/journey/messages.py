@@ -69,6 +69,7 @@ class JourneyCarry(BaseModel):
     reopened: list[Reopened] = Field(default_factory=list)  # sent back, waiting for the revision
     send_backs: dict[str, SendBackReceipt] = Field(default_factory=dict)  # by SendBack.tag: a repeat is answered
     events: list[PartnerEvent] = Field(default_factory=list)  # what waits of later stages may already have
+    variants: dict[str, str] = Field(default_factory=dict)  # experiment key -> variant: a partner keeps it
 
 
 class JourneyInput(BaseModel):
@@ -134,3 +135,4 @@ class JourneyProgress(BaseModel):
     trust_score: int | None = None
     feedback_received: int = 0
     heard: list[str] = Field(default_factory=list)  # ids of the partner events the journey heard, once each
+    variants: dict[str, str] = Field(default_factory=dict)  # experiment key -> the variant this journey got

@@ -12,6 +12,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from workflows.journey.effects import OpenStep
+from workflows.journey.experiments import JourneyExperiments
 from workflows.journey.gates import gate_shortfalls
 from workflows.journey.send_back import SendBackHandling
 from workflows.journey.steps import StepRunning
@@ -48,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn
-class PartnerJourneyWorkflow(SendBackHandling, StepRunning):
+class PartnerJourneyWorkflow(SendBackHandling, StepRunning, JourneyExperiments):
     def __init__(self) -> None:
         self._inp: JourneyInput | None = None
         self._ctx: JourneyContext | None = None
@@ -75,6 +76,7 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning):
         self._reopened: dict[str, Reopened] = {}
         self._send_backs: dict[str, SendBackReceipt] = {}
         self._events: list[PartnerEvent] = []
+        self._variants: dict[str, str] = {}
 
     # --- messages -------------------------------------------------------------------------
 
@@ -209,6 +211,7 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning):
             trust_score=self._trust,
             feedback_received=len(self._feedback_keys),
             heard=[e.id for e in self._events],
+            variants=dict(self._variants),
         )
 
     # --- the interpreter ------------------------------------------------------------------
@@ -226,6 +229,7 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning):
         self._reopened = {r.step_key: r for r in carry.reopened} | self._reopened
         self._send_backs = {**carry.send_backs, **self._send_backs}
         self._events = [*carry.events, *self._events]
+        self._variants = dict(carry.variants)
         self._ctx = await workflow.execute_activity_method(
             JourneyActivities.load_journey_context,
             LoadContext(cohort_id=inp.cohort_id, partner_id=inp.partner_id, playbook=inp.playbook),
@@ -276,6 +280,7 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning):
             reopened=list(self._reopened.values()),
             send_backs=self._send_backs,
             events=self._events,
+            variants=self._variants,
         )
         return inp.model_copy(
             update={"carry": carry, "window_ends_at": self._ends_at, "playbook": self._next_playbook or inp.playbook}
@@ -300,6 +305,9 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning):
             if not await self._conditions_hold(play, step):
                 self._skipped += [s.key for s in together[1:]]  # a parallel play's condition is the play's
                 continue
+            if not (together := await self._in_variants(play, together)):
+                continue
+            step = together[0]
             if len(together) > 1:
                 await self._run_parallel(playbook, play, together)
             elif step.wait is not None and workflow.patched(WAITS):
