@@ -20,6 +20,7 @@ from api.dashboard import access as dashboard_access
 from api.dashboard.audit_pages import router as dashboard_audit
 from api.dashboard.create_pages import router as dashboard_create
 from api.dashboard.deal_pages import router as dashboard_deals
+from api.dashboard.experiment_pages import router as dashboard_experiments
 from api.dashboard.gate_pages import router as dashboard_gates
 from api.dashboard.import_pages import router as dashboard_imports
 from api.dashboard.key_pages import router as dashboard_keys
@@ -107,6 +108,7 @@ DASHBOARD_ROUTERS = (
     dashboard_gates,
     dashboard_reviews,
     dashboard_tiers,
+    dashboard_experiments,
     dashboard_audit,
     dashboard_playbooks,
     dashboard_deals,

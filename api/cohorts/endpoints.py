@@ -8,8 +8,10 @@ from fastapi import APIRouter, Depends, Query
 
 from api import key_scope
 from api.cohorts import control, service
+from api.cohorts import experiments as experiment_results
 from api.cohorts import progress as progress_service
 from api.cohorts.control import Accepted, AddPartners, Extend, Migrate, Reschedule
+from api.cohorts.experiments import CohortExperiments
 from api.cohorts.schemas import (
     CohortClone,
     CohortCreate,
@@ -114,6 +116,13 @@ async def cohort_progress(cohort_id: str, session: SessionDep) -> CohortProgress
 
     Its size grows with the cohort; large cohorts read `/progress/summary` and page `/partners`."""
     return await progress_service.progress(session, cohort_id)
+
+
+@router.get("/{cohort_id}/experiments", response_model=CohortExperiments, responses=documented(404))
+async def cohort_experiments(cohort_id: str, session: SessionDep) -> CohortExperiments:
+    """Per playbook experiment and variant: partners given it and their co-sell outcomes since, each with its
+    counts (steps completed on time, intros accepted, deals registered, median days to the first deal)."""
+    return await experiment_results.results(session, cohort_id)
 
 
 @router.get("/{cohort_id}/progress/summary", response_model=CohortSummary, responses=documented(404))
