@@ -9,16 +9,17 @@ so a route with a parameter this module does not know fails the suite until it i
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from api.errors import Forbidden, NotFound
+from api.errors import AppError, Forbidden, NotFound
 from db.cosell_models import Deal
 from db.models import Cohort, Journey, Partner
-from db.repositories import partners, programs
+from db.repositories import accounts, partners, programs
 from db.views import dashboard
 
 Finder = Callable[[AsyncSession, str], Awaitable[Collection[str]]]
@@ -105,6 +106,39 @@ async def check_body_partner(
         found = await partners.by_external_id(session, external_id)
     if found is None or not set(await _partner(session, found.id)) & allowed:
         raise NotFound("partner not found", {"partner_id": partner_id, "partner_external_id": external_id})
+
+
+async def foreign_partners(session: AsyncSession, allowed: frozenset[str] | None, found: Iterable[Partner]) -> set[str]:
+    """The ids of partners a key may not change: each is in some program, none of them the key's. A partner
+    in no program yet (imported, never in a cohort) is anyone's to change."""
+    if allowed is None:
+        return set()
+    owners = await dashboard.programs_of_partners(session, [p.id for p in found])
+    return {pid for pid, theirs in owners.items() if not theirs & allowed}
+
+
+class _ByExternalId(Protocol):
+    @property
+    def external_id(self) -> str | None: ...
+
+
+async def check_body_partners(
+    session: AsyncSession, allowed: frozenset[str] | None, given: Sequence[_ByExternalId]
+) -> None:
+    """Partners in a body (a new cohort's, a window's added ones) are upserted by external id: a scoped key
+    may not rewrite one only other programs have (the partner import's rule, answered as a 422 per item)."""
+    ids = [p.external_id for p in given if p.external_id] if allowed is not None else []
+    if not ids:
+        return
+    found = await accounts.existing_by(session, Partner, "external_id", ids)
+    foreign = await foreign_partners(session, allowed, found.values())
+    problems = [
+        {"path": f"partners[{i}].external_id", "message": "this partner is in programs you do not run"}
+        for i, p in enumerate(given)
+        if p.external_id in found and found[p.external_id].id in foreign
+    ]
+    if problems:
+        raise AppError("a partner in programs you do not run cannot be changed with this key", problems, 422)
 
 
 def require_every_program(allowed: frozenset[str] | None, what: str) -> None:

@@ -51,6 +51,7 @@ async def create_cohort(
     A starts_at in the future schedules the window: it shows as `scheduled` and emails no one before then.
     A manager's key creates cohorts only in the programs they run (a new program takes an admin's key)."""
     await key_scope.check_body_program(session, mine, body.program)
+    await key_scope.check_body_partners(session, mine, body.partners)
     if body.starts_at is not None:
         service.check_window(body.starts_at, body.ends_at, datetime.now(UTC))
     cohort = await service.create(session, body)
@@ -232,8 +233,11 @@ async def add_partners(
     temporal: TemporalDep,
     queue: AfterCommitDep,
     key: IdempotencyKey,
+    mine: KeyProgramsDep,
 ) -> Accepted:
-    """Add partners mid-window; each starts the playbook from the beginning."""
+    """Add partners mid-window; each starts the playbook from the beginning. A manager's key may not name
+    (by external id) a partner only other programs have (422)."""
+    await key_scope.check_body_partners(session, mine, body.partners)
     return await key.answer(await control.add_partners(session, queue, temporal, cohort_id, body, key.key), 202)
 
 

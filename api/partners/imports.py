@@ -12,12 +12,13 @@ does not have leaves that field of an existing partner as it is.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import key_scope
 from api.accounts.formats import columns_for
 from api.accounts.service import ImportResult, audit_import, file_error, reject_if_problems
 from api.fields import EMAIL, time_zones
@@ -26,7 +27,6 @@ from api.partners.import_formats import PartnerFormat
 from db.models import Partner
 from db.repositories import accounts as account_repo
 from db.repositories import partners as repo
-from db.views import dashboard
 from domain.csv_import import CsvFileError, RowProblem, read_csv
 from domain.public_holidays import normalize_country
 
@@ -203,7 +203,7 @@ async def _resolved(
     if not chunk:
         return []
     existing = await account_repo.existing_by(session, Partner, "external_id", [r.values["external_id"] for r in chunk])
-    foreign = await _foreign(session, state.allowed, existing.values())
+    foreign = await key_scope.foreign_partners(session, state.allowed, existing.values())
     resolved = []
     for item in chunk:
         current = existing.get(item.values["external_id"])
@@ -238,14 +238,6 @@ async def _flush(session: AsyncSession, state: _Import) -> None:
 
 
 FOREIGN = "this partner is in programs you do not run; an admin (or their manager) may change it"
-
-
-async def _foreign(session: AsyncSession, allowed: frozenset[str] | None, found: Iterable[Partner]) -> set[str]:
-    """The partners a scoped key may not change: each is in some program, none of them the key's."""
-    if allowed is None:
-        return set()
-    programs = await dashboard.programs_of_partners(session, [p.id for p in found])
-    return {pid for pid, owners in programs.items() if not owners & allowed}
 
 
 def _merged(current: Partner | None, values: dict[str, Any]) -> dict[str, Any]:

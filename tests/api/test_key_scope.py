@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy import select
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from api import key_scope
 from api.api_keys import issue
@@ -283,6 +284,31 @@ class TestPartnerImport:
             "Free Renamed",
             "Beta Stolen",
         ]
+
+
+class TestPartnersInBodies:
+    async def test_a_managers_key_cannot_rewrite_another_programs_partner_through_a_cohort(
+        self, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+    ) -> None:
+        ids, keys, _ = await planted(sqlite_sessions)
+        async with transaction(sqlite_sessions) as session:
+            cast(Partner, await session.get(Partner, ids.partner_a)).external_id = "alpha-ext"
+            cast(Partner, await session.get(Partner, ids.partner_b)).external_id = "beta-ext"
+        stolen = partner("Beta Stolen", external_id="beta-ext")
+        async with dashboard_app(settings_for(sqlite_sessions), dev_env.client) as app, browser(app) as api:
+            ann = bearer(keys["ann"])
+            body = cohort_body([partner("Alpha Analytics", external_id="alpha-ext"), stolen], program="Program A")
+            made = await api.post("/api/v1/cohorts", headers=ann, json=body)
+            assert made.status_code == 422, made.text
+            assert [d["path"] for d in made.json()["detail"]] == ["partners[1].external_id"]
+            added = await api.post(f"/api/v1/cohorts/{ids.cohort_a}/partners", headers=ann, json={"partners": [stolen]})
+            assert added.status_code == 422 and added.json()["detail"][0]["path"] == "partners[0].external_id"
+            assert (await names_by_external_id(sqlite_sessions))["beta-ext"] == "Beta Builders"
+
+            body["partners"] = body["partners"][:1] + [partner("Brand New", external_id="new-ext")]
+            made = await api.post("/api/v1/cohorts", headers=ann, json=body)
+            assert made.status_code == 201, made.text
+        await dev_env.client.get_workflow_handle(f"window/{made.json()['id']}").terminate("test over")
 
 
 def scoped_request(method: str, path: str, op: dict[str, Any], b: dict[str, str]) -> tuple[str, dict[str, str]]:
