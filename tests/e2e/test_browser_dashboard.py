@@ -165,7 +165,10 @@ async def the_other_steering_forms(page: Page, base: str, cohort_id: str) -> Non
     await page.get_by_role("link", name=re.compile("^Remove .* from the window$")).first.click()
     await expect(page.get_by_role("heading", name=re.compile("Remove"))).to_be_visible()
     await shot(page, "07b1-remove-form")
-    for action, heading in (("add", "Add partners"), ("migrate", "Move the window"), ("close", "Close the window")):
+    forms = [("add", "Add partners"), ("migrate", "Move the window"), ("close", "Close the window")]
+    # A scheduled window's: opened on this running one, whose move the service would refuse on submit.
+    forms += [("reschedule", "Move the window's start"), ("cancel", "Cancel the window")]
+    for action, heading in forms:
         await page.goto(f"{base}/cohorts/{cohort_id}/steer/{action}")
         await expect(page.get_by_role("heading", name=re.compile(heading)).first).to_be_visible()
         await shot(page, f"07b2-{action}-form")
