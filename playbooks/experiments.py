@@ -116,15 +116,20 @@ def applied(step: Step, variant: Variant) -> Step:
     return step.model_copy(update=changes)
 
 
+def as_assigned(step: Step, assigned: dict[str, str]) -> Step:
+    """The step as a journey given {experiment key: variant name} sees it."""
+    experiment = step.experiment
+    variant = experiment.variant(assigned[experiment.key]) if experiment and experiment.key in assigned else None
+    return applied(step, variant) if variant else step
+
+
 def with_variants(playbook: Playbook, assigned: dict[str, str]) -> Playbook:
     """The playbook as one journey sees it, given its {experiment key: variant name} (pages and emails)."""
     if not assigned:
         return playbook
 
     def step_of(step: Step) -> Step:
-        experiment = step.experiment
-        variant = experiment.variant(assigned[experiment.key]) if experiment and experiment.key in assigned else None
-        return applied(step, variant) if variant else step
+        return as_assigned(step, assigned)
 
     stages = [
         stage.model_copy(

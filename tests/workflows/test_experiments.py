@@ -31,6 +31,7 @@ from tests.workflows.test_parallel_plays import complete, page_of
 from tests.workflows.test_replay import HISTORIES, load, save
 from worker import WORKFLOWS
 from workflows.journey.experiments import EXPERIMENTS
+from workflows.journey.messages import SendBack
 from workflows.journey.workflow import PartnerJourneyWorkflow
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "experiment-tone.yaml"
@@ -109,6 +110,12 @@ class TestExperiments:
                 assert drawn_in((await handle.fetch_history()).events, "tone") == 0  # kept, not drawn again
                 assert await subject_of(sqlite_sessions, handle.id, "book-call") == SUBJECTS["book-call"][tone]
                 await complete(handle, "book-call")
+                sent_back = SendBack(step_key="rules", comment="Tick it again, please", key="again")
+                revision = await handle.execute_update(PartnerJourneyWorkflow.send_back, sent_back)
+                # The variant's days again (3 or 12 business days, the casual ones capped by the window's end in
+                # 14 days), not the step's 5 (7 calendar days).
+                due_in = revision.due_at - await ts_env.get_current_time()
+                assert due_in <= timedelta(days=6) if tone == "formal" else due_in >= timedelta(days=10), (tone, due_in)
             for handle in handles:
                 await play_variant_decides_the_steps(sqlite_sessions, handle)
         tones = {jid: (await assigned(sqlite_sessions, jid))["tone"] for jid in first}

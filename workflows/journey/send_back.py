@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.journey_inputs import StepNotice
     from activities.journeys import JourneyActivities
     from domain.schedule import due_at
+    from playbooks.experiments import as_assigned
     from playbooks.kinds import kind_of
     from playbooks.plan import readiness
     from workflows.journey.messages import (
@@ -39,6 +40,7 @@ class SendBackHandling(JourneyEffects):
     _send_backs: dict[str, SendBackReceipt]
     _overdue: list[str]
     _exit_reason: str | None
+    _variants: dict[str, str]  # a revision is due in the partner's variant's days (workflows/journey/experiments)
 
     @workflow.update
     async def send_back(self, req: SendBack) -> SendBackReceipt:
@@ -48,6 +50,7 @@ class SendBackHandling(JourneyEffects):
         assert self._ctx
         playbook, partner = self._ctx.playbook, self._ctx.partner
         stage, play, step = next((st, pl, sp) for st, pl, sp in playbook.iter_steps() if sp.key == req.step_key)
+        step = as_assigned(step, self._variants)
         # A revision gets the step's own time again, on a business day, never past the window's end.
         due = due_at(workflow.now(), step.due_days, partner.timezone, frozenset(partner.holidays))
         n = 1 + sum(1 for r in self._send_backs.values() if r.step_key == req.step_key)
