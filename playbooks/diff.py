@@ -24,6 +24,7 @@ LABELS = {
     "signals": "readiness points",
     "applies_to": "applies to",
     "content": "play content",
+    "seller": "seller page",
     "quiet_hours": "quiet hours",
     "stall_threshold_days": "stalled after (days)",
     "library": "library play",

@@ -86,6 +86,9 @@ _MISSING: dict[tuple[int | str, ...], str] = {
     ("unlock", "timeout_days"): "an unlock needs `timeout_days`: how long to wait for it before `on_timeout`",
     ("unlock", "on_timeout"): "an unlock needs `on_timeout` (skip, escalate or exit): what happens if it never comes",
     ("wait", "timeout_days"): "a wait needs `timeout_days`: how long to wait before `on_timeout`",
+    ("seller", "bring_in_when"): "a seller block needs `bring_in_when`: the moment in the call to bring the partner in",
+    ("seller", "problem"): "a seller block needs `problem`: the buyer's problem the partner solves at that moment",
+    ("seller", "say"): "a seller block needs `say`: a line the AE can say to bring the partner in",
 }
 
 
@@ -169,7 +172,7 @@ def _inline_content_files(base: Path, root: yaml.Node, data: dict) -> dict:
 
 # Fields added after snapshots were published, at their "absent" value: left out of the hash.
 _ABSENT: dict[str, Any] = {"when": None, "wait": None, "min_signals": {}, "min_advocates": 0, "unlock": None}
-_ABSENT |= {"parallel": False, "complete_when": None, "experiment": None}
+_ABSENT |= {"parallel": False, "complete_when": None, "experiment": None, "seller": None}
 
 
 # Where a play came from is recorded in the snapshot but not hashed: the hash is what partners get, so a

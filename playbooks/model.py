@@ -212,6 +212,15 @@ class LibraryPin(Strict):
         return f"{self.play}@{self.version}" + (f" ({given})" if given else "")
 
 
+class Seller(Strict):
+    """The play's moment in a live sales call, as the vendor's AE reads it on the seller page: when to bring
+    the partner in, the buyer's problem the partner solves then, and a line the AE can say."""
+
+    bring_in_when: str = Field(min_length=1, max_length=400)
+    problem: str = Field(min_length=1, max_length=400)
+    say: str = Field(min_length=1, max_length=400)
+
+
 class Play(Strict):
     key: KEY
     title: str = Field(min_length=1)
@@ -228,6 +237,7 @@ class Play(Strict):
     experiment: Experiment | None = None  # variants that pick which of the play's steps a partner gets
     steps: tuple[Step, ...] = Field(min_length=1)
     library: LibraryPin | None = None  # set by the loader (playbooks.play_library), never written by hand
+    seller: Seller | None = None  # a play with a sales moment an AE can bring the partner into
 
     @model_validator(mode="after")
     def _parallel_steps(self) -> Play:
