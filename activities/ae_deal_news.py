@@ -19,6 +19,7 @@ from db.models import Program
 from db.repositories import ae_deal_notices as notices
 from db.repositories import partners
 from db.session import SessionFactory, transaction
+from db.views import seller as seller_links
 from domain.links import DealOverlapClaims, LinkSigner
 from workflows.intro_batch.join import join_deal_batch
 
@@ -45,6 +46,8 @@ async def digest_deals(
         program = await session.get(Program, deal.program_id)
         by_pm = news.notice.registered_by == "pm"
         token = signer.sign_deal_overlap(DealOverlapClaims(deal_id=deal.id, ae_id=mail.ae_id))
+        account_id = news.account.id if news.account else None
+        seller = await seller_links.claims_for(session, deal.journey_id, mail.ae_id, account_id, deal=deal)
         entries.append(
             dict(
                 program_name=program.name if program else "",
@@ -58,6 +61,7 @@ async def digest_deals(
                 role=deal.partner_role,
                 note=news.notice.note,
                 link=link("/ae/deal", token),
+                seller=link("/ae/seller", signer.sign_seller(seller)) if seller else "",
             )
         )
     return entries

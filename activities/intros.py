@@ -24,6 +24,7 @@ from db.repositories import intros, journeys, partners
 from db.repositories.intros import OPEN
 from db.repositories.trust import recompute_trust
 from db.session import transaction
+from db.views import seller as seller_links
 from db.views.intros import ANSWER_WORDS, IntroView, intro_view
 from db.views.journeys import journey_facts
 from domain.ae_digest import AE_TIMEZONE, digest_slot
@@ -147,7 +148,7 @@ class IntroActivities(ActivityFamily):
                         program_name=views[0].program_name if views else deals[0]["program_name"],
                         ae_name=ae.name,
                         kind=mail.kind,
-                        requests=[self._entry(v) for v in views],
+                        requests=[await self._entry(session, v) for v in views],
                         deals=deals,
                     ),
                 )
@@ -168,9 +169,13 @@ class IntroActivities(ActivityFamily):
                 await intros.mark_sent(session, [v.request.id for v in views], mail.occurred_at)
         return post.status
 
-    def _entry(self, view: IntroView) -> dict:
+    async def _entry(self, session: AsyncSession, view: IntroView) -> dict:
         token = self._signer.sign_intro(IntroClaims(request_id=view.request.id, ae_id=view.ae.id))
         link = self.link("/ae/intro", token)
+        request = view.request
+        seller = await seller_links.claims_for(
+            session, request.journey_id, view.ae.id, view.account.id, step_key=request.step_key
+        )
         return dict(
             partner_name=view.partner.name,
             account_name=view.account.name,
@@ -181,6 +186,7 @@ class IntroActivities(ActivityFamily):
             accept=f"{link}?answer=accept",
             decline=f"{link}?answer=decline",
             not_now=f"{link}?answer=not_now",
+            seller=self.link("/ae/seller", self._signer.sign_seller(seller)) if seller else "",
         )
 
     async def _escalation(self, mail: IntroMail) -> str:

@@ -14,6 +14,7 @@ from api.accounts.endpoints import router as accounts_router
 from api.ae_pages.deals import router as ae_deals_router
 from api.ae_pages.feedback import router as ae_feedback_router
 from api.ae_pages.intros import router as ae_intros_router
+from api.ae_pages.seller import router as ae_seller_router
 from api.body_limit import BodyLimit
 from api.cohorts.endpoints import router as cohorts_router
 from api.dashboard import access as dashboard_access
@@ -150,6 +151,7 @@ def create_app(
     app.include_router(ae_feedback_router)
     app.include_router(ae_intros_router)
     app.include_router(ae_deals_router)
+    app.include_router(ae_seller_router)
     app.include_router(trust_router)
     app.include_router(intel_router)
     app.include_router(exports_router)

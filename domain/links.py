@@ -25,6 +25,7 @@ INTRO_DONE_PURPOSE = "ae-intro-done"
 CSRF_PURPOSE = "csrf"
 SIGN_IN_PURPOSE = "pm-sign-in"
 DEAL_OVERLAP_PURPOSE = "ae-deal-overlap"
+SELLER_PURPOSE = "ae-seller-page"
 
 # Unsubscribing must keep working long after the reminder was sent (RFC 8058 asks for that).
 UNSUBSCRIBE_MAX_AGE = timedelta(days=365)
@@ -75,6 +76,18 @@ class DealOverlapClaims:
 
     deal_id: str
     ae_id: str
+
+
+@dataclass(frozen=True)
+class SellerClaims:
+    """An AE's seller page: one partner's journey and play, for one AE on one buyer account (and the deal,
+    if the link was made for one)."""
+
+    journey_id: str
+    play_key: str
+    ae_id: str
+    account_id: str
+    deal_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +173,14 @@ def _deal_overlap(data: Any) -> DealOverlapClaims | None:
     return DealOverlapClaims(*values) if values else None
 
 
+def _seller(data: Any) -> SellerClaims | None:
+    values = _strings(data, "j", "p", "a", "v")
+    if not values or not isinstance(data.get("d"), str | None):
+        return None
+    journey_id, play_key, ae_id, account_id = values
+    return SellerClaims(journey_id, play_key, ae_id, account_id, data["d"] or None)
+
+
 def _unsubscribe(data: Any) -> UnsubscribeClaims | None:
     values = _strings(data, "o")
     return UnsubscribeClaims(*values) if values else None
@@ -190,6 +211,13 @@ class LinkSigner:
         )
         self._deal_overlap = _Purpose[DealOverlapClaims](
             keys, DEAL_OVERLAP_PURPOSE, max_age, lambda c: {"d": c.deal_id, "a": c.ae_id}, _deal_overlap
+        )
+        self._seller = _Purpose[SellerClaims](
+            keys,
+            SELLER_PURPOSE,
+            max_age,
+            lambda c: {"j": c.journey_id, "p": c.play_key, "a": c.ae_id, "v": c.account_id, "d": c.deal_id},
+            _seller,
         )
         self._unsubscribe = _Purpose[UnsubscribeClaims](
             keys, UNSUBSCRIBE_PURPOSE, UNSUBSCRIBE_MAX_AGE, lambda c: {"o": c.outbox_id}, _unsubscribe
@@ -241,6 +269,12 @@ class LinkSigner:
 
     def verify_deal_overlap(self, token: str) -> DealOverlapClaims:
         return self._deal_overlap.verify(token)
+
+    def sign_seller(self, claims: SellerClaims) -> str:
+        return self._seller.sign(claims)
+
+    def verify_seller(self, token: str) -> SellerClaims:
+        return self._seller.verify(token)
 
     def sign_unsubscribe(self, claims: UnsubscribeClaims) -> str:
         return self._unsubscribe.sign(claims)

@@ -19,6 +19,7 @@ from api.link_pages import csrf
 from api.link_pages.pages import busy, forbidden, message, not_found, redirect_with_done_cookie, render_page
 from api.link_pages.rate_limit import rate_limited
 from api.link_pages.updates import submit_update
+from db.views import seller as seller_links
 from db.views.intros import IntroView, intro_view
 from domain.links import DONE_MAX_AGE, IntroClaims, LinkExpired, LinkInvalid
 from workflows.intro_batch.messages import IntroAnswer
@@ -31,8 +32,8 @@ ANSWERS = {"accept": "Accept", "not_now": "Not now", "decline": "Decline"}
 NOTE_MAX = 2000
 
 
-def _already(request: Request, view: IntroView, status: int = 200) -> HTMLResponse:
-    return render_page(request, "intro_already.html", status, view=view, answers=ANSWERS)
+def _already(request: Request, view: IntroView, status: int = 200, seller: str = "") -> HTMLResponse:
+    return render_page(request, "intro_already.html", status, view=view, answers=ANSWERS, seller=seller)
 
 
 def _closed(request: Request, view: IntroView) -> HTMLResponse:
@@ -69,7 +70,12 @@ async def _view(
 
 
 def _form(
-    request: Request, view: IntroView, values: dict[str, str], errors: dict[str, str], status: int = 200
+    request: Request,
+    view: IntroView,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    seller: str = "",
 ) -> HTMLResponse:
     return csrf.render_form(
         request,
@@ -82,6 +88,7 @@ def _form(
         answers=ANSWERS,
         note_max=NOTE_MAX,
         submission_id=values.get("submission_id") or str(uuid.uuid4()),
+        seller=seller,
     )
 
 
@@ -110,10 +117,15 @@ async def show(token: str, request: Request, session: SessionDep) -> HTMLRespons
     view = await _view(request, session, token, allow_expired=True)
     if isinstance(view, HTMLResponse):
         return view
+    request_ = view.request
+    claims = await seller_links.claims_for(
+        session, request_.journey_id, view.ae.id, view.account.id, step_key=request_.step_key
+    )
+    seller = f"{seller_links.PATH}/{signer_of(request).sign_seller(claims)}" if claims else ""
     if view.answered:
-        return _already(request, view)
+        return _already(request, view, seller=seller)
     preselect = request.query_params.get("answer", "")
-    return _form(request, view, {"answer": preselect if preselect in ANSWERS else ""}, {})
+    return _form(request, view, {"answer": preselect if preselect in ANSWERS else ""}, {}, seller=seller)
 
 
 def parse(form: dict[str, str]) -> tuple[IntroAnswer | None, dict[str, str], dict[str, str]]:

@@ -13,10 +13,10 @@ from api.cohorts import service as cohort_service
 from api.cohorts.progress import Summaries, summaries_of
 from api.dashboard import board, chart_views, views
 from api.dashboard.access import ViewerDep, checked_form, not_found, now, page, redirect, visible_cohort
-from api.deps import AfterCommitDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import AfterCommitDep, SessionDep, SettingsDep, TemporalDep, settings_of, signer_of
 from api.errors import AppError
 from db.repositories.users import visible_programs
-from db.views import dashboard
+from db.views import dashboard, seller
 
 router = APIRouter(include_in_schema=False)
 WindowAction = Literal["pause", "resume"]
@@ -144,4 +144,6 @@ async def partner_page(partner_id: str, request: Request, session: SessionDep, v
         raise not_found()
     done = REVIEWED.get(request.query_params.get("done", ""))
     chart = await chart_views.signals_chart(session, partner_id, now(), found.signals) if found.signals else None
-    return page(request, "partner.html", p=found, done=done, signals_chart=chart)
+    base, signer = settings_of(request).public_base_url.rstrip("/"), signer_of(request)
+    sellers = [(s, f"{base}{seller.PATH}/{signer.sign_seller(s.claims)}") for s in found.seller_links]
+    return page(request, "partner.html", p=found, done=done, signals_chart=chart, sellers=sellers)

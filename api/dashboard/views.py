@@ -12,7 +12,7 @@ from api.intel.schemas import SignalsOut, TodayItemOut
 from db.models import JourneyEvent
 from db.repositories import partner_facts
 from db.repositories.users import Viewer
-from db.views import dashboard
+from db.views import dashboard, seller
 from db.views import today as today_view
 from domain.intel.facts import DealFact, Submission
 
@@ -76,6 +76,7 @@ class Partner360:
     signals: SignalsOut | None
     deals: list[DealFact]
     submissions: list[Submission] = field(default_factory=list)  # answers the PM can approve or send back
+    seller_links: list[seller.PartnerSellerLink] = field(default_factory=list)  # for the PM to copy to an AE
 
 
 async def partner(session: AsyncSession, partner_id: str, moment: datetime, viewer: Viewer) -> Partner360 | None:
@@ -95,4 +96,5 @@ async def partner(session: AsyncSession, partner_id: str, moment: datetime, view
         signals=await intel_service.signals(session, partner_id, moment),
         deals=sorted(deals, key=lambda d: d.registered_at, reverse=True),
         submissions=[s for s in facts.submissions if s.journey_id in {j.journey.id for j in journeys}],
+        seller_links=await seller.links_of_partner(session, partner_id, [j.journey.id for j in journeys]),
     )

@@ -159,6 +159,10 @@ class TestAeAnswer:
             and "Alpha Analytics asks for an introduction at Northwind Components" in shown.text
         )
         assert 'value="accept" checked' in shown.text and WHY in shown.text
+        seller = re.search(r"https?://[^/\s]+(/ae/seller/[\w.-]+)", digest.text)
+        assert seller is not None and 'href="/ae/seller/' in shown.text  # when to bring Alpha in, from both
+        during_the_call = await intro.http.get(seller.group(1))
+        assert during_the_call.status_code == 200 and "Alpha Analytics at Northwind Components" in during_the_call.text
         assert shown.headers["referrer-policy"] == "no-referrer" and "Path=/ae/intro" in shown.headers["set-cookie"]
         assert (await rows(intro.sessions, IntroRequest))[0].status == "sent"
 

@@ -200,6 +200,8 @@ class TestOwnerAeDigest:
         assert (mail.kind, mail.dedupe_key) == ("intro_digest", f"intro-digest/{w.dana}/{day}")
         assert mail.subject == "1 co-sell intro request from Alpha Analytics and 1 deal registration"
         assert mail.text.count("/ae/intro/") == 3 and mail.text.count("/ae/deal/") == 1
+        # When to bring Alpha in, on the call about each: the intro's account and the deal's
+        assert mail.text.count("/ae/seller/") == mail.html.count("/ae/seller/") == 2
         assert (await notices(sessions))[str(deal_id)].outbox_key == mail.dedupe_key
 
     async def test_a_pm_registration_tells_the_owner_ae_and_a_crm_import_does_not(
