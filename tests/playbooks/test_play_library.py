@@ -12,7 +12,6 @@ import pytest
 
 from playbooks import play_library
 from playbooks.diff import compare
-from playbooks.model import Playbook
 from playbooks.loader import (
     CONTENT_DIR,
     PlaybookError,
@@ -22,6 +21,7 @@ from playbooks.loader import (
     reference,
     shipped_playbooks,
 )
+from playbooks.model import Playbook
 
 PUBLISHED = Path(__file__).parent / "data" / "published"  # recorded from main at 8a0a457, before the library
 OVERLAP = CONTENT_DIR / "overlap-first-21d" / "playbook.yaml"

@@ -10,15 +10,18 @@ from pathlib import Path
 import pytest
 
 from db.views.seller import seller_play
+from playbooks import play_library
 from playbooks.loader import CONTENT_DIR, PlaybookError, canonical_json, load_playbook
 
 MOTION = CONTENT_DIR / "cosell-motion-21d"
+CLOUD = CONTENT_DIR / "cloud-cosell-90d"
 SELLER = "        seller:\n          bring_in_when: >-\n"
+PLAY = "stages[1].plays[3].seller"  # cloud-cosell-90d's proven-use-case-field-intro
 
 
 def edited(tmp_path: Path, old: str, new: str) -> Path:
-    folder = tmp_path / "cosell-motion-21d"
-    shutil.copytree(MOTION, folder)
+    folder = tmp_path / "cloud-cosell-90d"
+    shutil.copytree(CLOUD, folder)
     text = (folder / "playbook.yaml").read_text()
     assert text.count(old) >= 1, old
     (folder / "playbook.yaml").write_text(text.replace(old, new, 1))
@@ -42,8 +45,8 @@ class TestMalformedSellerBlock:
         )
         text = (folder / "playbook.yaml").read_text()
         text = text.replace(
-            "          problem: >-\n            The buyer lacks people",
-            "          issue: >-\n            The buyer lacks people",
+            "          problem: >-\n            The buyer doubts",
+            "          issue: >-\n            The buyer doubts",
             1,
         )
         (folder / "playbook.yaml").write_text(text)
@@ -52,21 +55,33 @@ class TestMalformedSellerBlock:
         assert "a seller block needs `problem`: the buyer's problem the partner solves at that moment" in str(err.value)
         found = issues_of(folder)
         assert found == {  # a missing key is reported at the block's first line
-            "stages[1].plays[0].seller.problem": "talk_track: Say hi",
-            "stages[1].plays[0].seller.talk_track": "talk_track: Say hi",
-            "stages[1].plays[0].seller.issue": "issue: >-",
+            f"{PLAY}.problem": "talk_track: Say hi",
+            f"{PLAY}.talk_track": "talk_track: Say hi",
+            f"{PLAY}.issue": "issue: >-",
         }
 
     def test_an_empty_moment_or_a_list_instead_of_a_block_is_refused(self, tmp_path: Path) -> None:
         empty = edited(tmp_path / "a", SELLER, "        seller:\n          bring_in_when: ''\n          old: >-\n")
         found = issues_of(empty)
-        assert found["stages[1].plays[0].seller.bring_in_when"] == "bring_in_when: ''"
+        assert found[f"{PLAY}.bring_in_when"] == "bring_in_when: ''"
         listed = edited(
             tmp_path / "b",
             "        content_file: plays/first-co-sell-deal.md\n        seller:\n",
             ("        content_file: plays/first-co-sell-deal.md\n        seller: [when, problem]\n        old:\n"),
         )
         assert issues_of(listed)["stages[2].plays[0].seller"] == "seller: [when, problem]"
+
+    def test_in_a_library_play_the_library_file_is_named(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        shutil.copytree(play_library.LIBRARY_DIR, tmp_path / "library")
+        monkeypatch.setattr(play_library, "LIBRARY_DIR", tmp_path / "library")
+        play = tmp_path / "library" / "ae-introductions" / "v3" / "play.yaml"
+        text = play.read_text()
+        play.write_text(text.replace("  say: >-\n", "  says: >-\n", 1))
+        with pytest.raises(PlaybookError) as err:
+            load_playbook(MOTION)
+        lines = play.read_text().splitlines()
+        found = {(i.file, i.path, lines[i.line - 1].strip()) for i in err.value.issues if i.line}
+        assert found == {(str(play), "seller.say", "bring_in_when: >-"), (str(play), "seller.says", "says: >-")}
 
 
 class TestShippedSellerMoments:
