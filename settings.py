@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # timeouts run. Scale out with worker processes, not these.
     worker_max_concurrent_workflow_tasks: int = Field(default=10, ge=2)
     worker_max_concurrent_activities: int = Field(default=20, ge=1)
+    # Journeys kept in the worker's memory between their tasks (the SDK's sticky cache); one past it is
+    # evicted and replays its history at its next timer or message.
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
     # The worker's /healthz, /readyz and /metrics (0: not served). Probes from outside the host need 0.0.0.0.
     worker_http_host: str = "127.0.0.1"
     worker_http_port: int = Field(default=0, ge=0, lt=65536)

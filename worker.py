@@ -114,6 +114,7 @@ def build_worker(
     sizing = {
         "max_concurrent_workflow_tasks": settings.worker_max_concurrent_workflow_tasks,
         "max_concurrent_activities": settings.worker_max_concurrent_activities,
+        "max_cached_workflows": settings.worker_max_cached_workflows,
     }
     return Worker(
         client,
