@@ -4,7 +4,10 @@ the client, senders and signers it shares with the API come from wiring.py."""
 from __future__ import annotations
 
 import asyncio
+import compileall
+import contextlib
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import (
@@ -48,6 +51,8 @@ from workflows.tier_review.schedule import ensure_review_schedule
 from workflows.tier_review.workflow import TierReviewWorkflow
 from workflows.webhook_delivery.workflow import WebhookDeliveryWorkflow, WebhookDispatchWorkflow
 from workflows.window.workflow import ActivationWindowWorkflow
+
+WORKFLOW_SOURCES = Path(__file__).parent / "workflows"
 
 WORKFLOWS = [
     ActivationWindowWorkflow,
@@ -93,10 +98,20 @@ async def _ensure_schedule(client: Client, schedule_id: str, run: Any, every: ti
     return True
 
 
+def compile_workflow_modules(root: Path = WORKFLOW_SOURCES) -> None:
+    """Write the workflow packages' bytecode. The sandbox imports them afresh for every workflow run (and every
+    replay after a cache eviction); with no bytecode on disk (PYTHONDONTWRITEBYTECODE in a source checkout) each
+    of those imports compiled the sources again: 18% of the worker's CPU while a 1,000-partner window launched.
+    Up-to-date files are left alone; a read-only install keeps what its image compiled."""
+    with contextlib.suppress(OSError):
+        compileall.compile_dir(root, quiet=2)
+
+
 def build_worker(
     client: Client, settings: Settings, sessions: SessionFactory, sender: EmailSender | None = None, **options: Any
 ) -> Worker:
     """`options` go to the Worker as they are (a test that stops a worker shortens its sticky-queue timeout)."""
+    compile_workflow_modules()
     sender = sender or make_sender(settings)
     signer, renderer = make_signer(settings), EmailRenderer()
     activities = [

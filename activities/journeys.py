@@ -30,9 +30,26 @@ from domain.public_holidays import public_holidays
 from mail import Email
 from mail.render import STEP_SUBJECTS, local_time
 from playbooks.experiments import with_variants
-from playbooks.model import Playbook, StepKind
+from playbooks.model import Play, Playbook, PlaybookRef, StepKind
 
 FINAL = ("completed", "exited")
+
+
+def for_journey(playbook: Playbook) -> Playbook:
+    """The snapshot without the prose that only pages and emails show (plays' content, steps' instructions:
+    about 40% of the cloud-cosell-90d snapshot): the context is recorded in every journey run's history and
+    held by every cached journey, and the interpreter never reads those (pages and the email activities
+    read the snapshot themselves)."""
+    stages = tuple(
+        stage.model_copy(update={"plays": tuple(_play_for_journey(play) for play in stage.plays)})
+        for stage in playbook.stages
+    )
+    return playbook.model_copy(update={"stages": stages})
+
+
+def _play_for_journey(play: Play) -> Play:
+    steps = tuple(step.model_copy(update={"instructions": ""}) for step in play.steps)
+    return play.model_copy(update={"content": "", "steps": steps})
 
 
 async def _who(session: AsyncSession, cohort_id: str, partner_id: str) -> tuple[Cohort, Partner, Program | None]:
@@ -54,6 +71,7 @@ class JourneyActivities(ActivityFamily):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._playbooks: dict[tuple[str, int], Playbook] = {}  # snapshots are immutable: safe to cache
+        self._for_journeys: dict[tuple[str, int, str], Playbook] = {}
 
     async def _playbook(self, session: AsyncSession, playbook_id: str, version: int) -> Playbook:
         key = (playbook_id, version)
@@ -64,21 +82,30 @@ class JourneyActivities(ActivityFamily):
             self._playbooks[key] = playbook_repo.to_model(row)
         return self._playbooks[key]
 
-    @activity.defn
-    async def load_journey_context(self, req: LoadContext) -> JourneyContext:
-        async with transaction(self._sessions) as session:
-            row = await playbook_repo.get(session, req.playbook.playbook_id, req.playbook.version)
-            if row is None or row.sha256 != req.playbook.sha256:
+    async def _snapshot(self, session: AsyncSession, ref: PlaybookRef) -> Playbook:
+        """The journey's view of a pinned snapshot: checked against its sha256 and trimmed once per worker,
+        then shared by every journey on it (snapshots are immutable)."""
+        key = (ref.playbook_id, ref.version, ref.sha256)
+        if key not in self._for_journeys:
+            row = await playbook_repo.get(session, ref.playbook_id, ref.version)
+            if row is None or row.sha256 != ref.sha256:
                 raise ApplicationError(
-                    f"playbook snapshot {req.playbook.playbook_id} v{req.playbook.version} is missing or altered",
+                    f"playbook snapshot {ref.playbook_id} v{ref.version} is missing or altered",
                     type="PlaybookSnapshotMismatch",
                     non_retryable=True,
                 )
+            self._for_journeys[key] = for_journey(playbook_repo.to_model(row))
+        return self._for_journeys[key]
+
+    @activity.defn
+    async def load_journey_context(self, req: LoadContext) -> JourneyContext:
+        async with transaction(self._sessions) as session:
+            playbook = await self._snapshot(session, req.playbook)
             partner = await session.get(Partner, req.partner_id)
             if partner is None:
                 raise ApplicationError(f"partner {req.partner_id} not found", type="NotFound", non_retryable=True)
             return JourneyContext(
-                playbook=playbook_repo.to_model(row),
+                playbook=playbook,
                 partner=PartnerProfile(
                     id=partner.id,
                     name=partner.name,
