@@ -28,5 +28,7 @@ def test_workflow_modules_get_bytecode_the_import_system_uses(tmp_path: Path) ->
     loader = importlib.machinery.SourceFileLoader("flows.journey", str(source))
     loader.source_to_code = lambda *_, **__: pytest.fail("the import compiled the source again")  # type: ignore[method-assign]
     namespace: dict[str, object] = {}
-    exec(loader.get_code("flows.journey"), namespace)
+    code = loader.get_code("flows.journey")
+    assert code is not None
+    exec(code, namespace)
     assert namespace["STEPS"] == 3
