@@ -19,6 +19,7 @@ from db.cosell_models import IntroRequest
 from db.session import SessionFactory, transaction
 from tests.api.helpers import PM
 from tests.e2e.test_browser import ARGS, CHROMIUM, shot
+from tests.e2e.test_browser_dashboard import accessible
 from tests.e2e.test_walking_skeleton import free_port, serving, until
 from tests.factories import cohort_body, partner, settings_for
 from tests.intro_data import EXPECTED_OVERLAP, HUBSPOT_PARTNER_EXPORT, seed_crm
@@ -100,6 +101,22 @@ async def accept_as_the_ae(context: BrowserContext, accept: str, base: str, sess
     await shot(ae_page, "intro-07-ae-answered")
 
 
+async def open_the_seller_page(chromium: Browser, link: str) -> None:
+    """The AE on a call, on a phone: when to bring Alpha in; no sideways scrolling, axe finds nothing serious.
+    (The page's CSP lets no script in; only the test's axe-core, by the browser, not the app.)"""
+    context = await chromium.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, bypass_csp=True
+    )
+    page = await context.new_page()
+    await page.goto(link)
+    await expect(page.get_by_role("heading", name="Alpha Analytics at Northwind Components")).to_be_visible()
+    await expect(page.get_by_role("heading", name="When to bring them in")).to_be_visible()
+    await shot(page, "intro-08-ae-seller-page")
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await accessible(page, "seller page")
+    await context.close()
+
+
 async def test_partner_maps_accounts_and_an_ae_accepts_the_intro_in_a_real_browser(
     chromium: Browser, dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory, tmp_path: Path
 ) -> None:
@@ -141,6 +158,7 @@ async def test_partner_maps_accounts_and_an_ae_accepts_the_intro_in_a_real_brows
         accept = next(link for link in digest["links"] if link.endswith("?answer=accept"))
         await accept_as_the_ae(context, accept, base, sqlite_sessions)
         await context.close()
+        await open_the_seller_page(chromium, next(link for link in digest["links"] if "/ae/seller/" in link))
 
         [request] = await intro_rows(sqlite_sessions)
         assert (request.status, request.answer_note) == ("accepted", "Meeting their CIO on the 14th.")
