@@ -239,13 +239,14 @@ class JourneyActivities(ActivityFamily):
                 change.data,
             )
             if change.kind in ("step_completed", "step_revised") and change.step_key:
-                await journeys.mark_step(
+                await journeys.complete_step(
                     session,
                     change.journey_id,
                     change.step_key,
-                    status="completed",
-                    completed_at=change.occurred_at,
-                    submission=change.data.get("answers", {}),
+                    change.stage,
+                    change.data.get("play") or change.current_play or "",
+                    change.occurred_at,
+                    change.data.get("answers", {}),
                 )
                 if change.kind == "step_revised":
                     await reviews.revised(session, change.journey_id, change.step_key, change.occurred_at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,6 +27,18 @@ async def upsert(
     stmt = _insert(session, model).values(**values)
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update})
     await session.execute(stmt)
+
+
+async def upsert_with(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    values: dict[str, Any],
+    keys: list[str],
+    set_: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Upsert whose update is computed from the proposed row (`excluded`) and the stored one (the model's columns)."""
+    stmt = _insert(session, model).values(**values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=set_(stmt.excluded)))
 
 
 async def upsert_many(

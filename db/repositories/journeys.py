@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Journey, JourneyEvent, JourneyStep
 from db.repositories import webhooks
-from db.upsert import insert_ignore, insert_ignore_many, upsert
+from db.upsert import insert_ignore, insert_ignore_many, upsert, upsert_with
 
 
 async def append_event(
@@ -50,9 +50,51 @@ async def save_journey(session: AsyncSession, values: dict[str, Any]) -> None:
     await upsert(session, Journey, values, keys=["id"], update=update_cols)
 
 
+SETTLED = ("completed", "reopened", "closed")
+
+
+def _never_backwards(new: Any) -> dict[str, Any]:
+    """An invite or reminder lands on a row whatever order the activities ran in: a completion, send-back or
+    close already written stays (an invite retried, or projected after a parallel step's completion, must
+    not make it "invited" again), and a late invite does not undo a reminder. An overdue step does take a
+    new invite: the gate's "extend" runs it again."""
+    step = JourneyStep.__table__.c
+    keep = or_(step.status.in_(SETTLED), and_(step.status == "reminded", new.status == "invited"))
+    return dict(
+        stage=new.stage,
+        play_key=new.play_key,
+        status=case((keep, step.status), else_=new.status),
+        reminders_sent=case((keep, step.reminders_sent), else_=new.reminders_sent),
+        invited_at=case((step.invited_at > new.invited_at, new.invited_at), else_=step.invited_at),
+        due_at=case((step.status == "reopened", step.due_at), else_=new.due_at),  # the revision's own
+    )
+
+
 async def save_step(session: AsyncSession, values: dict[str, Any]) -> None:
-    update_cols = [c for c in values if c not in ("journey_id", "step_key", "invited_at")]
-    await upsert(session, JourneyStep, values, keys=["journey_id", "step_key"], update=update_cols)
+    """An invite's or reminder's row (every column of JourneyStep but completed_at and submission)."""
+    await upsert_with(session, JourneyStep, values, ["journey_id", "step_key"], _never_backwards)
+
+
+async def complete_step(
+    session: AsyncSession, journey_id: str, step_key: str, stage: str, play_key: str, at: datetime, answers: dict
+) -> None:
+    """A completion (or revision) is kept even if it arrives before the step's invite row: it writes the
+    row itself (invited and due at the completion until the invite's projection says when)."""
+    await insert_ignore(
+        session,
+        JourneyStep,
+        dict(
+            journey_id=journey_id,
+            step_key=step_key,
+            stage=stage,
+            play_key=play_key,
+            status="completed",
+            invited_at=at,
+            due_at=at,
+            reminders_sent=0,
+        ),
+    )
+    await mark_step(session, journey_id, step_key, status="completed", completed_at=at, submission=answers)
 
 
 async def mark_step(session: AsyncSession, journey_id: str, step_key: str, **values: Any) -> None:
