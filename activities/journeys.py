@@ -25,6 +25,8 @@ from db.models import Cohort, Partner, Program
 from db.repositories import cohorts, journeys, partners, reviews, variants
 from db.repositories import playbooks as playbook_repo
 from db.session import transaction
+from db.views.journey_map import journey_map
+from db.views.journeys import JourneyFacts
 from domain.links import StepClaims
 from domain.public_holidays import public_holidays
 from mail import Email
@@ -135,6 +137,9 @@ class JourneyActivities(ActivityFamily):
             if contact is None:
                 activity.logger.warning("partner %s has no contact; %s not emailed", partner.id, key)
                 return "no-contact"
+            journey = await journeys.get_journey(session, notice.journey_id)
+            assert journey is not None  # _record_notice wrote it
+            facts = JourneyFacts(journey, partner, cohort, program, playbook)
             token = self._signer.sign_step(StepClaims(journey_id=notice.journey_id, step_key=notice.step_key))
             subject = STEP_SUBJECTS[notice.kind].format(step.email.subject)
             await post.send(
@@ -156,6 +161,7 @@ class JourneyActivities(ActivityFamily):
                         step_title=step.title,
                         due_local=local_time(notice.due_at, partner.timezone),
                         link=self.link("/p", token),
+                        journey=await journey_map(session, facts, notice.step_key),
                     ),
                     journey_id=notice.journey_id,  # reply-to: the program's PM
                 )

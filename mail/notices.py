@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import EmailOutbox
 from db.repositories import journeys, outbox
+from db.views.journey_map import journey_map
 from db.views.journeys import JourneyFacts
 from domain.links import LinkSigner, StepClaims
 from domain.schedule import zone
@@ -146,6 +147,7 @@ async def fresh_step_link(
             step_title=step.title,
             due_local=local_time(step_row.due_at, facts.partner.timezone),
             link=link,
+            journey=await journey_map(session, facts, claims.step_key),
         ),
         journey_id=claims.journey_id,
     )

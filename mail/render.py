@@ -31,6 +31,7 @@ class EmailRenderer:
             autoescape=select_autoescape(["html"]),
             keep_trailing_newline=True,
         )
+        self._env.filters["local"] = local_time
 
     def render(self, name: str, context: dict[str, Any]) -> tuple[str, str]:
         html = self._env.get_template(f"{name}.html").render(**context)

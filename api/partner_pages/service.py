@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +12,7 @@ from api.link_pages.updates import UpdateOutcome, submit_update
 from db.intel_models import SubmissionReview
 from db.models import EmailOutbox, utcnow
 from db.repositories import journeys, outbox, suppressions, visits, win_wires
+from db.views.journey_map import journey_map
 from db.views.journeys import JourneyFacts, StepView, journey_facts, step_view
 from domain.links import DoneClaims, LinkSigner, StepClaims, UnsubscribeClaims
 from domain.public_holidays import public_holidays
@@ -26,7 +27,11 @@ StepPage = StepView  # a step link page shows one step of a journey with everyth
 
 
 async def load(session: AsyncSession, claims: StepClaims) -> StepPage | None:
-    return await step_view(session, claims.journey_id, claims.step_key)
+    """The step and where the partner stands, scoped to the link's journey (and so its partner)."""
+    page = await step_view(session, claims.journey_id, claims.step_key)
+    if page is None:
+        return None
+    return replace(page, map=await journey_map(session, page.facts, claims.step_key))
 
 
 async def record_visit(session: AsyncSession, page: StepPage, method: str, user_agent: str | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,6 +12,9 @@ from db.repositories import journeys, partners, variants
 from db.repositories import playbooks as playbook_repo
 from playbooks.experiments import with_variants
 from playbooks.model import Play, Playbook, Step
+
+if TYPE_CHECKING:
+    from db.views.journey_map import JourneyMap
 
 DEFAULT_PROGRAM_NAME = "Partner Co-Sell Program"
 FINAL_STATUSES = ("completed", "exited")
@@ -70,6 +74,7 @@ class StepView:
     step_row: JourneyStep
     play: Play
     step: Step
+    map: JourneyMap | None = None  # where the partner stands (db.views.journey_map), loaded for link pages
 
     @property
     def journey(self) -> Journey:
@@ -96,6 +101,19 @@ class StepView:
         if self.reopened and utcnow() >= self.step_row.due_at:  # the revision's due date passed
             return "closed"
         return "open"
+
+    @property
+    def can_revise(self) -> bool:
+        """A completed step the playbook lets the partner revise, before its due date."""
+        return self.step.revisable and self.state == "completed" and self.before_due and not self.journey_over
+
+    @property
+    def before_due(self) -> bool:
+        return utcnow() < self.step_row.due_at
+
+    @property
+    def journey_over(self) -> bool:
+        return self.journey.status in FINAL_STATUSES
 
     @property
     def reopened(self) -> bool:
