@@ -172,7 +172,7 @@ def _inline_content_files(base: Path, root: yaml.Node, data: dict) -> dict:
 
 # Fields added after snapshots were published, at their "absent" value: left out of the hash.
 _ABSENT: dict[str, Any] = {"when": None, "wait": None, "min_signals": {}, "min_advocates": 0, "unlock": None}
-_ABSENT |= {"parallel": False, "complete_when": None, "experiment": None, "seller": None}
+_ABSENT |= {"parallel": False, "complete_when": None, "experiment": None, "seller": None, "revisable": False}
 
 
 # Where a play came from is recorded in the snapshot but not hashed: the hash is what partners get, so a

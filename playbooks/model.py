@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from playbooks import experiments
 from playbooks.experiments import Experiment
@@ -157,6 +157,9 @@ class Step(Strict):
     wait: Wait | None = None  # wait_for_event steps only
     unlock: Unlock | None = None  # the step opens only once this holds (`unlock: overlap` is the short form)
     experiment: Experiment | None = None  # variants of the step's content (playbooks.experiments)
+    # The partner may revise a completed answer from the step's page until its due date (steps whose kind
+    # has no completion effect and no page of its own: a revision replaces answers, it cannot undo a deal).
+    revisable: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -172,6 +175,17 @@ class Step(Strict):
             if "email" not in data:
                 data = {**data, "email": {"subject": title, "intro": title}}
         return data
+
+    @field_validator("revisable")
+    @classmethod
+    def _revisable_kind(cls, revisable: bool, info: ValidationInfo) -> bool:
+        kind = info.data.get("kind")
+        if revisable and kind is not None and not kinds.KINDS[kind].revisable:
+            raise ValueError(
+                f"a {kind.value} step cannot be revisable: only a step whose answers are all it does "
+                "(form, acknowledge, meeting) may be revised by the partner"
+            )
+        return revisable
 
     @model_validator(mode="after")
     def _consistent(self) -> Step:

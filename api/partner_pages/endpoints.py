@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from api.deps import AfterCommitDep, MailerDep, SessionDep, SettingsDep, SignerDep, TemporalDep, signer_of
 from api.link_pages import csrf
-from api.link_pages.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page
+from api.link_pages.pages import busy, forbidden, not_found, redirect_with_done_cookie, render_page, templates
 from api.link_pages.rate_limit import rate_limited
 from api.partner_pages import account_upload, service
 from api.partner_pages.kind_pages import page_of
@@ -36,6 +36,7 @@ def form_page(
     submission_id: str | None = None,
     sent_back: service.SentBack | None = None,
     also_open: list[service.AlsoOpen] | None = None,
+    revising: bool = False,
 ) -> HTMLResponse:
     return csrf.render_form(
         request,
@@ -48,6 +49,7 @@ def form_page(
         confirm_label=kind_of(page.step).confirm_label,
         sent_back=sent_back,
         also_open=also_open or [],
+        revising=revising,
     )
 
 
@@ -65,6 +67,15 @@ def _state_page(request: Request, page: service.StepPage, status: int = 200) -> 
         message=f"“{page.step.title}” closed on its due date. Your program manager can reopen it "
         "if you still want to complete it — just reply to the email.",
     )
+
+
+def _revision_closed(request: Request, page: service.StepPage) -> HTMLResponse:
+    due = templates.env.filters["local"](page.step_row.due_at, page.partner.timezone)
+    message = (
+        f"“{page.step.title}” could be revised until its due date, {due}. That date has passed, so the answer "
+        "you sent stands. If something must change, reply to the email and your program manager will help."
+    )
+    return render_page(request, "message.html", 409, title="This step can no longer be revised", message=message)
 
 
 def _answers(form: FormData, page: service.StepPage) -> dict[str, Any]:
@@ -155,6 +166,8 @@ async def show_step(token: str, request: Request, session: SessionDep, signer: S
     own = page_of(page)
     if own and (answer := await own.show(request, session, page)) is not None:
         return answer
+    if page.can_revise:  # the playbook lets the partner revise a done step until its due date
+        return form_page(request, page, dict(page.step_row.submission or {}), {}, revising=True)
     if page.state != "open":
         return _state_page(request, page)
     sent = await service.sent_back(session, page)  # a revision starts from the answer sent back
@@ -203,17 +216,24 @@ async def submit_step(
     answer = await own.submit(request, session, temporal, claims, page, form, _redirect_to_done) if own else None
     if answer is not None:
         return answer
-    if page.state != "open":
+    revising = page.can_revise
+    if page.state == "completed" and page.step.revisable and not revising:
+        return _revision_closed(request, page)
+    if page.state != "open" and not revising:
         return _state_page(request, page, status=409)
     raw = _answers(form, page)
     submission_id = str(form.get("submission_id") or uuid.uuid4())
     _, errors = clean_answers(page.step, raw)
     sent = await service.sent_back(session, page) if errors else None
     if errors:
-        return form_page(request, page, raw, errors, status=422, submission_id=submission_id, sent_back=sent)
+        return form_page(
+            request, page, raw, errors, status=422, submission_id=submission_id, sent_back=sent, revising=revising
+        )
     outcome = await service.submit(temporal, claims, raw, submission_id)
     if outcome.kind == "invalid":
-        return form_page(request, page, raw, outcome.errors, status=422, submission_id=submission_id)
+        return form_page(request, page, raw, outcome.errors, 422, submission_id=submission_id, revising=revising)
+    if outcome.kind == "closed" and revising:  # the journey's clock passed the due date first
+        return _revision_closed(request, page)
     if outcome.kind == "busy":
         return busy(request, "Your answers were not saved yet. Please press back and submit again in a minute.")
     if outcome.kind == "done" and outcome.result is not None:

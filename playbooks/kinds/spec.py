@@ -50,3 +50,9 @@ class StepKindSpec:
     judged_answers: bool = False
     # The generic page's confirmation box, for a step without fields.
     confirm_label: str = "I have read this and I'm ready to work this way"
+
+    @property
+    def revisable(self) -> bool:
+        """Whether a playbook may let the partner revise this kind's answer (`revisable: true`): only a kind
+        whose answer is all it does, on the generic page, and that waits for no event."""
+        return self.on_completed is None and self.page is None and self.kind != StepKind.wait_for_event

@@ -55,6 +55,15 @@ class PartnerEvent(BaseModel):
     tier: int | None = None  # tier_reached: the tier the partner is in now
 
 
+class Revisable(BaseModel):
+    """A completed step the playbook lets the partner revise (`revisable: true`) until its due date."""
+
+    step_key: str
+    play_key: str
+    due_at: datetime
+    n: int = 0  # revisions so far
+
+
 class JourneyCarry(BaseModel):
     """State carried across continue-as-new at a stage boundary."""
 
@@ -70,6 +79,7 @@ class JourneyCarry(BaseModel):
     send_backs: dict[str, SendBackReceipt] = Field(default_factory=dict)  # by SendBack.tag: a repeat is answered
     events: list[PartnerEvent] = Field(default_factory=list)  # what waits of later stages may already have
     variants: dict[str, str] = Field(default_factory=dict)  # experiment key -> variant: a partner keeps it
+    revisable: dict[str, Revisable] = Field(default_factory=dict)  # by step key
 
 
 class JourneyInput(BaseModel):

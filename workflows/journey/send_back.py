@@ -23,8 +23,10 @@ with workflow.unsafe.imports_passed_through():
     from playbooks.experiments import as_assigned
     from playbooks.kinds import kind_of
     from playbooks.plan import readiness
+    from workflows.journey.effects import OpenStep
     from workflows.journey.messages import (
         Reopened,
+        Revisable,
         SendBack,
         SendBackReceipt,
         StepReceipt,
@@ -33,10 +35,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.policies import EMAIL_HEARTBEAT, EMAIL_SEND, EMAIL_TIMEOUT
 
 SEND_BACK = "send-back"
+# A step the playbook marks `revisable: true` may be revised by the partner until its due date. Journeys
+# begun before ran no playbook with the flag; the marker records which runs kept a step revisable.
+SELF_REVISE = "self-revise"
 
 
 class SendBackHandling(JourneyEffects):
     _reopened: dict[str, Reopened]
+    _revisable: dict[str, Revisable]
     _send_backs: dict[str, SendBackReceipt]
     _overdue: list[str]
     _exit_reason: str | None
@@ -101,6 +107,38 @@ class SendBackHandling(JourneyEffects):
         step = self._ctx.playbook.step(submission.step_key)
         answers, _ = kind_of(step).clean(step, submission.answers)
         data = {"answers": answers, "play": reopened.play_key, "revision": reopened.n, "comment": reopened.comment}
+        await self._project("step_revised", step_key=step.key, data=data)
+        return StepReceipt(
+            step_key=step.key,
+            completed_at=workflow.now(),
+            readiness_score=readiness(self._ctx.playbook, self._completed)[0],
+            next_step=None,
+        )
+
+    def _keep_revisable(self, current: OpenStep) -> None:
+        """A completed step the playbook lets the partner revise stays open to a revision until its due date."""
+        if current.step.revisable and workflow.patched(SELF_REVISE):
+            key = current.step.key
+            self._revisable[key] = Revisable(step_key=key, play_key=current.play.key, due_at=self._due(current))
+
+    def _validate_self_revision(self, submission: StepSubmission) -> None:
+        revisable = self._revisable[submission.step_key]
+        if workflow.now() >= revisable.due_at or self._exit_reason:
+            raise ApplicationError("the due date has passed: this step can no longer be revised", type="RevisionClosed")
+        assert self._ctx
+        step = self._ctx.playbook.step(submission.step_key)
+        _, errors = kind_of(step).clean(step, submission.answers)
+        if errors:
+            raise ApplicationError("some answers need attention", errors, type="InvalidAnswers")
+
+    async def _self_revise(self, submission: StepSubmission) -> StepReceipt:
+        """The partner's own revision replaces the answer, as a sent-back one's does; nothing else moves."""
+        assert self._ctx
+        revisable = self._revisable[submission.step_key]
+        revisable.n += 1
+        step = self._ctx.playbook.step(submission.step_key)
+        answers, _ = kind_of(step).clean(step, submission.answers)
+        data = {"answers": answers, "play": revisable.play_key, "revision": f"own-{revisable.n}", "by": "partner"}
         await self._project("step_revised", step_key=step.key, data=data)
         return StepReceipt(
             step_key=step.key,

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         OpenStepView,
         PartnerEvent,
         Reopened,
+        Revisable,
         SendBackReceipt,
         StepReceipt,
         StepSubmission,
@@ -74,6 +75,7 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning, JourneyExperiments):
         self._trust: int | None = None
         self._feedback_keys: list[str] = []
         self._reopened: dict[str, Reopened] = {}
+        self._revisable: dict[str, Revisable] = {}
         self._send_backs: dict[str, SendBackReceipt] = {}
         self._events: list[PartnerEvent] = []
         self._variants: dict[str, str] = {}
@@ -130,6 +132,8 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning, JourneyExperiments):
     async def complete_step(self, submission: StepSubmission) -> StepReceipt:
         if submission.step_key in self._reopened:
             return await self._revise(submission)
+        if submission.step_key in self._revisable:
+            return await self._self_revise(submission)
         current = self._opens.get(submission.step_key) or self._open
         assert self._ctx and current
         current.submitting = True
@@ -159,6 +163,7 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning, JourneyExperiments):
             # Inside the update, so the partner's confirmation means the effect (requests, a deal) happened.
             await kind.on_completed(self, current.step, answers)
         current.done = True
+        self._keep_revisable(current)
         self._settle_play(current)
         return StepReceipt(
             step_key=current.step.key,
@@ -172,6 +177,8 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning, JourneyExperiments):
         current = self._opens.get(submission.step_key) or self._open
         if submission.step_key in self._reopened:
             return self._validate_revision(submission)
+        if submission.step_key in self._revisable:
+            return self._validate_self_revision(submission)
         if submission.step_key in self._completed:
             raise ApplicationError("this step is already completed", type="AlreadyCompleted")
         if current is None or current.step.key != submission.step_key:
@@ -228,6 +235,7 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning, JourneyExperiments):
         self._feedback_keys = [*carry.feedback_keys, *self._feedback_keys]
         self._reopened = {r.step_key: r for r in carry.reopened} | self._reopened
         self._send_backs = {**carry.send_backs, **self._send_backs}
+        self._revisable = {**carry.revisable, **self._revisable}
         self._events = [*carry.events, *self._events]
         self._variants = dict(carry.variants)
         self._ctx = await workflow.execute_activity_method(
@@ -279,6 +287,7 @@ class PartnerJourneyWorkflow(SendBackHandling, StepRunning, JourneyExperiments):
             feedback_keys=self._feedback_keys,
             reopened=list(self._reopened.values()),
             send_backs=self._send_backs,
+            revisable=self._revisable,
             events=self._events,
             variants=self._variants,
         )
