@@ -59,7 +59,8 @@ class TestConditions:
         assert not [e for e in beta_events if e.kind == "step_skipped"]  # true: asked to widen its list
         [skipped] = [e for e in alpha_events if e.kind == "step_skipped"]  # false: no refresh, introductions now
         assert skipped.step_key == "account-list-refresh"
-        assert skipped.data["conditions"] == [CONDITION] and skipped.data["facts"]["overlap"] == {"count": 1}
+        assert skipped.data["conditions"] == [CONDITION]
+        assert skipped.data["facts"]["overlap"] == {"count": 1, "segments": ["Enterprise"]}
         assert skipped.data["facts"]["partner"]["type"] == "ISV"
         assert "step_waiting" not in [e.kind for e in alpha_events]  # it has overlap: the intro step opens at once
         assert "account-list-upload" in skipped.data["facts"]["answers"]
