@@ -38,6 +38,8 @@ class PreviewOutcome(BaseModel):
     signals: dict[str, int] = {}  # the four signals and behavior when the window ends
     tier: int | None = None
     classification: str | None = None
+    # Which way the partner went at each condition, wait, unlock, parallel step and experiment.
+    branches: list[str] = []
 
 
 class PreviewOut(BaseModel):
@@ -138,6 +140,7 @@ def _outcome(report: Any, name: str, status: str, stage: str, readiness: int) ->
         signals=judged.values if judged else {},
         tier=judged.tier if judged else None,
         classification=judged.classification if judged else None,
+        branches=list(report.branches.get(name, [])),
     )
 
 

@@ -12,11 +12,13 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import DASHBOARD_ROUTERS, create_app
+from api.playbooks.preview_runs import _report
 from db.models import PreviewRun
 from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction
-from playbooks.loader import load_playbook
+from playbooks.loader import CONTENT_DIR, load_playbook
 from playbooks.model import StepKind
+from preview import PreviewReport
 from tests.dashboard_data import browser, csrf_of, dashboard_app, sign_in, two_programs
 from tests.factories import settings_for
 from tests.playbooks.test_diff import V1, V2, shipped_folder
@@ -157,3 +159,33 @@ def test_no_route_publishes_or_changes_a_playbook(sqlite_sessions: SessionFactor
         ("POST", "/api/v1/playbooks/{playbook_id}/preview"),
         ("POST", "/playbooks/{playbook_id}/v/{version}/dry-run"),
     ]
+
+
+async def test_a_dry_runs_page_lists_the_branches_each_partner_took(
+    dev_env: WorkflowEnvironment, sqlite_sessions: SessionFactory
+) -> None:
+    """The report as the background run stores it (preview_runs._report), read back by the page."""
+    report = PreviewReport(playbook=load_playbook(CONTENT_DIR / "quickstart-14d"), partners=2)
+    report.outcomes = [
+        ("Partner 1 (prompt, ISV)", "completed", "acceleration", 70),
+        ("Partner 2 (late, SI)", "active", "activation", 30),
+    ]
+    report.branches["Partner 1 (prompt, ISV)"] += [
+        'services-offer: skipped, partner.type == "SI"',
+        "kit: experiment kit-invite: variant short",
+    ]
+    run = PreviewRun(id="run-branches", playbook_id="quickstart-14d", version=1, partners=2, status="done")
+    run.result = _report(run, report).model_dump(mode="json")
+    async with transaction(sqlite_sessions) as session:
+        session.add(run)
+    await two_programs(sqlite_sessions)
+    async with dashboard_app(settings_for(sqlite_sessions), dev_env.client) as app, browser(app) as ann:
+        await sign_in(ann, "ann@a.example")
+        html = (await ann.get("/playbooks/dry-runs/run-branches")).text
+    assert '<th scope="col">Branches taken</th>' in html, html
+    assert (
+        "<li>services-offer: skipped, partner.type == &#34;SI&#34;</li>"
+        "<li>kit: experiment kit-invite: variant short</li>" in html
+    )
+    late = html.split("Partner 2 (late, SI)")[1].split("</tr>")[0]
+    assert late.endswith("<td>–</td>"), late  # no branch taken
