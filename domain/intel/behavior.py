@@ -55,44 +55,54 @@ def _days(delta: timedelta | float) -> str:
 
 def _judge_step(s: StepFact, as_of: datetime) -> tuple[float, str] | None:
     """One step's points out of 60 and why; None while it is open and not yet due."""
-    done = s.completed_at if s.completed_at and s.completed_at <= as_of else None
+    done = s.completed_at
+    if done is not None and done > as_of:
+        done = None
     if done is None and as_of < s.due_at:
         return None
-    seen = s.first_seen_at if s.first_seen_at and s.first_seen_at <= as_of else done
+    seen = s.first_seen_at
+    if seen is None or seen > as_of:
+        seen = done
+    invited = s.invited_at
     points = 0.0
     if seen is not None:
-        lag = (seen - s.invited_at).total_seconds() / 86400  # days, as a float: cheaper than timedeltas
+        lag = (seen - invited).total_seconds() / 86400  # days, as a float: cheaper than timedeltas
         points += 10 if lag <= 2 else 5 if lag <= 5 else 0
         opened = "opened within a day of the invite" if lag < 1 else f"opened {_days(lag)} after the invite"
     else:
         opened = "never opened"
     if done is not None:
-        window = (s.due_at - s.invited_at).total_seconds()
-        took = (done - s.invited_at).total_seconds()
-        on_time = done <= s.due_at
-        points += (10 if took <= window / 2 else 6) if on_time else 2
-        points += 25 if on_time else 10
-        late = "" if on_time else f", {_days(done - s.due_at)} late"
-        finished = f"done {_days(took / 86400)} after the invite{late}"
+        due = s.due_at
+        window = (due - invited).total_seconds()
+        took = (done - invited).total_seconds()
+        if done <= due:
+            points += (10 if took <= window / 2 else 6) + 25
+            finished = f"done {_days(took / 86400)} after the invite"
+        else:
+            points += 12
+            finished = f"done {_days(took / 86400)} after the invite, {_days(done - due)} late"
     else:
         finished = f"overdue since {day(s.due_at)}"
-    used = min(s.reminders_sent, s.max_reminders)
-    points += 15 * (1 - used / s.max_reminders) if s.max_reminders else 15
-    reminded = f"{used} of {s.max_reminders} reminders" if used else "no reminder"
+    most = s.max_reminders
+    used = s.reminders_sent if s.reminders_sent < most else most
+    points += 15 * (1 - used / most) if most else 15
+    reminded = f"{used} of {most} reminders" if used else "no reminder"
     return points, f"{opened}, {finished}, {reminded}"
 
 
 def _steps(facts: PartnerFacts, as_of: datetime) -> _Part | None:
     judged = []
+    half_life = 86400 * HALF_LIFE_DAYS
     for s in facts.steps:
         if s.invited_at > as_of:
             continue
         verdict = _judge_step(s, as_of)
         if verdict is not None:
-            judged.append((s, verdict[0], verdict[1], decay(as_of - s.invited_at)))
+            age = (as_of - s.invited_at).total_seconds()  # decay(), inlined: it runs for every step
+            judged.append((s, verdict[0], verdict[1], float(0.5 ** ((age if age > 0 else 0.0) / half_life))))
     if not judged:
         return None
-    weights = sum(w for *_, w in judged)
+    weights = sum([w for *_, w in judged])
     raw = [
         (points * w / weights, f"{s.title}: {why} (weight {w:.2f})", f"step {s.step_key}", s.invited_at)
         for s, points, why, w in judged
@@ -101,12 +111,22 @@ def _steps(facts: PartnerFacts, as_of: datetime) -> _Part | None:
 
 
 def _last_action(facts: PartnerFacts, as_of: datetime) -> tuple[datetime, str] | None:
-    moments = [(s.first_seen_at, f"step {s.step_key}") for s in facts.steps if s.first_seen_at]
-    moments += [(s.completed_at, f"step {s.step_key}") for s in facts.steps if s.completed_at]
-    moments += [(i.requested_at, f"intro {i.intro_id}") for i in facts.intros]
-    moments += [(d.registered_at, f"deal {d.deal_id}") for d in facts.deals if d.source == "partner"]
-    past = [(m, src) for m, src in moments if m is not None and m <= as_of]
-    return max(past, key=lambda p: p[0]) if past else None
+    """The latest moment (the first of equals, in this order: steps seen, steps done, intros, deals)."""
+    best: datetime | None = None
+    source = ""
+    for s in facts.steps:
+        if (m := s.first_seen_at) is not None and m <= as_of and (best is None or m > best):
+            best, source = m, f"step {s.step_key}"
+    for s in facts.steps:
+        if (m := s.completed_at) is not None and m <= as_of and (best is None or m > best):
+            best, source = m, f"step {s.step_key}"
+    for i in facts.intros:
+        if (m := i.requested_at) <= as_of and (best is None or m > best):
+            best, source = m, f"intro {i.intro_id}"
+    for d in facts.deals:
+        if d.source == "partner" and (m := d.registered_at) <= as_of and (best is None or m > best):
+            best, source = m, f"deal {d.deal_id}"
+    return None if best is None else (best, source)
 
 
 def _gaps(facts: PartnerFacts, as_of: datetime) -> _Part:

@@ -37,17 +37,30 @@ class State:
 
 
 def state(facts: PartnerFacts, as_of: datetime) -> State:
-    moments = [facts.joined_at]
-    for s in facts.steps:
-        moments += [m for m in (s.first_seen_at, s.completed_at) if m and m <= as_of]
-    moments += [i.requested_at for i in facts.intros if i.requested_at <= as_of]
-    moments += [d.registered_at for d in facts.deals if d.source == "partner" and d.registered_at <= as_of]
-    overdue = tuple(s for s in facts.steps if s.due_at <= as_of and not (s.completed_at and s.completed_at <= as_of))
-    ignored = tuple(s for s in overdue if s.first_seen_at is None and s.reminders_sent >= s.max_reminders)
+    last = facts.joined_at
+    overdue, ignored, waiting = [], [], 0
+    for s in facts.steps:  # one pass: a partner has dozens of steps and this runs for every partner
+        seen, done = s.first_seen_at, s.completed_at
+        if seen is not None and seen <= as_of and seen > last:
+            last = seen
+        finished = done is not None and done <= as_of
+        if done is not None and finished and done > last:
+            last = done
+        if not finished:
+            waiting += s.invited_at <= as_of
+            if s.due_at <= as_of:
+                overdue.append(s)
+                if seen is None and s.reminders_sent >= s.max_reminders:
+                    ignored.append(s)
+    for i in facts.intros:
+        if i.requested_at <= as_of and i.requested_at > last:
+            last = i.requested_at
+    for d in facts.deals:
+        if d.source == "partner" and d.registered_at <= as_of and d.registered_at > last:
+            last = d.registered_at
     answered = sum(1 for s in facts.submissions if s.answer_kinds and s.submitted_at <= as_of)
-    waiting = sum(1 for s in facts.steps if s.invited_at <= as_of and not (s.completed_at and s.completed_at <= as_of))
-    idle = (as_of - max(moments)) // DAY
-    return State(idle, waiting, overdue, ignored, (as_of - facts.joined_at) // DAY, answered)
+    idle = (as_of - last) // DAY
+    return State(idle, waiting, tuple(overdue), tuple(ignored), (as_of - facts.joined_at) // DAY, answered)
 
 
 @dataclass(frozen=True, slots=True)

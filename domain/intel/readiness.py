@@ -130,7 +130,7 @@ def judge(sub: Submission, kind: AnswerKind, text: dict[str, t.Text] | None = No
     words = text["vp" if kind == AnswerKind.value_proposition else "all"]
     met, missed = [], []
     for rule in RULES[kind]:
-        found = rule.check(words)
+        found = words.check(rule.check)
         if found:
             met.append((rule, found))
         else:
@@ -192,7 +192,7 @@ def _messaging(best: dict[AnswerKind, Judged]) -> list[Item]:
     icp = best.get(AnswerKind.icp)
     if icp is None:
         return [Item(0, "messaging can only be checked against an ICP: answer the ICP first", "rubric")]
-    role = t.buyer_role(icp.text["all"])
+    role = icp.text["all"].check(t.buyer_role)
     items = []
     vp = best.get(AnswerKind.value_proposition)
     if role and vp is not None and role in vp.text["vp"].vocab:

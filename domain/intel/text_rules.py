@@ -10,7 +10,7 @@ which keeps a partner's whole assessment well under a millisecond.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 WORD = re.compile(r"\d[\d,.]*%?|[a-z]+|[$€£]")
@@ -220,7 +220,7 @@ INDUSTRY_INDEX, PAIN_INDEX, OUTCOME_INDEX = (_by_prefix(s) for s in (INDUSTRY_ST
 class Text:
     """One answer's words, split once and checked many times."""
 
-    __slots__ = ("answers", "lower", "words", "vocab", "_industries")
+    __slots__ = ("answers", "lower", "words", "vocab", "_industries", "_found")
 
     def __init__(self, answers: Mapping[str, Any], text: str | None = None):
         self.answers = answers
@@ -228,6 +228,14 @@ class Text:
         self.words = WORD.findall(self.lower)
         self.vocab = frozenset(self.words)
         self._industries: set[str] | None = None
+        self._found: dict[Callable[[Text], str | None], str | None] = {}
+
+    def check(self, rule: Callable[[Text], str | None]) -> str | None:
+        """A check's evidence, found once per answer: use cases and proof points share their rules."""
+        found = self._found
+        if rule not in found:
+            found[rule] = rule(self)
+        return found[rule]
 
 
 def text_of(answers: Mapping[str, Any]) -> str:

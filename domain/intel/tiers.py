@@ -47,7 +47,7 @@ def gaps(criteria: tuple[Criterion, ...], signals: Mapping[str, int]) -> list[Ga
 
 def earned(rubric: Rubric, signals: Mapping[str, int]) -> int:
     for tier in (1, 2):
-        if not gaps(rubric.rule(tier).criteria, signals):
+        if all(signals[c.signal] >= c.min for c in rubric.rule(tier).criteria):
             return tier
     return 3
 
