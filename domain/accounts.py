@@ -20,6 +20,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -108,6 +109,7 @@ def company_domain(domain: str | None) -> str | None:
     return domain if domain and not is_public_email_domain(domain) else None
 
 
+@lru_cache(maxsize=1 << 16)  # an import asks for the same names several times per row (lookups, keys, adoption)
 def name_key(name: str) -> str:
     """A company name reduced to what identifies it: "ACME, Inc." and "Acme Incorporated" -> "acme"."""
     text = unicodedata.normalize("NFKD", name)

@@ -123,7 +123,22 @@ def _amount(raw: str) -> Decimal:
     return value
 
 
+# The two shapes nearly every export uses, read without strptime (which tried up to four formats per row);
+# anything else, or a fast-path match that is not a real date, goes the strptime way with its exact rules.
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
 def _date(raw: str) -> date:
+    if found := _ISO_DATE.fullmatch(raw):
+        year, month, day = found.groups()
+    elif found := _US_DATE.fullmatch(raw):
+        month, day, year = found.groups()
+    if found:
+        try:
+            return date(int(year), int(month), int(day))
+        except ValueError:
+            pass
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(raw, fmt).date()

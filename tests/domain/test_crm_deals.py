@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import random
+from datetime import datetime
 
 import pytest
 
-from domain.crm_deals import FORMATS, detect, parse_row, read_rows
+from domain import crm_deals
+from domain.crm_deals import _DATE_FORMATS, FORMATS, detect, parse_row, read_rows
 from domain.csv_import import CsvFileError, RowProblem
 from domain.deals import Role, Stage
 
@@ -64,3 +68,26 @@ class TestReadRows:
         rows, problems = read_rows(io.BytesIO(csv.encode()), FORMATS["salesforce"], None)
         assert [(r.crm_id, r.stage) for r in rows] == [("006A", Stage.open)]
         assert [(p.line, p.column) for p in problems] == [(3, "Stage")]
+
+
+def _by_strptime(raw: str) -> object:
+    """The dates as strptime alone reads them (the reader's rules before its fast path)."""
+    for fmt in _DATE_FORMATS:
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(raw, fmt).date()
+    return None
+
+
+def test_the_date_fast_path_reads_exactly_what_strptime_reads() -> None:
+    rng = random.Random(20261204)
+    parts = ["0", "00", "1", "01", "9", "12", "13", "29", "30", "31", "32", "2026", "0000", "٣", " 5", "012"]
+    raws = [f"{rng.choice(parts)}{sep}{rng.choice(parts)}{sep}{rng.choice(parts)}" for sep in "-/" for _ in range(1500)]
+    raws += [f"2026{sep}{m}{sep}{d}" for sep in "-/" for m in parts for d in parts]
+    raws += [f"{m}/{d}/2028" for m in parts for d in parts] + ["2026-03-31 10:15", "2026-03-31 10:15:00", "", "3/31/27"]
+    for raw in raws:
+        try:
+            got: object = crm_deals._date(raw)
+        except ValueError:
+            got = None
+        assert got == _by_strptime(raw), raw
+    assert sum(_by_strptime(r) is not None for r in raws) > 40  # the draw holds many real dates, and bad ones
