@@ -20,6 +20,7 @@ from db.repositories import playbooks as playbook_repo
 from db.session import SessionFactory, transaction
 from mail.render import EmailRenderer
 from playbooks.kinds import clean_answers
+from playbooks.loader import shipped_playbooks
 from playbooks.model import Step
 from tests.deal_data import add_account, add_ae, registration
 from tests.factories import create_cohort, partner, settings_for
@@ -29,6 +30,7 @@ from wiring import make_signer
 from workflows.journey.messages import journey_id
 
 PLAYBOOK = "cosell-motion-21d"
+VERSION = {p.id: p for p in shipped_playbooks()}[PLAYBOOK].version  # the one the template databases publish
 STEP = "register-deal"
 
 
@@ -92,7 +94,7 @@ async def _complete(
             occurred_at=at,
             readiness_score=40,
             data={"answers": answers, "play": "first-co-sell-deal", "signals": {}},
-            playbook_version=1,
+            playbook_version=VERSION,
             registers_deal=route == "projection",
         )
     )
@@ -217,7 +219,7 @@ class TestRegistrationFromTheStep:
                 occurred_at=starts,
                 readiness_score=10,
                 data={"answers": {"accounts": 12, "overlapping": 3}},
-                playbook_version=1,
+                playbook_version=VERSION,
             )
         )
         async with transaction(sessions) as session:
@@ -237,7 +239,7 @@ class TestRegistrationFromTheStep:
             occurred_at=starts,
             readiness_score=40,
             data={"answers": answers},
-            playbook_version=1,
+            playbook_version=VERSION,
             registers_deal=False,
         )
         await acts.journeys.project_journey(update)
