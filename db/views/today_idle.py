@@ -78,19 +78,20 @@ def _first_seen(journeys: Rows, moment: datetime) -> Rows:
 
 
 def _last_acted(ids: CTE, moment: datetime) -> Any:
-    """(pid, at): each partner's latest moment as classify.state counts them; joining is its first journey's
-    start (else when it was added)."""
+    """(pid, at): each partner's latest moment as classify.state counts them. A journey's `last_progress_at`
+    (its latest step completion, else its start) stands for joining and completions: it reads journeys, not
+    every step's answers; it differs only in counting a later cohort's start as a moment. A partner with no
+    journey joined when it was added."""
     pids = select(ids.c.id)
     journeys = select(Journey.id).where(Journey.partner_id.in_(pids))
-    no_journey = ~select(Journey.id).where(Journey.partner_id == Partner.id).exists()
     moments = union_all(
-        select(Journey.partner_id.label("pid"), func.min(Journey.started_at).label("at"))
-        .where(Journey.partner_id.in_(pids))
-        .group_by(Journey.partner_id),
-        select(Partner.id, Partner.created_at).where(Partner.id.in_(pids), no_journey),
-        select(Journey.partner_id, JourneyStep.completed_at)
-        .join(Journey, Journey.id == JourneyStep.journey_id)
-        .where(Journey.partner_id.in_(pids), JourneyStep.completed_at <= moment),
+        select(Journey.partner_id.label("pid"), Journey.last_progress_at.label("at")).where(
+            Journey.partner_id.in_(pids), Journey.last_progress_at <= moment
+        ),
+        # NOT IN, not NOT EXISTS: journeys has no partner_id index, so a correlated probe scans it per partner.
+        select(Partner.id, Partner.created_at).where(
+            Partner.id.in_(pids), Partner.id.not_in(select(Journey.partner_id))
+        ),
         _first_seen(journeys, moment),
         select(IntroRequest.partner_id, IntroRequest.requested_at).where(
             IntroRequest.partner_id.in_(pids), IntroRequest.requested_at <= moment
