@@ -7,7 +7,7 @@ reads only the `limit` longest-waiting items per tier: within a kind and tier wa
 lower, so those hold the kind's share of the top `limit`. The classification-based items (a "not yet"
 partner with overlapping accounts, an at-risk or not-yet partner idle for 7+ days) read the classification
 the last tier review stored on `partners` (db/repositories/tier_reviews) and the days since the partner
-last acted, computed from the same moments domain/intel/classify.state reads (today_idle.py).
+last acted, counted now in SQL from the moments domain/intel/classify.state reads (today_idle.py).
 """
 
 from __future__ import annotations

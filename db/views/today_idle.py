@@ -1,7 +1,8 @@
 """Today's classification-based items (db/views/today.py): partners the last tier review classified "at risk"
 or "not yet", with the days since each last acted, computed in SQL from the moments
 domain/intel/classify.state reads (joining, a step's first sight or completion, an intro asked, a deal the
-partner registered), so nobody is rescored. The wording and rank are domain/intel/today.classified's.
+partner registered; see _last_acted for the one difference), so nobody is rescored. The wording and rank
+are domain/intel/today.classified's.
 """
 
 from __future__ import annotations
