@@ -23,7 +23,9 @@ from playbooks.loader import (
 )
 from playbooks.model import Playbook
 
-PUBLISHED = Path(__file__).parent / "data" / "published"  # recorded from main at 8a0a457, before the library
+# Recorded from main before their plays moved into the library: at 8a0a457; cloud-cosell-90d v4 and
+# cosell-by-type-35d v1 at 4e1d3fb.
+PUBLISHED = Path(__file__).parent / "data" / "published"
 OVERLAP = CONTENT_DIR / "overlap-first-21d" / "playbook.yaml"
 
 
@@ -36,6 +38,9 @@ def test_every_shipped_version_resolves_to_the_snapshot_published_before_the_lib
             now = _as_shipped(tmp_path, playbook_id, version)
         assert json.loads(canonical_json(now)) == before["canonical"], playbook_id
         assert reference(now).sha256 == before["sha256"], playbook_id
+    for (playbook_id, version), now in shipped.items():  # as it was written before its plays moved
+        if (inline := PUBLISHED.parent / f"{playbook_id}-v{version}").is_dir():
+            assert reference(load_playbook(inline)).sha256 == reference(now).sha256, playbook_id
     pins = {p.id: [str(pl.library) for s in p.stages for pl in s.plays if pl.library] for p in shipped.values()}
     assert pins["cosell-motion-21d"] == ["joint-account-mapping@1", "ae-introductions@3", "first-co-sell-deal@3"]
     assert pins["overlap-first-21d"] == [
@@ -43,14 +48,27 @@ def test_every_shipped_version_resolves_to_the_snapshot_published_before_the_lib
         "ae-introductions@2 (overlap_wait_days=5)",
         "first-co-sell-deal@2 (acceptance_wait_days=7)",
     ]
+    assert pins["quickstart-14d"] == ["icp-basics@1", "first-account@1", "marketplace-listing@1"]
+    assert pins["cloud-cosell-90d"] == [  # its own editions of the two plays cosell-motion-21d shares
+        "kickoff-and-rules@1",
+        "icp-and-value-prop@1",
+        "joint-account-mapping@2",
+        "marketplace-listing-private-offer@1",
+        "packaged-services-offer@1",
+        "referral-introduction-motion@1",
+        "proven-use-case-field-intro@1",
+        "first-co-sell-deal@4",
+        "joint-pipeline-review@1",
+        "repeat-and-reference@1",
+    ]
+    assert pins["cosell-by-type-35d"][:2] == ["joint-account-mapping@1", "cosell-kit@1"]
+    inline = [(p.id, pl.key) for p in shipped.values() for s in p.stages for pl in s.plays if not pl.library]
+    assert inline == []  # every shipped play is written once, in the library
 
 
 def _as_shipped(tmp_path: Path, playbook_id: str, version: int) -> Playbook:
     folder = tmp_path / f"{playbook_id}-v{version}"
-    if (CONTENT_DIR / playbook_id / "plays").is_dir():
-        shutil.copytree(CONTENT_DIR / playbook_id / "plays", folder / "plays")
-    folder.mkdir(exist_ok=True)
-    shutil.copy(PUBLISHED.parent / folder.name / "playbook.yaml", folder / "playbook.yaml")
+    shutil.copytree(PUBLISHED.parent / folder.name, folder)  # with the content files it shipped with, if any
     return load_playbook(folder)
 
 

@@ -14,7 +14,7 @@ from playbooks import play_library
 from playbooks.loader import CONTENT_DIR, PlaybookError, canonical_json, load_playbook
 
 MOTION = CONTENT_DIR / "cosell-motion-21d"
-CLOUD = CONTENT_DIR / "cloud-cosell-90d"
+CLOUD = Path(__file__).parent / "data" / "cloud-cosell-90d-v4"  # as shipped, its plays inline: the sample to break
 SELLER = "        seller:\n          bring_in_when: >-\n"
 PLAY = "stages[1].plays[3].seller"  # cloud-cosell-90d's proven-use-case-field-intro
 
