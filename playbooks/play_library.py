@@ -16,7 +16,7 @@ from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
-from playbooks.loader import PlaybookError, PlaybookIssue, _duplicate_keys, format_path, node_at
+from playbooks.loader import _MISSING, PlaybookError, PlaybookIssue, _duplicate_keys, format_path, node_at
 from playbooks.model import Play
 
 LIBRARY_DIR = Path(__file__).parent / "library"
@@ -174,8 +174,14 @@ class _LibraryPlay:
         except ValidationError as exc:
             errors = [(tuple(e["loc"]), e) for e in exc.errors()]
             issues = [
-                PlaybookIssue(str(self.file), self.line(loc), format_path(loc), e["msg"].removeprefix("Value error, "))
+                PlaybookIssue(str(self.file), self.line(loc), format_path(loc), _message(loc, e))
                 for loc, e in errors  # a too-short list because an item below it is invalid is no problem of its own
                 if not (e["type"] == "too_short" and any(o[: len(loc)] == loc and o != loc for o, _ in errors))
             ]
             raise PlaybookError(issues) from exc
+
+
+def _message(loc: Loc, error: Any) -> str:
+    """As the loader says it for a playbook's own play (what a missing setting is for, not "Field required")."""
+    message = _MISSING.get(loc[-2:], error["msg"]) if error["type"] == "missing" else error["msg"]
+    return str(message).removeprefix("Value error, ")

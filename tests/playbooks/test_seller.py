@@ -82,6 +82,7 @@ class TestMalformedSellerBlock:
         lines = play.read_text().splitlines()
         found = {(i.file, i.path, lines[i.line - 1].strip()) for i in err.value.issues if i.line}
         assert found == {(str(play), "seller.say", "bring_in_when: >-"), (str(play), "seller.says", "says: >-")}
+        assert "seller.say: a seller block needs `say`: a line the AE can say" in str(err.value)  # as in a playbook
 
 
 class TestShippedSellerMoments:
