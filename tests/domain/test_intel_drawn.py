@@ -1,10 +1,13 @@
-"""The faster scorer judges exactly as the one before it (tests/intel_oracle): every field of every
-assessment, compared on partners drawn wide (random answers from the rules' own vocabulary, reviews,
-grades, send-backs, intros and deals in every state, feedback, tiers held or missed, two rubrics,
-several moments). The bench's corpus (test_intel_corpus) only walks two fixed answer sets."""
+"""The scorer judges partners drawn wide exactly as it did when this digest was recorded (random answers
+from the rules' own vocabulary, reviews, grades, send-backs, intros and deals in every state, feedback,
+tiers held or missed, two rubrics, several moments); the bench's corpus (test_intel_corpus) only walks two
+fixed answer sets. The digest was recorded while the previous scorer, kept beside the faster one, agreed
+with it on every field of all 600 assessments (88d713d). A deliberate change to a rule updates it in the
+same commit, and says why."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -14,8 +17,8 @@ from domain.intel.assess import assess
 from domain.intel.facts import AnswerKind, DealFact, IntroFact, PartnerFacts, Review, StepFact, Submission
 from domain.intel.rubric import default_rubric, parse_rubric
 from domain.trust import Feedback
-from tests.intel_oracle.assess import assess as reference
 
+DIGEST = "a190936114d259d8692795f9bc027f45c33ea418a3a45c806cfd68aa7ec8b432"  # the previous scorer gives it too
 START, DAY = datetime(2026, 9, 7, 9, 0, tzinfo=UTC), timedelta(days=1)
 VOCABULARY = """
 insurers banks hospital retail manufacturing energy public sector software logistics mid-market smb
@@ -157,20 +160,21 @@ def varied(rng: random.Random, n: int) -> PartnerFacts:
     )
 
 
-def test_the_faster_scorer_matches_the_reference_on_every_field() -> None:
+def test_partners_drawn_wide_score_as_recorded() -> None:
     rng, rubrics = random.Random(20261204), (default_rubric(), parse_rubric(RUBRIC, "strict"))
     seen: dict[str, set[object]] = {"tier": set(), "class": set(), "move": set()}
+    digest = hashlib.sha256()
     for n in range(600):
         facts, as_of = varied(rng, n), START + rng.choice([5, 30, 60, 95, 140]) * DAY
-        rubric = rubrics[n % 2]
-        got, want = asdict(assess(facts, as_of, rubric)), asdict(reference(facts, as_of, rubric))
-        assert got == want, f"partner {n} (as of {as_of:%Y-%m-%d}): " + ", ".join(k for k in got if got[k] != want[k])
-        seen["tier"].add(got["tier"]["tier"])
-        seen["move"].add(got["tier"]["move"])
-        seen["class"].add(got["classification"]["label"])
-    # The draw reaches every outcome, so a rule change anywhere shows up as a difference above.
+        got = assess(facts, as_of, rubrics[n % 2])
+        digest.update(repr(asdict(got)).encode())
+        seen["tier"].add(got.tier.tier)
+        seen["move"].add(got.tier.move)
+        seen["class"].add(got.classification.label)
+    # The draw reaches every outcome, so a rule change anywhere changes the digest.
     assert seen == {
         "tier": {1, 2, 3},
         "move": {"promoted", "demoted", "held", "kept"},
         "class": {"on_track", "not_yet", "at_risk", "not_now"},
     }, seen
+    assert digest.hexdigest() == DIGEST
