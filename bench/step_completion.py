@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -23,12 +21,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.baseline_workflow import BaselineUpdateWorkflow
 from bench.progress import _database, _drop
+from bench.window_launch import dev_server
 from db.migrate import upgrade
 from db.models import Journey, JourneyStep
 from db.session import SessionFactory, make_engine, make_sessionmaker, transaction
@@ -108,13 +105,7 @@ async def completions(base: str, sessions: SessionFactory, settings: Settings, c
 
 
 async def main(count: int, db: str) -> None:
-    temporal = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=temporal,
-        ui=False,
-        dev_server_extra_args=["--log-level", "error"],
-    )
+    env = await dev_server()
     with tempfile.TemporaryDirectory() as tmp:
         url, pg_name = await _database(db, Path(tmp))
         port = free_port()

