@@ -8,52 +8,36 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.intel import service as intel_service
-from api.intel.schemas import SignalsOut, TodayItemOut
+from api.intel.schemas import SignalsOut
 from db.models import JourneyEvent
 from db.repositories import partner_facts
 from db.repositories.users import Viewer
 from db.views import dashboard, seller
 from db.views import today as today_view
 from domain.intel.facts import DealFact, Submission
+from domain.intel.today import TodayItem, order
 
 TODAY_LIMIT = 50
 UNSETTLED_IMPACT = 4  # as an unanswered intro: the partner may be waiting for an email that never came
 TIMELINE_LIMIT = 100
 
 
-@dataclass(frozen=True)
-class TodayEntry:
-    item: TodayItemOut
-    cohort_id: str
-    cohort_name: str
-    classified_at: datetime | None = None  # a classification-based item: when the tier review classified it
-
-
-@dataclass(frozen=True)
-class TodayPage:
-    entries: list[TodayEntry]
-    reviewed_at: datetime | None  # the newest tier review classification in the viewer's running cohorts
-
-
-async def today(session: AsyncSession, viewer: Viewer, moment: datetime) -> TodayPage:
+async def today(session: AsyncSession, viewer: Viewer, moment: datetime) -> today_view.Today:
     """The act-today items of every running cohort the viewer may see, read in SQL and ranked by the intel
     list's rule (db/views/today.py), and the partners' emails nobody could confirm were sent
     (GET /api/v1/emails/unsettled lists them all)."""
     found = await today_view.today(session, viewer.program_ids, moment, TODAY_LIMIT)
-    entries = [
-        TodayEntry(TodayItemOut.model_validate(e.item), e.cohort_id, e.cohort_name, e.classified_at)
-        for e in found.entries
-    ]
+    entries = list(found.entries)
     for email in await dashboard.unsettled_emails(session, viewer.program_ids, TODAY_LIMIT):
-        entries.append(TodayEntry(_unsettled_item(email, moment), email.cohort_id, email.cohort_name))
-    entries.sort(key=lambda e: (-e.item.rank, e.item.since, e.item.partner_id, e.item.kind))
-    return TodayPage(entries[:TODAY_LIMIT], found.reviewed_at)
+        entries.append(today_view.Entry(_unsettled_item(email, moment), email.cohort_id, email.cohort_name))
+    entries.sort(key=lambda e: order(e.item))
+    return today_view.Today(entries[:TODAY_LIMIT], found.reviewed_at)
 
 
-def _unsettled_item(email: dashboard.UnsettledEmail, moment: datetime) -> TodayItemOut:
+def _unsettled_item(email: dashboard.UnsettledEmail, moment: datetime) -> TodayItem:
     """Ranked like the intel list's items (domain/intel/today.py): impact 4, urgency up by one every 2 days."""
-    impact, urgency = UNSETTLED_IMPACT, min(5, 1 + max((moment - email.since).days, 0) // 2)
-    return TodayItemOut(
+    urgency = min(5, 1 + max((moment - email.since).days, 0) // 2)
+    return TodayItem(
         kind="email_unsettled",
         partner_id=email.partner_id,
         partner_name=email.partner_name,
@@ -61,9 +45,8 @@ def _unsettled_item(email: dashboard.UnsettledEmail, moment: datetime) -> TodayI
         action="Check your email provider's log; if it never arrived, reach the partner another way",
         link="/api/v1/emails/unsettled",
         since=email.since,
-        impact=impact,
+        impact=UNSETTLED_IMPACT,
         urgency=urgency,
-        rank=impact * urgency,
     )
 
 
